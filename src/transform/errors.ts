@@ -1,0 +1,28 @@
+/** Errors of the cleaning core. Each carries a stable `code` callers can branch on. */
+
+export class TransformError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TransformError';
+    this.code = code;
+  }
+}
+
+/** The header is absent or lacks required columns. `missing` names them in source spelling. */
+export class HeaderError extends TransformError {
+  readonly missing: readonly string[];
+  constructor(message: string, missing: readonly string[]) {
+    super('missing_columns', message);
+    this.name = 'HeaderError';
+    this.missing = missing;
+  }
+}
+
+/** The bytes cannot be decoded in the chosen encoding. */
+export class EncodingError extends TransformError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid_encoding', message, options);
+    this.name = 'EncodingError';
+  }
+}
