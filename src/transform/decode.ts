@@ -2,6 +2,9 @@ import { isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { EncodingError } from './errors.js';
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const EMPTY = Buffer.alloc(0);
+
 export const ENCODINGS = ['auto', 'utf-8', 'windows-1252', 'latin1'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
 
@@ -19,6 +22,7 @@ export class StreamDecoder {
   private decoder: TextDecoder | null = null;
   private offset = 0;
   private atStart = true;
+  private head: Buffer = EMPTY;
 
   constructor(encoding: Encoding = 'auto') {
     this.mode = encoding === 'auto' ? 'undecided' : encoding;
@@ -32,8 +36,15 @@ export class StreamDecoder {
 
   write(chunk: Uint8Array): string {
     let bytes = chunk;
-    if (this.atStart && bytes.length > 0) {
+    if (this.atStart) {
+      // The BOM may arrive split across chunks: hold back up to 3 bytes until it is known.
+      bytes = this.head.length > 0 ? Buffer.concat([this.head, chunk]) : chunk;
+      if (bytes.length < 3 && BOM.subarray(0, bytes.length).equals(bytes) && bytes.length > 0) {
+        this.head = Buffer.from(bytes);
+        return '';
+      }
       this.atStart = false;
+      this.head = EMPTY;
       if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
         bytes = bytes.subarray(3);
         this.offset += 3;
@@ -65,6 +76,13 @@ export class StreamDecoder {
   }
 
   end(): string {
+    if (this.head.length > 0) {
+      // Input shorter than a BOM: decode what there is.
+      const head = this.head;
+      this.head = EMPTY;
+      this.atStart = false;
+      return this.write(head) + this.end();
+    }
     if (!this.decoder) return '';
     try {
       return this.decoder.decode();

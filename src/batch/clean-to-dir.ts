@@ -1,0 +1,63 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Rejection } from '../transform/clean.js';
+import type { CleanReport } from '../transform/line-cleaner.js';
+import { ParquetLineWriter } from './parquet.js';
+import { cleanFile, type ReadOptions } from './source.js';
+
+export interface CleanOutput {
+  report: CleanReport;
+  parquetPath: string;
+  quarantinePath: string;
+  reportPath: string;
+}
+
+/** One quarantine record as written to `quarantine.ndjson` and the quarantine prefix. */
+export function quarantineRecord(rejection: Rejection, source: string): string {
+  const { line, reason, field, message, raw } = rejection;
+  return `${JSON.stringify({ source, line, reason, field, message, raw })}\n`;
+}
+
+/**
+ * `ecomflow clean`: a CSV file in; clean lines as Parquet, the quarantine as NDJSON and the counts as JSON
+ * out, under `outDir`.
+ */
+export async function cleanToDirectory(
+  input: string,
+  outDir: string,
+  options: ReadOptions = {},
+): Promise<CleanOutput> {
+  await mkdir(outDir, { recursive: true });
+  const parquetPath = join(outDir, 'lines.parquet');
+  const quarantinePath = join(outDir, 'quarantine.ndjson');
+  const reportPath = join(outDir, 'report.json');
+  await rm(reportPath, { force: true });
+
+  const parquet = ParquetLineWriter.toFile(parquetPath);
+  const quarantine = createWriteStream(quarantinePath);
+  let report: CleanReport;
+  try {
+    report = await cleanFile(
+      input,
+      {
+        line: (line) => parquet.append(line),
+        reject: (rejection) => {
+          quarantine.write(quarantineRecord(rejection, input));
+        },
+      },
+      options,
+    );
+    parquet.close();
+  } catch (err) {
+    quarantine.destroy();
+    await rm(parquetPath, { force: true });
+    throw err;
+  }
+  await new Promise<void>((resolve, reject) =>
+    quarantine.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
+  // The report is written last: its presence says the other two files are complete.
+  await writeFile(reportPath, `${JSON.stringify({ input, ...report }, null, 2)}\n`);
+  return { report, parquetPath, quarantinePath, reportPath };
+}

@@ -1,0 +1,61 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import { main } from '../../src/cli/main.js';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+
+describe('ecomflow CLI', () => {
+  let dir: string;
+  let errors: string[];
+  let output: string[];
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ecomflow-cli-'));
+    errors = [];
+    output = [];
+    jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
+    jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void output.push(args.join(' ')));
+  });
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('clean exits 0 and prints the counts', async () => {
+    const code = await main(['clean', join(FIXTURES, 'online-retail-dirty.csv'), '--out', dir]);
+    expect(code).toBe(0);
+    expect(output.join('\n')).toMatch(/read 23 rows[\s\S]*duplicates\s+1[\s\S]*quarantined 11/);
+  });
+
+  it('clean exits non-zero with the path on an unreadable input', async () => {
+    const code = await main(['clean', join(dir, 'missing.csv'), '--out', dir]);
+    expect(code).toBe(1);
+    expect(errors.join('\n')).toMatch(/cannot read .*missing\.csv/);
+  });
+
+  it('clean exits non-zero naming the missing columns', async () => {
+    const code = await main(['clean', join(FIXTURES, 'missing-columns.csv'), '--out', dir]);
+    expect(code).toBe(1);
+    expect(errors.join('\n')).toMatch(/missing required columns StockCode, UnitPrice, Country/);
+  });
+
+  it('rejects a bad --encoding and a missing --out as usage errors', async () => {
+    expect(await main(['clean', 'x.csv', '--out', dir, '--encoding', 'ebcdic'])).toBe(2);
+    expect(await main(['clean', 'x.csv'])).toBe(2);
+    expect(errors.join('\n')).toMatch(/--encoding must be one of/);
+  });
+
+  it('generate writes a deterministic file', async () => {
+    const a = join(dir, 'a.csv');
+    const b = join(dir, 'b.csv');
+    expect(await main(['generate', '--rows', '1000', '--seed', '9', '--out', a])).toBe(0);
+    expect(await main(['generate', '--rows', '1000', '--seed', '9', '--out', b])).toBe(0);
+    expect(await readFile(a, 'utf8')).toBe(await readFile(b, 'utf8'));
+  });
+
+  it('answers an unknown command with usage and exit 2', async () => {
+    expect(await main(['frobnicate'])).toBe(2);
+    expect(errors.join('\n')).toMatch(/unknown command "frobnicate"/);
+  });
+});

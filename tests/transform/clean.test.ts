@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import type { Rejection } from '../../src/transform/clean.js';
+import {
+  cleanRow,
+  isRejection,
+  parseInteger,
+  parseInvoiceDate,
+  parseMilli,
+} from '../../src/transform/clean.js';
+import { CANONICAL_COLUMNS } from '../../src/transform/row-objects.js';
+import type { CleanLine } from '../../src/transform/schema.js';
+
+/** A canonical-order row with sensible defaults; override what a test is about. */
+function row(
+  overrides: Partial<
+    Record<'no' | 'stock' | 'desc' | 'qty' | 'date' | 'price' | 'cust' | 'country', string>
+  > = {},
+) {
+  return [
+    overrides.no ?? '536365',
+    overrides.stock ?? '85123A',
+    overrides.desc ?? 'WHITE HANGING HEART T-LIGHT HOLDER',
+    overrides.qty ?? '6',
+    overrides.date ?? '2010-12-01 08:26:00',
+    overrides.price ?? '2.55',
+    overrides.cust ?? '17850.0',
+    overrides.country ?? 'United Kingdom',
+  ];
+}
+
+function clean(fields: string[]): CleanLine {
+  const result = cleanRow(fields, CANONICAL_COLUMNS, 2, fields.join(','));
+  if (isRejection(result)) throw new Error(`unexpected rejection: ${result.message}`);
+  return result;
+}
+
+function rejection(fields: string[]): Rejection {
+  const result = cleanRow(fields, CANONICAL_COLUMNS, 7, fields.join(','));
+  if (!isRejection(result)) throw new Error('expected a rejection');
+  return result;
+}
+
+describe('InvoiceDate', () => {
+  it.each([
+    ['2010-12-01 08:26:00', '2010-12-01T08:26:00Z'],
+    ['2010-12-01 08:26', '2010-12-01T08:26:00Z'],
+    ['12/1/2010 8:26', '2010-12-01T08:26:00Z'],
+    ['12/01/2010 08:26:09', '2010-12-01T08:26:09Z'],
+    ['2010-12-01T08:26:00Z', '2010-12-01T08:26:00Z'],
+    ['2010-12-01T09:26:00+01:00', '2010-12-01T08:26:00Z'],
+    ['2010-12-01T03:26:00-0500', '2010-12-01T08:26:00Z'],
+    ['2011-12-31T23:30:00-01:00', '2012-01-01T00:30:00Z'],
+    ['2012-02-29 10:00:00', '2012-02-29T10:00:00Z'],
+  ])('reads %s as %s', (text, iso) => {
+    expect(parseInvoiceDate(text)).toBe(iso);
+  });
+
+  it.each([
+    '2011-02-29 10:00:00',
+    '2010-13-01 08:26:00',
+    '2010-12-01 24:00:00',
+    '13/1/2010 8:26',
+    '1/12/2010',
+    'x',
+    '',
+  ])('rejects %s', (text) => {
+    expect(parseInvoiceDate(text)).toBeNull();
+  });
+});
+
+describe('Quantity', () => {
+  it.each([
+    ['6', 6],
+    ['6.0', 6],
+    ['-12', -12],
+    ['+3', 3],
+    ['0', 0],
+    ['-0', 0],
+    ['80995', 80995],
+  ])('reads %s as %d', (text, value) => {
+    expect(parseInteger(text)).toBe(value);
+  });
+
+  it.each(['6.5', 'six', '', '1e3', '2147483648', '6,0'])('rejects %s', (text) => {
+    expect(parseInteger(text)).toBeNull();
+    if (text !== '')
+      expect(rejection(row({ qty: text }))).toMatchObject({ reason: 'invalid_quantity', field: 'Quantity' });
+  });
+});
+
+describe('UnitPrice', () => {
+  it.each([
+    ['2.55', 2550],
+    ['0.001', 1],
+    ['.5', 500],
+    ['5.', 5000],
+    ['-11062.06', -11062060],
+    ['38970', 38970000],
+    ['1.2500', 1250],
+  ])('reads %s as %d thousandths', (text, milli) => {
+    expect(parseMilli(text)).toBe(milli);
+  });
+
+  it.each(['1.2345', '£1', '1,5', '-', '.', '1e3', 'NaN'])('rejects %s', (text) => {
+    expect(parseMilli(text)).toBeNull();
+  });
+
+  it('keeps negative prices: they are bad-debt adjustments', () => {
+    expect(clean(row({ no: 'A563185', stock: 'B', price: '-11062.06', qty: '1' })).unit_price).toBe(
+      -11062.06,
+    );
+  });
+});
+
+describe('line_total', () => {
+  it('is exact where floating point would drift', () => {
+    // 3 * 1.1 is 3.3000000000000003 in floating point.
+    expect(clean(row({ qty: '3', price: '1.1' })).line_total).toBe(3.3);
+    expect(clean(row({ qty: '7', price: '0.29' })).line_total).toBe(2.03);
+    expect(clean(row({ qty: '-12', price: '0.001' })).line_total).toBe(-0.012);
+  });
+});
+
+describe('CustomerID', () => {
+  it('reads 17850.0 and 17850 alike and empty as null', () => {
+    expect(clean(row({ cust: '17850.0' })).customer_id).toBe(17850);
+    expect(clean(row({ cust: '17850' })).customer_id).toBe(17850);
+    expect(clean(row({ cust: '  ' })).customer_id).toBeNull();
+  });
+
+  it.each(['17850.5', 'abc', '-1'])('rejects %s', (text) => {
+    expect(rejection(row({ cust: text }))).toMatchObject({
+      reason: 'invalid_customer_id',
+      field: 'CustomerID',
+    });
+  });
+});
+
+describe('flags', () => {
+  it('marks C invoices as cancellations', () => {
+    expect(clean(row({ no: 'C536379', qty: '-1' })).is_cancellation).toBe(true);
+    expect(clean(row()).is_cancellation).toBe(false);
+  });
+
+  it.each([
+    'POST',
+    'DOT',
+    'M',
+    'm',
+    'C2',
+    'D',
+    'S',
+    'B',
+    'BANK CHARGES',
+    'AMAZONFEE',
+    'CRUK',
+    'PADS',
+    'post',
+  ])('marks StockCode %s as an adjustment', (stock) => {
+    expect(clean(row({ stock })).is_adjustment).toBe(true);
+  });
+
+  it('marks A invoices as adjustments and products as not', () => {
+    expect(clean(row({ no: 'A563186' })).is_adjustment).toBe(true);
+    expect(clean(row({ stock: 'POSTAGE' })).is_adjustment).toBe(false);
+  });
+});
+
+describe('required fields', () => {
+  it.each([
+    ['no', 'InvoiceNo'],
+    ['stock', 'StockCode'],
+    ['qty', 'Quantity'],
+    ['date', 'InvoiceDate'],
+    ['price', 'UnitPrice'],
+    ['country', 'Country'],
+  ] as const)('an empty %s is missing_field %s', (key, field) => {
+    expect(rejection(row({ [key]: ' ' }))).toEqual(
+      expect.objectContaining({
+        reason: 'missing_field',
+        field,
+        line: 7,
+        message: `line 7: ${field} is empty`,
+      }),
+    );
+  });
+
+  it('an empty Description becomes null', () => {
+    expect(clean(row({ desc: '   ' })).description).toBeNull();
+  });
+});
+
+describe('line_id', () => {
+  it('is the documented SHA-256 of the normalised values', () => {
+    const key = [
+      '536365',
+      '85123A',
+      'WHITE HANGING HEART T-LIGHT HOLDER',
+      '6',
+      '2010-12-01T08:26:00Z',
+      '2550',
+      '17850',
+      'United Kingdom',
+    ].join('\u001f');
+    const expected = createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 32);
+    expect(clean(row()).line_id).toBe(expected);
+  });
+
+  it('is the same for either date or CustomerID format and for padding', () => {
+    const a = clean(row());
+    const b = clean(row({ date: '12/1/2010 8:26', cust: '17850' }));
+    const c = clean(row({ desc: '  WHITE HANGING HEART T-LIGHT HOLDER ', price: '2.550' }));
+    expect(b.line_id).toBe(a.line_id);
+    expect(c.line_id).toBe(a.line_id);
+  });
+
+  it('differs when any value differs', () => {
+    const base = clean(row()).line_id;
+    for (const change of [
+      { qty: '7' },
+      { price: '2.56' },
+      { cust: '' },
+      { desc: '' },
+      { country: 'France' },
+      { stock: '85123a' },
+    ]) {
+      expect(clean(row(change)).line_id).not.toBe(base);
+    }
+  });
+});

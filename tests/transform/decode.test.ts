@@ -1,0 +1,59 @@
+import fc from 'fast-check';
+import { StreamDecoder } from '../../src/transform/decode.js';
+import { EncodingError } from '../../src/transform/errors.js';
+
+function decodeAll(bytes: Uint8Array, chunk: number, encoding?: 'auto' | 'utf-8' | 'windows-1252'): string {
+  const decoder = new StreamDecoder(encoding);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += chunk) text += decoder.write(bytes.subarray(i, i + chunk));
+  return text + decoder.end();
+}
+
+describe('StreamDecoder', () => {
+  it('drops a UTF-8 BOM', () => {
+    expect(decodeAll(Buffer.from('\ufeffInvoiceNo', 'utf8'), 2)).toBe('InvoiceNo');
+  });
+
+  it('reads UTF-8 split anywhere', () => {
+    const text = 'a£b€c😀'.repeat(5);
+    for (const chunk of [1, 2, 3, 5]) expect(decodeAll(Buffer.from(text, 'utf8'), chunk)).toBe(text);
+  });
+
+  it('switches to Windows-1252 when the first non-ASCII byte is not UTF-8', () => {
+    const bytes = Buffer.from([...Buffer.from('price '), 0xa3, 0x31, 0x20, 0x80]);
+    const decoder = new StreamDecoder();
+    expect(decoder.write(bytes) + decoder.end()).toBe('price £1 €');
+    expect(decoder.encoding).toBe('windows-1252');
+  });
+
+  it('fails with the byte offset when invalid UTF-8 follows valid UTF-8', () => {
+    const bytes = Buffer.concat([Buffer.from('£ok\n', 'utf8'), Buffer.from([0xa3])]);
+    expect(() => decodeAll(bytes, 1)).toThrow(EncodingError);
+    expect(() => decodeAll(bytes, 1)).toThrow(/near byte 5.*--encoding windows-1252/);
+  });
+
+  it('honours an explicit encoding', () => {
+    expect(decodeAll(Buffer.from([0xc3, 0xa9]), 1, 'windows-1252')).toBe('Ã©');
+  });
+
+  it('on arbitrary bytes, returns text or fails with EncodingError, never anything else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 1, max: 7 }), (bytes, chunk) => {
+        let outcome: unknown = null;
+        try {
+          outcome = decodeAll(bytes, chunk);
+        } catch (err) {
+          outcome = err;
+        }
+        expect(typeof outcome === 'string' || outcome instanceof EncodingError).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads pure ASCII and an empty input', () => {
+    expect(decodeAll(Buffer.from('ab'), 1)).toBe('ab');
+    expect(decodeAll(Buffer.alloc(0), 1)).toBe('');
+    expect(() => decodeAll(Buffer.from([0xef, 0xbb]), 1)).toThrow(/ends inside a UTF-8 character/);
+  });
+});
