@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Rejection } from '../transform/clean.js';
 import type { CleanReport } from '../transform/line-cleaner.js';
-import { ParquetLineWriter } from './parquet.js';
+import { ThreadedParquetFile } from './parquet.js';
 import { cleanFile, type ReadOptions } from './source.js';
 
 export interface CleanOutput {
@@ -34,7 +34,7 @@ export async function cleanToDirectory(
   const reportPath = join(outDir, 'report.json');
   await rm(reportPath, { force: true });
 
-  const parquet = ParquetLineWriter.toFile(parquetPath);
+  const parquet = new ThreadedParquetFile(parquetPath);
   const quarantine = createWriteStream(quarantinePath);
   let report: CleanReport;
   try {
@@ -46,10 +46,11 @@ export async function cleanToDirectory(
           quarantine.write(quarantineRecord(rejection, input));
         },
       },
-      options,
+      { ...options, afterChunk: () => parquet.drain() },
     );
-    parquet.close();
+    await parquet.close();
   } catch (err) {
+    await parquet.abort();
     quarantine.destroy();
     await rm(parquetPath, { force: true });
     throw err;

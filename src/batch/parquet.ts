@@ -1,8 +1,21 @@
-import { ByteWriter, fileWriter, ParquetWriter, type SchemaElement, type Writer } from 'hyparquet-writer';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ByteWriter, ParquetWriter, type SchemaElement, type Writer } from 'hyparquet-writer';
 import { type CleanLine, COLUMN_NAMES, parquetSchema } from '../transform/schema.js';
 
 /** Rows per row group: large enough for good compression, small enough to keep memory flat. */
-export const ROW_GROUP_ROWS = 128_000;
+export const ROW_GROUP_ROWS = 64_000;
+
+type Columns = { [K in keyof CleanLine]: unknown[] };
+
+/** One row group's worth of columns, in contract order and Parquet-ready values. */
+export interface ColumnBatch {
+  rows: number;
+  columns: Columns;
+}
 
 /**
  * Per-column tuning, measured on the real data: line ids are unique, so trying a dictionary for them and
@@ -13,51 +26,19 @@ const COLUMN_OPTIONS: Partial<Record<keyof CleanLine, { encoding?: 'PLAIN'; stat
   description: { statistics: false },
 };
 
-type Columns = { [K in keyof CleanLine]: unknown[] };
-
-/**
- * Streams clean lines into one Parquet file, a row group at a time, so memory stays bounded by
- * `ROW_GROUP_ROWS` whatever the input size. The schema is the record contract's (`parquetSchema()`).
- *
- * @example
- * const out = ParquetLineWriter.toFile('lines.parquet');
- * for (const line of lines) out.append(line);
- * out.close();
- */
-export class ParquetLineWriter {
+/** Buffers clean lines column by column until a row group is full. */
+export class LineColumns {
   private columns: Columns = emptyColumns();
-  private pending = 0;
-  private written = 0;
-  private readonly parquet: ParquetWriter;
+  private count = 0;
   private lastDate = '';
   private lastEpoch = 0;
 
-  constructor(
-    private readonly writer: Writer,
-    private readonly rowGroupRows = ROW_GROUP_ROWS,
-  ) {
-    this.parquet = new ParquetWriter({
-      writer,
-      schema: parquetSchema() as SchemaElement[],
-      createdBy: 'ecomflow',
-    });
+  get pending(): number {
+    return this.count;
   }
 
-  /** A writer that streams to a local file, flushing every megabyte. */
-  static toFile(path: string, rowGroupRows?: number): ParquetLineWriter {
-    return new ParquetLineWriter(fileWriter(path), rowGroupRows);
-  }
-
-  /** A writer that keeps the file in memory, for an S3 upload. Read it with `bytes()` after `close()`. */
-  static inMemory(rowGroupRows?: number): ParquetLineWriter {
-    return new ParquetLineWriter(new ByteWriter(), rowGroupRows);
-  }
-
-  get rows(): number {
-    return this.written + this.pending;
-  }
-
-  append(line: CleanLine): void {
+  /** Appends a line; returns true when a row group's worth is buffered. */
+  append(line: CleanLine, groupRows = ROW_GROUP_ROWS): boolean {
     const c = this.columns;
     c.line_id.push(line.line_id);
     c.invoice_no.push(line.invoice_no);
@@ -71,31 +52,15 @@ export class ParquetLineWriter {
     c.line_total.push(line.line_total);
     c.is_cancellation.push(line.is_cancellation);
     c.is_adjustment.push(line.is_adjustment);
-    if (++this.pending >= this.rowGroupRows) this.flushGroup();
+    return ++this.count >= groupRows;
   }
 
-  /** Writes the last row group and the footer. */
-  close(): void {
-    if (this.pending > 0) this.flushGroup();
-    this.parquet.finish();
-  }
-
-  /** The finished file, for writers made with `inMemory()`. */
-  bytes(): Uint8Array {
-    return this.writer.getBytes();
-  }
-
-  private flushGroup(): void {
-    const columnData = COLUMN_NAMES.map((name) => ({
-      name,
-      data: this.columns[name],
-      ...COLUMN_OPTIONS[name],
-    }));
-    // One call per group: the writer's own row-group splitting would slice our arrays again.
-    this.parquet.write({ columnData, rowGroupSize: this.pending });
-    this.written += this.pending;
-    this.pending = 0;
+  take(): ColumnBatch | null {
+    if (this.count === 0) return null;
+    const batch = { rows: this.count, columns: this.columns };
     this.columns = emptyColumns();
+    this.count = 0;
+    return batch;
   }
 
   /** Epoch millis of an ISO instant; consecutive lines of an invoice share one, so the last is cached. */
@@ -106,6 +71,179 @@ export class ParquetLineWriter {
     }
     return this.lastEpoch;
   }
+}
+
+/** Encodes row groups into one Parquet file with the record contract's schema. */
+export class ParquetEncoder {
+  private readonly parquet: ParquetWriter;
+  rows = 0;
+
+  constructor(private readonly writer: Writer) {
+    this.parquet = new ParquetWriter({
+      writer,
+      schema: parquetSchema() as SchemaElement[],
+      createdBy: 'ecomflow',
+    });
+  }
+
+  write(batch: ColumnBatch): void {
+    const columnData = COLUMN_NAMES.map((name) => ({
+      name,
+      data: batch.columns[name],
+      ...COLUMN_OPTIONS[name],
+    }));
+    // One call per group: the writer's own row-group splitting would slice the arrays again.
+    this.parquet.write({ columnData, rowGroupSize: batch.rows });
+    this.rows += batch.rows;
+  }
+
+  /** Writes the footer. */
+  close(): void {
+    this.parquet.finish();
+  }
+
+  /** The whole file, for an encoder over a `ByteWriter`. */
+  bytes(): Uint8Array {
+    return this.writer.getBytes();
+  }
+}
+
+/**
+ * Streams clean lines into one Parquet file on this thread, so memory stays bounded by one row group.
+ *
+ * @example
+ * const out = ParquetLineWriter.inMemory();
+ * for (const line of lines) out.append(line);
+ * const bytes = out.close();
+ */
+export class ParquetLineWriter {
+  private readonly columns = new LineColumns();
+  private readonly encoder: ParquetEncoder;
+
+  constructor(
+    writer: Writer,
+    private readonly groupRows = ROW_GROUP_ROWS,
+  ) {
+    this.encoder = new ParquetEncoder(writer);
+  }
+
+  static inMemory(groupRows?: number): ParquetLineWriter {
+    return new ParquetLineWriter(new ByteWriter(), groupRows);
+  }
+
+  get rows(): number {
+    return this.encoder.rows + this.columns.pending;
+  }
+
+  append(line: CleanLine): void {
+    if (this.columns.append(line, this.groupRows)) this.encoder.write(this.columns.take()!);
+  }
+
+  /** Writes the last row group and the footer; returns the file's bytes (only for `inMemory()`). */
+  close(): Uint8Array {
+    const last = this.columns.take();
+    if (last) this.encoder.write(last);
+    this.encoder.close();
+    return this.encoder.bytes();
+  }
+}
+
+type WorkerReply = { written: number } | { closed: number } | { error: string };
+
+/**
+ * Like `ParquetLineWriter.toFile`, but Parquet encoding runs on a worker thread while this thread goes on
+ * parsing and cleaning: on two cores that hides most of the encoding time (see docs/benchmarks.md).
+ * At most `maxInFlight` row groups wait for the worker; `drain()` lets the producer wait for room.
+ */
+export class ThreadedParquetFile {
+  private readonly columns = new LineColumns();
+  private readonly worker: Worker;
+  private inFlight = 0;
+  private failure: Error | null = null;
+  private waiters: (() => void)[] = [];
+  private closed: Promise<number> | null = null;
+  private onClosed: ((rows: number) => void) | null = null;
+
+  constructor(
+    path: string,
+    private readonly groupRows = ROW_GROUP_ROWS,
+    private readonly maxInFlight = 2,
+  ) {
+    this.worker = startWorker(path);
+    this.worker.on('message', (reply: WorkerReply) => {
+      if ('written' in reply) this.inFlight--;
+      else if ('closed' in reply) this.onClosed?.(reply.closed);
+      else this.failure = new Error(`Parquet worker failed: ${reply.error}`);
+      this.wake();
+    });
+    this.worker.on('error', (err) => {
+      this.failure = err;
+      this.wake();
+    });
+  }
+
+  append(line: CleanLine): void {
+    if (this.columns.append(line, this.groupRows)) this.post();
+  }
+
+  /** Resolves when the worker has room for another row group. */
+  async drain(): Promise<void> {
+    while (this.inFlight >= this.maxInFlight && !this.failure) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Sends the last row group, writes the footer and stops the worker; resolves to the rows written. */
+  close(): Promise<number> {
+    this.closed ??= (async () => {
+      this.post();
+      const rows = new Promise<number>((resolve) => {
+        this.onClosed = resolve;
+      });
+      this.worker.postMessage('close');
+      const result = await Promise.race([rows, this.failed()]);
+      await this.worker.terminate();
+      return result;
+    })();
+    return this.closed;
+  }
+
+  /** Stops the worker without finishing the file (after an error upstream). */
+  async abort(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private post(): void {
+    const batch = this.columns.take();
+    if (!batch) return;
+    this.inFlight++;
+    this.worker.postMessage(batch);
+  }
+
+  private failed(): Promise<never> {
+    return new Promise((_, reject) => {
+      const check = () => (this.failure ? reject(this.failure) : this.waiters.push(check));
+      check();
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** The worker runs the compiled `.js`; from TypeScript sources (tests), tsx loads the `.ts`. */
+function startWorker(path: string): Worker {
+  const compiled = new URL('./parquet-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: { path } });
+  const source = new URL('./parquet-worker.ts', import.meta.url).href;
+  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsx = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: { path } });
 }
 
 function emptyColumns(): Columns {

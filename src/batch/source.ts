@@ -12,6 +12,8 @@ export interface ReadOptions {
   dedupe?: boolean;
   /** Called now and then with the compressed bytes read so far and the file size. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Awaited after each chunk: lets a slower sink (a worker, an upload) push back on reading. */
+  afterChunk?: () => Promise<void>;
 }
 
 const CHUNK_BYTES = 1 << 20;
@@ -41,6 +43,7 @@ export async function cleanFile(
     for await (const chunk of input) {
       cleaner.push(decoder.write(chunk as Buffer));
       options.onProgress?.(file.bytesRead, size);
+      if (options.afterChunk) await options.afterChunk();
     }
   } catch (cause) {
     // Duck-typed: zlib's errors need not share this realm's Error (they do not under jest's VM modules).

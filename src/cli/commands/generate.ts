@@ -1,5 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { generateCsv } from '../../transform/generate.js';
@@ -35,6 +37,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   if (values.style !== 'spark' && values.style !== 'uci') {
     throw new UsageError(`--style must be spark or uci, not "${values.style}"`);
   }
+  if (values.out) await mkdir(dirname(values.out), { recursive: true });
   const out: Writable = values.out ? createWriteStream(values.out) : process.stdout;
   await writeLines(out, generateCsv({ rows, seed, style: values.style, dirty }));
   if (values.out) {
