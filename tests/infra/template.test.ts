@@ -1,0 +1,665 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: '${X.Arn}' here is CloudFormation Fn::Sub text, not a template literal.
+/**
+ * The packaged CloudFormation template: its resources and properties, and every IAM statement, checked
+ * against what each function and delivery stream needs. `serverless package` runs once, offline.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { GENERATED_PATH, renderRecordContract } from '../../scripts/generate-resources.js';
+import { tableDefinition } from '../../src/adapters/table-definitions.js';
+import { TABLES } from '../../src/transform/dynamo-items.js';
+import { COLUMN_NAMES, glueColumns } from '../../src/transform/schema.js';
+import {
+  actionMap,
+  apiRoutes,
+  at,
+  describe as describeValue,
+  type Json,
+  type JsonObject,
+  normalise,
+  packageTemplate,
+  type Resource,
+  roleStatements,
+  subReferences,
+  type Template,
+  walk,
+} from './cfn.js';
+import { sdkActionsOf } from './sdk-calls.js';
+
+const REPO = resolve(import.meta.dirname, '..', '..');
+const STAGE = 'test';
+
+let template: Template;
+let packageDir: string;
+
+beforeAll(() => {
+  ({ template, dir: packageDir } = packageTemplate(REPO, STAGE));
+}, 180_000);
+
+afterAll(() => {
+  if (packageDir) rmSync(packageDir, { recursive: true, force: true });
+});
+
+/** The resource with this logical id; fails naming it when absent. */
+function resource(id: string): Resource {
+  const r = template.Resources[id];
+  if (!r) throw new Error(`no resource ${id} in the template`);
+  return r;
+}
+
+function props(id: string): JsonObject {
+  const p = resource(id).Properties;
+  if (!p) throw new Error(`resource ${id} has no Properties`);
+  return p;
+}
+
+function ofType(type: string): [string, Resource][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
+/** Attributes `Fn::GetAtt` may read, per resource type used in this stack. */
+const GETATT: Record<string, readonly string[]> = {
+  'AWS::ApiGateway::ApiKey': ['APIKeyId'],
+  'AWS::ApiGateway::Deployment': ['DeploymentId'],
+  'AWS::ApiGateway::GatewayResponse': ['Id'],
+  'AWS::ApiGateway::Method': [],
+  'AWS::ApiGateway::Resource': ['ResourceId'],
+  'AWS::ApiGateway::RestApi': ['RestApiId', 'RootResourceId'],
+  'AWS::ApiGateway::UsagePlan': ['Id'],
+  'AWS::ApiGateway::UsagePlanKey': ['Id'],
+  'AWS::CloudWatch::Alarm': ['Arn'],
+  'AWS::DynamoDB::Table': ['Arn', 'StreamArn'],
+  'AWS::Glue::Database': [],
+  'AWS::Glue::Table': [],
+  'AWS::IAM::Role': ['Arn', 'RoleId'],
+  'AWS::Kinesis::Stream': ['Arn'],
+  'AWS::KinesisFirehose::DeliveryStream': ['Arn'],
+  'AWS::Lambda::EventSourceMapping': ['Id'],
+  'AWS::Lambda::Function': ['Arn'],
+  'AWS::Lambda::Permission': [],
+  'AWS::Logs::LogGroup': ['Arn'],
+  'AWS::Logs::LogStream': [],
+  'AWS::S3::Bucket': ['Arn', 'DomainName', 'RegionalDomainName'],
+  'AWS::S3::BucketPolicy': [],
+  'AWS::SNS::Topic': ['TopicArn', 'TopicName'],
+  'AWS::SQS::Queue': ['Arn', 'QueueName', 'QueueUrl'],
+};
+const PSEUDO = new Set([
+  'AWS::AccountId',
+  'AWS::Partition',
+  'AWS::Region',
+  'AWS::StackName',
+  'AWS::URLSuffix',
+]);
+
+describe('the template is well formed', () => {
+  it('uses only resource types this stack knows', () => {
+    const unknown = Object.entries(template.Resources)
+      .filter(([, r]) => !(r.Type in GETATT))
+      .map(([id, r]) => `${id}: ${r.Type}`);
+    expect(unknown).toEqual([]);
+  });
+
+  it('resolves every Ref, Fn::GetAtt, Fn::Sub reference and DependsOn to a resource or parameter', () => {
+    const ids = new Set([...Object.keys(template.Resources), ...Object.keys(template.Parameters ?? {})]);
+    const broken: string[] = [];
+    const checkGetAtt = (target: string, attr: string, where: string) => {
+      const type = template.Resources[target]?.Type;
+      if (!type) broken.push(`${where}: GetAtt ${target}.${attr}: no such resource`);
+      else if (!GETATT[type]?.includes(attr))
+        broken.push(`${where}: GetAtt ${target}.${attr}: ${type} has no ${attr}`);
+    };
+    for (const [id, r] of Object.entries(template.Resources)) {
+      for (const dep of [r.DependsOn ?? []].flat()) if (!ids.has(dep)) broken.push(`${id}: DependsOn ${dep}`);
+      for (const { key, value } of walk(r as unknown as Json)) {
+        if (key === 'Ref' && typeof value === 'string' && !ids.has(value) && !PSEUDO.has(value)) {
+          broken.push(`${id}: Ref ${value}`);
+        }
+        if (key === 'Fn::GetAtt') {
+          const [target, attr] = Array.isArray(value) ? value.map(String) : String(value).split('.');
+          checkGetAtt(target ?? '', attr ?? '', id);
+        }
+        if (key === 'Fn::Sub') {
+          const text = Array.isArray(value) ? String(value[0]) : String(value);
+          for (const ref of subReferences(text)) {
+            if (PSEUDO.has(ref)) continue;
+            const [target = '', attr] = ref.split('.');
+            if (attr) checkGetAtt(target, attr, id);
+            else if (!ids.has(target)) broken.push(`${id}: Sub \${${ref}}`);
+          }
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('leaves no unresolved Serverless variable behind', () => {
+    const text = JSON.stringify(template);
+    expect(text).not.toMatch(/\$\{(self|param|opt|sls|file|env|aws|cf|ssm|s3):/);
+  });
+});
+
+describe('functions', () => {
+  const FUNCTIONS = {
+    ApiLambdaFunction: {
+      handler: 'src/handlers/api.handler',
+      role: 'ApiRole',
+      env: [
+        'STAGE',
+        'STREAM_NAME',
+        'INVOICES_TABLE',
+        'CUSTOMERS_TABLE',
+        'QUARANTINE_BUCKET',
+        'QUARANTINE_PREFIX',
+      ],
+    },
+    TransformLambdaFunction: {
+      handler: 'src/handlers/transform.handler',
+      role: 'TransformRole',
+      env: [
+        'STAGE',
+        'INVOICES_TABLE',
+        'CUSTOMERS_TABLE',
+        'LAKE_DELIVERY_STREAM',
+        'WAREHOUSE_DELIVERY_STREAM',
+        'QUARANTINE_BUCKET',
+        'QUARANTINE_PREFIX',
+      ],
+    },
+  } as const;
+
+  it('are exactly api and transform, on nodejs22.x, each with its own role', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.map(([id]) => id).sort()).toEqual(Object.keys(FUNCTIONS).sort());
+    for (const [id, f] of functions) {
+      const expected = FUNCTIONS[id as keyof typeof FUNCTIONS];
+      expect({ id, runtime: f.Properties?.['Runtime'] }).toEqual({ id, runtime: 'nodejs22.x' });
+      expect(f.Properties?.['Handler']).toBe(expected.handler);
+      expect(f.Properties?.['Role']).toEqual({ 'Fn::GetAtt': [expected.role, 'Arn'] });
+    }
+    expect(template.Resources['IamRoleLambdaExecution']).toBeUndefined();
+  });
+
+  it('get the environment their configuration reads, and nothing else but NODE_OPTIONS', () => {
+    for (const [id, expected] of Object.entries(FUNCTIONS)) {
+      const vars = at(props(id), 'Environment', 'Variables');
+      expect(Object.keys(vars as JsonObject).sort()).toEqual([...expected.env, 'NODE_OPTIONS'].sort());
+    }
+    const api = at(props('ApiLambdaFunction'), 'Environment', 'Variables');
+    expect(at(api, 'STREAM_NAME')).toEqual({ Ref: 'IngestStream' });
+    expect(at(api, 'QUARANTINE_BUCKET')).toEqual({ Ref: 'RawBucket' });
+    expect(at(api, 'QUARANTINE_PREFIX')).toBe('quarantine/');
+    expect(at(api, 'STAGE')).toBe(STAGE);
+    const transform = at(props('TransformLambdaFunction'), 'Environment', 'Variables');
+    expect(at(transform, 'LAKE_DELIVERY_STREAM')).toEqual({ Ref: 'LakeDeliveryStream' });
+    expect(at(transform, 'WAREHOUSE_DELIVERY_STREAM')).toEqual({ Ref: 'WarehouseDeliveryStream' });
+    expect(at(transform, 'INVOICES_TABLE')).toEqual({ Ref: 'InvoicesTable' });
+    expect(at(transform, 'CUSTOMERS_TABLE')).toEqual({ Ref: 'CustomersTable' });
+  });
+
+  it('are bundled by esbuild into one ESM file each', () => {
+    const artifact = (id: string) => describeValue(at(props(id), 'Code', 'S3Key'));
+    expect(artifact('ApiLambdaFunction')).toMatch(/\/api\.zip$/);
+    expect(artifact('TransformLambdaFunction')).toMatch(/\/transform\.zip$/);
+    // The zip's central directory lists entry names in plain text.
+    expect(readFileSync(join(packageDir, 'api.zip')).includes('src/handlers/api.mjs')).toBe(true);
+    expect(readFileSync(join(packageDir, 'transform.zip')).includes('src/handlers/transform.mjs')).toBe(true);
+  });
+});
+
+describe('stream and transformer', () => {
+  it('has an on-demand Kinesis stream encrypted with the AWS managed key', () => {
+    const p = props('IngestStream');
+    expect(at(p, 'StreamModeDetails')).toEqual({ StreamMode: 'ON_DEMAND' });
+    expect(at(p, 'StreamEncryption')).toEqual({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
+    expect(p['ShardCount']).toBeUndefined();
+  });
+
+  it('maps the stream to transform with partial failures, bisection, bounded retries and a DLQ', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    const [, mapping] = mappings[0] ?? [];
+    expect(mapping?.Properties).toEqual({
+      EventSourceArn: { 'Fn::GetAtt': ['IngestStream', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['TransformLambdaFunction', 'Arn'] },
+      Enabled: true,
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['TransformDLQ', 'Arn'] } } },
+    });
+    // The role must exist, with its permissions, before Lambda validates the mapping.
+    expect([mapping?.DependsOn].flat()).toContain('TransformRole');
+  });
+
+  it('keeps failed batches 14 days in an encrypted queue', () => {
+    expect(props('TransformDLQ')).toMatchObject({
+      MessageRetentionPeriod: 1209600,
+      SqsManagedSseEnabled: true,
+    });
+  });
+});
+
+describe('DynamoDB tables', () => {
+  it.each([
+    ['InvoicesTable', TABLES.invoices],
+    ['CustomersTable', TABLES.customers],
+  ] as const)('%s is on-demand, with PITR and SSE, keyed as the code creates it locally', (id, table) => {
+    const p = props(id);
+    expect(p['BillingMode']).toBe('PAY_PER_REQUEST');
+    expect(p['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(p['SSESpecification']).toEqual({ SSEEnabled: true });
+    const local = tableDefinition(table, 'x');
+    const byName = (a: { AttributeName?: string }, b: { AttributeName?: string }) =>
+      String(a.AttributeName).localeCompare(String(b.AttributeName));
+    expect(p['KeySchema']).toEqual(local.KeySchema);
+    expect([...(p['AttributeDefinitions'] as { AttributeName: string }[])].sort(byName)).toEqual(
+      [...(local.AttributeDefinitions ?? [])].sort(byName),
+    );
+    expect(p['GlobalSecondaryIndexes']).toEqual(local.GlobalSecondaryIndexes);
+  });
+
+  it('indexes invoices by stock code in by_stock, projecting everything', () => {
+    expect(at(props('InvoicesTable'), 'GlobalSecondaryIndexes')).toEqual([
+      {
+        IndexName: 'by_stock',
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+  });
+});
+
+describe('buckets', () => {
+  it('block all public access and encrypt, every one of them', () => {
+    const buckets = ofType('AWS::S3::Bucket');
+    expect(buckets.map(([id]) => id).sort()).toEqual([
+      'LakeBucket',
+      'RawBucket',
+      'ServerlessDeploymentBucket',
+    ]);
+    for (const [id, b] of buckets) {
+      expect({ id, block: b.Properties?.['PublicAccessBlockConfiguration'] }).toEqual({
+        id,
+        block: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      const sse = at(b.Properties ?? {}, 'BucketEncryption', 'ServerSideEncryptionConfiguration', 0);
+      expect(['AES256', 'aws:kms']).toContain(at(sse, 'ServerSideEncryptionByDefault', 'SSEAlgorithm'));
+    }
+  });
+
+  it.each(['LakeBucket', 'RawBucket'])('%s is versioned, retained, and TLS-only', (id) => {
+    expect(props(id)['VersioningConfiguration']).toEqual({ Status: 'Enabled' });
+    expect(resource(id).DeletionPolicy).toBe('Retain');
+    const policy = Object.values(template.Resources).find(
+      (r) => r.Type === 'AWS::S3::BucketPolicy' && describeValue(at(r.Properties ?? {}, 'Bucket')) === id,
+    );
+    expect(at(policy?.Properties ?? {}, 'PolicyDocument', 'Statement', 0)).toMatchObject({
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:*',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+  });
+});
+
+describe('REST API', () => {
+  const ROUTES = [
+    'GET /health',
+    'POST /ingest',
+    'GET /invoices/{invoiceNo}',
+    'GET /invoices/{invoiceNo}/items/{stockCode}',
+    'GET /customers/{customerId}',
+    'GET /customers/{customerId}/invoices',
+    'GET /stock/{stockCode}/invoices',
+  ];
+
+  it('is a REST API (not an HTTP API) with exactly the routes of the issue, all on the api function', () => {
+    expect(ofType('AWS::ApiGateway::RestApi')).toHaveLength(1);
+    expect(ofType('AWS::ApiGatewayV2::Api')).toHaveLength(0);
+    const routes = apiRoutes(template);
+    expect([...routes.keys()].sort()).toEqual([...ROUTES].sort());
+    for (const method of routes.values()) {
+      expect(at(method.Properties ?? {}, 'Integration', 'Type')).toBe('AWS_PROXY');
+      expect(JSON.stringify(at(method.Properties ?? {}, 'Integration', 'Uri'))).toContain(
+        'ApiLambdaFunction',
+      );
+    }
+  });
+
+  it('requires an API key on every route but GET /health', () => {
+    const required = [...apiRoutes(template)].map(([route, m]) => [route, m.Properties?.['ApiKeyRequired']]);
+    expect(Object.fromEntries(required)).toEqual(
+      Object.fromEntries(ROUTES.map((r) => [r, r !== 'GET /health'])),
+    );
+  });
+
+  it('has a usage plan with throttling and a quota, bound to the stage and to the key', () => {
+    const plan = props('ApiGatewayUsagePlan');
+    expect(at(plan, 'Throttle')).toEqual({ RateLimit: 20, BurstLimit: 40 });
+    expect(at(plan, 'Quota')).toEqual({ Limit: 50000, Period: 'DAY' });
+    expect(at(plan, 'ApiStages', 0)).toEqual({ ApiId: { Ref: 'ApiGatewayRestApi' }, Stage: STAGE });
+    const [[, planKey] = []] = ofType('AWS::ApiGateway::UsagePlanKey');
+    expect(planKey?.Properties).toMatchObject({
+      KeyType: 'API_KEY',
+      UsagePlanId: { Ref: 'ApiGatewayUsagePlan' },
+    });
+    expect(ofType('AWS::ApiGateway::ApiKey')).toHaveLength(1);
+  });
+
+  it('passes CSV bodies as bytes, so a declared charset survives', () => {
+    expect(props('ApiGatewayRestApi')['BinaryMediaTypes']).toEqual(['text/csv']);
+  });
+
+  it("answers API Gateway's own errors as JSON { error, message }", () => {
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+      const [, response] =
+        ofType('AWS::ApiGateway::GatewayResponse').find(([, r]) => r.Properties?.['ResponseType'] === type) ??
+        [];
+      const body = String(at(response?.Properties ?? {}, 'ResponseTemplates', 'application/json'));
+      const sample = body
+        .replace('$context.error.responseType', 'INVALID_API_KEY')
+        .replace('$context.error.messageString', '"Forbidden"');
+      expect(JSON.parse(sample)).toEqual({ error: 'INVALID_API_KEY', message: 'Forbidden' });
+    }
+  });
+});
+
+describe('Glue catalogue', () => {
+  it('has the database of the stage', () => {
+    expect(at(props('GlueDatabase'), 'DatabaseInput', 'Name')).toBe(`ecomflow_${STAGE}`);
+  });
+
+  it('has invoice_lines with exactly the contract columns, generated from src/transform/schema.ts', () => {
+    const input = at(props('LakeTable'), 'TableInput');
+    expect(at(input, 'Name')).toBe('invoice_lines');
+    expect(at(input, 'StorageDescriptor', 'Columns')).toEqual(glueColumns());
+    expect(at(input, 'PartitionKeys')).toEqual([
+      { Name: 'year', Type: 'string' },
+      { Name: 'month', Type: 'string' },
+      { Name: 'day', Type: 'string' },
+    ]);
+    expect(at(input, 'StorageDescriptor', 'SerdeInfo', 'SerializationLibrary')).toBe(
+      'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    );
+    expect(describeValue(at(input, 'StorageDescriptor', 'Location'))).toBe(
+      's3://LakeBucket/lake/invoice_lines/',
+    );
+  });
+
+  it('uses partition projection over the same layout Firehose writes', () => {
+    const parameters = at(props('LakeTable'), 'TableInput', 'Parameters') as JsonObject;
+    expect(parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.year.type': 'integer',
+      'projection.year.range': '2010,2030',
+      'projection.month.type': 'integer',
+      'projection.month.range': '1,12',
+      'projection.month.digits': '2',
+      'projection.day.type': 'integer',
+      'projection.day.range': '1,31',
+      'projection.day.digits': '2',
+    });
+    const template_ = describeValue(at(parameters, 'storage.location.template'));
+    const prefix = String(at(props('LakeDeliveryStream'), 'ExtendedS3DestinationConfiguration', 'Prefix'));
+    const asProjected = prefix.replace(/!\{partitionKeyFromQuery:(\w+)\}/g, '${$1}');
+    expect(template_).toBe(`s3://LakeBucket/${asProjected}`);
+  });
+
+  it('generated file is up to date with the contract (run `npm run generate`)', () => {
+    expect(readFileSync(join(REPO, GENERATED_PATH), 'utf8')).toBe(renderRecordContract());
+  });
+});
+
+describe('Firehose to the lake', () => {
+  const config = () => at(props('LakeDeliveryStream'), 'ExtendedS3DestinationConfiguration') as JsonObject;
+
+  it('writes Parquet through the Glue table, from JSON read by the OpenX SerDe', () => {
+    const conversion = at(config(), 'DataFormatConversionConfiguration');
+    expect(at(conversion, 'Enabled')).toBe(true);
+    expect(at(conversion, 'InputFormatConfiguration', 'Deserializer')).toEqual({
+      OpenXJsonSerDe: { CaseInsensitive: true, ConvertDotsInJsonKeysToUnderscores: false },
+    });
+    expect(at(conversion, 'OutputFormatConfiguration', 'Serializer')).toEqual({
+      ParquetSerDe: { Compression: 'SNAPPY' },
+    });
+    expect(at(conversion, 'SchemaConfiguration')).toMatchObject({
+      DatabaseName: { Ref: 'GlueDatabase' },
+      TableName: { Ref: 'LakeTable' },
+      RoleARN: { 'Fn::GetAtt': ['LakeDeliveryRole', 'Arn'] },
+      VersionId: 'LATEST',
+    });
+    expect(config()['CompressionFormat']).toBe('UNCOMPRESSED');
+    expect(Number(at(config(), 'BufferingHints', 'SizeInMBs'))).toBeGreaterThanOrEqual(64);
+    expect(Number(at(config(), 'BufferingHints', 'IntervalInSeconds'))).toBeLessThanOrEqual(120);
+  });
+
+  it('partitions by invoice date with dynamic partitioning (event time) and has an error prefix', () => {
+    expect(at(config(), 'DynamicPartitioningConfiguration', 'Enabled')).toBe(true);
+    expect(config()['Prefix']).toBe(
+      'lake/invoice_lines/year=!{partitionKeyFromQuery:year}/month=!{partitionKeyFromQuery:month}/day=!{partitionKeyFromQuery:day}/',
+    );
+    expect(String(config()['ErrorOutputPrefix'])).toMatch(/^lake-errors\/!\{firehose:error-output-type\}\//);
+    const processors = at(config(), 'ProcessingConfiguration', 'Processors') as JsonObject[];
+    const extraction = processors.find((p) => p['Type'] === 'MetadataExtraction');
+    const parameters = (extraction?.['Parameters'] ?? []) as JsonObject[];
+    const parameter = (name: string) =>
+      parameters.find((p) => p['ParameterName'] === name)?.['ParameterValue'];
+    expect(parameter('JsonParsingEngine')).toBe('JQ-1.6');
+    // Apply the jq string slices to a contract timestamp: the keys are the zero-padded date parts.
+    const query = String(parameter('MetadataExtractionQuery'));
+    const date = '2011-01-09T08:26:00Z';
+    const keys = Object.fromEntries(
+      [...query.matchAll(/(\w+):\s*\.invoice_date\[(\d+):(\d+)\]/g)].map(([, k, a, b]) => [
+        k,
+        date.slice(Number(a), Number(b)),
+      ]),
+    );
+    expect(keys).toEqual({ year: '2011', month: '01', day: '09' });
+  });
+
+  it('logs delivery errors to CloudWatch', () => {
+    expect(at(config(), 'CloudWatchLoggingOptions')).toEqual({
+      Enabled: true,
+      LogGroupName: { Ref: 'LakeDeliveryLogGroup' },
+      LogStreamName: { Ref: 'LakeDeliveryLogStream' },
+    });
+  });
+});
+
+describe('Firehose to Redshift', () => {
+  const config = () => at(props('WarehouseDeliveryStream'), 'RedshiftDestinationConfiguration') as JsonObject;
+
+  it('COPYs the contract columns into raw.invoice_lines as JSON with ISO timestamps', () => {
+    expect(at(config(), 'CopyCommand')).toEqual({
+      DataTableName: 'raw.invoice_lines',
+      DataTableColumns: COLUMN_NAMES.join(','),
+      CopyOptions: "FORMAT AS JSON 'auto' TIMEFORMAT 'auto' GZIP",
+    });
+    // GZIP in the COPY options must match how the staging objects are written.
+    expect(at(config(), 'S3Configuration', 'CompressionFormat')).toBe('GZIP');
+  });
+
+  it('connects to the workgroup or cluster of the stage, with credentials from Secrets Manager', () => {
+    // Firehose's own pattern for the URL (API reference, RedshiftDestinationConfiguration).
+    expect(config()['ClusterJDBCURL']).toMatch(
+      /^jdbc:(redshift|postgresql):\/\/((?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)+(redshift(-serverless)?)\.([a-zA-Z0-9.-]+):\d{1,5}\/[a-zA-Z0-9_$-]+$/,
+    );
+    expect(at(config(), 'SecretsManagerConfiguration')).toEqual({
+      Enabled: true,
+      SecretARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
+      RoleARN: { 'Fn::GetAtt': ['WarehouseDeliveryRole', 'Arn'] },
+    });
+    expect(config()['Username']).toBeUndefined();
+    expect(config()['Password']).toBeUndefined();
+  });
+
+  it('stages in the raw bucket, backs up every record, retries and logs', () => {
+    expect(at(config(), 'S3Configuration', 'BucketARN')).toEqual({ 'Fn::GetAtt': ['RawBucket', 'Arn'] });
+    expect(at(config(), 'S3Configuration', 'Prefix')).toBe('firehose/warehouse/staging/');
+    expect(config()['S3BackupMode']).toBe('Enabled');
+    expect(at(config(), 'S3BackupConfiguration', 'Prefix')).toBe('firehose/warehouse/backup/');
+    expect(Number(at(config(), 'RetryOptions', 'DurationInSeconds'))).toBeGreaterThan(0);
+    expect(at(config(), 'CloudWatchLoggingOptions', 'Enabled')).toBe(true);
+  });
+});
+
+describe('alarms', () => {
+  it('watch the DLQ, the iterator age and both Firehose deliveries', () => {
+    const watched = ofType('AWS::CloudWatch::Alarm').map(([, a]) => `${a.Properties?.['MetricName']}`);
+    expect(watched).toEqual(
+      expect.arrayContaining([
+        'ApproximateNumberOfMessagesVisible',
+        'IteratorAge',
+        'DeliveryToS3.DataFreshness',
+        'DeliveryToRedshift.Success',
+      ]),
+    );
+  });
+});
+
+/**
+ * The IAM matrix: for each role, every action and the resources it applies to. An action missing here is a
+ * privilege the role does not need; an action missing from the role breaks the function.
+ */
+const IAM: Record<string, Record<string, string[]>> = {
+  ApiRole: {
+    'logs:CreateLogStream': ['ApiLogGroup.Arn'],
+    'logs:PutLogEvents': ['ApiLogGroup.Arn'],
+    'kinesis:PutRecords': ['IngestStream.Arn'],
+    's3:PutObject': ['${RawBucket.Arn}/quarantine/*'],
+    'dynamodb:Query': ['InvoicesTable.Arn', '${InvoicesTable.Arn}/index/by_stock', 'CustomersTable.Arn'],
+  },
+  TransformRole: {
+    'logs:CreateLogStream': ['TransformLogGroup.Arn'],
+    'logs:PutLogEvents': ['TransformLogGroup.Arn'],
+    'kinesis:DescribeStream': ['IngestStream.Arn'],
+    'kinesis:DescribeStreamSummary': ['IngestStream.Arn'],
+    'kinesis:GetRecords': ['IngestStream.Arn'],
+    'kinesis:GetShardIterator': ['IngestStream.Arn'],
+    'kinesis:ListShards': ['IngestStream.Arn'],
+    'sqs:SendMessage': ['TransformDLQ.Arn'],
+    'dynamodb:BatchWriteItem': ['InvoicesTable.Arn', 'CustomersTable.Arn'],
+    'firehose:PutRecordBatch': ['LakeDeliveryStream.Arn', 'WarehouseDeliveryStream.Arn'],
+    's3:PutObject': ['${RawBucket.Arn}/quarantine/*'],
+  },
+  LakeDeliveryRole: {
+    's3:GetBucketLocation': ['LakeBucket.Arn'],
+    's3:ListBucket': ['LakeBucket.Arn'],
+    's3:ListBucketMultipartUploads': ['LakeBucket.Arn'],
+    's3:AbortMultipartUpload': ['${LakeBucket.Arn}/lake/invoice_lines/*', '${LakeBucket.Arn}/lake-errors/*'],
+    's3:GetObject': ['${LakeBucket.Arn}/lake/invoice_lines/*', '${LakeBucket.Arn}/lake-errors/*'],
+    's3:PutObject': ['${LakeBucket.Arn}/lake/invoice_lines/*', '${LakeBucket.Arn}/lake-errors/*'],
+    ...Object.fromEntries(
+      ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'].map((a) => [
+        a,
+        [
+          'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog',
+          'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}',
+          'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/${LakeTable}',
+        ],
+      ]),
+    ),
+    'logs:PutLogEvents': ['LakeDeliveryLogGroup.Arn'],
+  },
+  WarehouseDeliveryRole: {
+    's3:GetBucketLocation': ['RawBucket.Arn'],
+    's3:ListBucket': ['RawBucket.Arn'],
+    's3:ListBucketMultipartUploads': ['RawBucket.Arn'],
+    's3:AbortMultipartUpload': ['${RawBucket.Arn}/firehose/warehouse/*'],
+    's3:GetObject': ['${RawBucket.Arn}/firehose/warehouse/*'],
+    's3:PutObject': ['${RawBucket.Arn}/firehose/warehouse/*'],
+    'secretsmanager:GetSecretValue': [
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
+    ],
+    'logs:PutLogEvents': ['WarehouseDeliveryLogGroup.Arn'],
+  },
+};
+
+/** Actions no handler code calls, needed by the platform on the function's behalf. */
+const PLATFORM_ACTIONS: Record<string, readonly string[]> = {
+  ApiRole: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  TransformRole: [
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    // The event source mapping reads the stream and sends to the on-failure destination with this role.
+    'kinesis:DescribeStream',
+    'kinesis:DescribeStreamSummary',
+    'kinesis:GetRecords',
+    'kinesis:GetShardIterator',
+    'kinesis:ListShards',
+    'sqs:SendMessage',
+  ],
+};
+
+describe('IAM', () => {
+  it('has exactly the roles of the matrix', () => {
+    expect(
+      ofType('AWS::IAM::Role')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(Object.keys(IAM).sort());
+  });
+
+  it.each(Object.keys(IAM))('%s grants exactly the actions of the matrix, on exactly its resources', (id) => {
+    expect(actionMap(resource(id))).toEqual(normalise(IAM[id] ?? {}));
+  });
+
+  it('has no wildcard action, no wildcard resource, no NotAction/NotResource and only Allow', () => {
+    const offending: string[] = [];
+    for (const [id, role] of ofType('AWS::IAM::Role')) {
+      for (const s of roleStatements(role)) {
+        const where = `${id} ${JSON.stringify(s.raw)}`;
+        if (s.Effect !== 'Allow') offending.push(`not Allow: ${where}`);
+        if ('NotAction' in s.raw || 'NotResource' in s.raw) offending.push(`Not*: ${where}`);
+        if (s.Action.some((a) => a.includes('*'))) offending.push(`wildcard action: ${where}`);
+        if (s.Resource.some((r) => r === '*')) offending.push(`wildcard resource: ${where}`);
+      }
+    }
+    // No AWS action used here requires Resource '*', so there is no whitelist.
+    expect(offending).toEqual([]);
+  });
+
+  it('lets only the intended service assume each role', () => {
+    const trust = (id: string) => at(props(id), 'AssumeRolePolicyDocument', 'Statement') as JsonObject[];
+    for (const id of ['ApiRole', 'TransformRole']) {
+      expect(trust(id)).toEqual([
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ]);
+    }
+    for (const id of ['LakeDeliveryRole', 'WarehouseDeliveryRole']) {
+      expect(trust(id)).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'firehose.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } },
+        },
+      ]);
+    }
+  });
+});
+
+describe('IAM matches the SDK calls each handler can reach', () => {
+  it.each([
+    ['ApiRole', 'src/handlers/api.ts'],
+    ['TransformRole', 'src/handlers/transform.ts'],
+  ])('%s grants what %s calls, and nothing more', async (role, entry) => {
+    const called = await sdkActionsOf(REPO, entry);
+    const granted = Object.keys(actionMap(resource(role))).sort();
+    const needed = [...new Set([...called, ...(PLATFORM_ACTIONS[role] ?? [])])].sort();
+    expect({ role, granted }).toEqual({ role, granted: needed });
+  });
+});
