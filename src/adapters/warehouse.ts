@@ -13,6 +13,9 @@ export class Warehouse {
 
   constructor(connectionString: string) {
     this.pool = new pg.Pool({ connectionString, max: 4 });
+    // An idle connection the server closes (a restart, a shutdown) is replaced on the next query; without a
+    // listener, the pool's 'error' event would end the process.
+    this.pool.on('error', () => {});
   }
 
   /** Runs SQL (one statement, or several without parameters) and returns the rows of the last. */

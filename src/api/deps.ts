@@ -1,0 +1,30 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../adapters/dynamodb.js';
+import { createKinesisClient } from '../adapters/kinesis.js';
+import type { RetryOptions } from '../adapters/retry.js';
+import { createS3Client } from '../adapters/s3.js';
+import type { ApiConfig } from '../config.js';
+
+/** What the API's routes use: its configuration and one client per service. */
+export interface ApiDeps {
+  config: ApiConfig;
+  kinesis: KinesisClient;
+  dynamo: DynamoDBDocumentClient;
+  s3: S3Client;
+  /** Overrides of the adapters' retry settings (tests make them fast). */
+  retry?: Partial<RetryOptions>;
+  /** The clock, for quarantine keys. */
+  now?: () => Date;
+}
+
+/** Creates the clients once for a configuration; the handler keeps the result for the container's life. */
+export function createApiDeps(config: ApiConfig): ApiDeps {
+  return {
+    config,
+    kinesis: createKinesisClient(config.aws),
+    dynamo: createDocumentClient(config.aws),
+    s3: createS3Client(config.aws),
+  };
+}

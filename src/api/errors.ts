@@ -1,0 +1,109 @@
+/**
+ * Errors the API answers with. Each maps to one HTTP status and a stable `error` code; the JSON body is
+ * `{ error, message, ...details }`. Anything else becomes a 500 without details (see json-errors.ts).
+ */
+
+export const API_ERROR_CODES = {
+  bad_request: 'bad_request',
+  invalid_body: 'invalid_body',
+  invalid_encoding: 'invalid_encoding',
+  missing_columns: 'missing_columns',
+  no_rows: 'no_rows',
+  no_valid_rows: 'no_valid_rows',
+  invalid_parameter: 'invalid_parameter',
+  invalid_cursor: 'invalid_cursor',
+  not_found: 'not_found',
+  method_not_allowed: 'method_not_allowed',
+  payload_too_large: 'payload_too_large',
+  unsupported_media_type: 'unsupported_media_type',
+  stream_unavailable: 'stream_unavailable',
+  quarantine_unavailable: 'quarantine_unavailable',
+  table_unavailable: 'table_unavailable',
+  internal_error: 'internal_error',
+} as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[keyof typeof API_ERROR_CODES];
+
+export class ApiError extends Error {
+  readonly statusCode: number;
+  readonly code: ApiErrorCode;
+  /** Extra fields of the JSON body, e.g. the ingest counts. */
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(
+    statusCode: number,
+    code: ApiErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions & { headers?: Record<string, string> },
+  ) {
+    super(message, options);
+    this.name = 'ApiError';
+    this.statusCode = statusCode;
+    this.code = code;
+    this.details = details;
+    this.headers = options?.headers ?? {};
+  }
+}
+
+export class BadRequestError extends ApiError {
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: ErrorOptions,
+  ) {
+    super(400, code, message, details, options);
+    this.name = 'BadRequestError';
+  }
+}
+
+export class NotFoundError extends ApiError {
+  constructor(message: string) {
+    super(404, API_ERROR_CODES.not_found, message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class MethodNotAllowedError extends ApiError {
+  constructor(method: string, path: string, allowed: readonly string[]) {
+    super(
+      405,
+      API_ERROR_CODES.method_not_allowed,
+      `${method} is not allowed on ${path}; use ${allowed.join(', ')}`,
+      {},
+      { headers: { Allow: allowed.join(', ') } },
+    );
+    this.name = 'MethodNotAllowedError';
+  }
+}
+
+export class PayloadTooLargeError extends ApiError {
+  constructor(bytes: number, limit: number) {
+    super(
+      413,
+      API_ERROR_CODES.payload_too_large,
+      `body is ${bytes} bytes; the limit is ${limit} bytes (5 MB)`,
+      { limit_bytes: limit },
+    );
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+export class UnsupportedMediaTypeError extends ApiError {
+  constructor(message: string, supported: readonly string[]) {
+    super(415, API_ERROR_CODES.unsupported_media_type, message, { supported });
+    this.name = 'UnsupportedMediaTypeError';
+  }
+}
+
+export class ServiceUnavailableError extends ApiError {
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: ErrorOptions,
+  ) {
+    super(503, code, message, details, { ...options, headers: { 'Retry-After': '1' } });
+    this.name = 'ServiceUnavailableError';
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * POST /ingest bodies to validated rows: CSV, a JSON array of row objects, or NDJSON.
+ *
+ * Every row goes through the cleaning core. A valid row keeps its source values in canonical order (what
+ * goes on the stream); an invalid one becomes a `Rejection`. Nothing is deduplicated: exact duplicates
+ * collapse downstream by `line_id`, and every posted row is counted, so `received = valid + rejected`.
+ */
+import { cleanRow, isRejection, QUARANTINE_REASONS, type Rejection } from '../../transform/clean.js';
+import { CsvParser, type CsvRecord } from '../../transform/csv.js';
+import { HeaderError } from '../../transform/errors.js';
+import { type ColumnIndex, resolveHeader, SOURCE_FIELDS } from '../../transform/header.js';
+import {
+  CANONICAL_COLUMNS,
+  type RowObject,
+  rowObjectToFields,
+  type SourceRow,
+  toSourceRow,
+} from '../../transform/row-objects.js';
+import type { CleanLine } from '../../transform/schema.js';
+import { BadRequestError } from '../errors.js';
+
+export const BODY_KINDS = { csv: 'csv', json: 'json', ndjson: 'ndjson' } as const;
+export type BodyKind = (typeof BODY_KINDS)[keyof typeof BODY_KINDS];
+
+/**
+ * The core has no reason for a row that is not a row at all (not a JSON object, not JSON): such rows are
+ * reported as `wrong_column_count` with `field: null`, like a CSV record that cannot be split.
+ */
+const MALFORMED = QUARANTINE_REASONS.wrong_column_count;
+
+/** A valid row: where it was, what it said, and its clean line. */
+export interface ValidRow {
+  line: number;
+  row: SourceRow;
+  clean: CleanLine;
+}
+
+export interface ParsedRows {
+  valid: ValidRow[];
+  rejected: Rejection[];
+}
+
+/**
+ * Parses a body of the given kind.
+ * @throws HeaderError (CSV without required columns), BadRequestError (JSON that is not an array)
+ */
+export function parseRows(kind: BodyKind, text: string): ParsedRows {
+  switch (kind) {
+    case BODY_KINDS.csv:
+      return parseCsvRows(text);
+    case BODY_KINDS.json:
+      return parseJsonRows(text);
+    case BODY_KINDS.ndjson:
+      return parseNdjsonRows(text);
+  }
+}
+
+/**
+ * CSV with a header. Lines are physical lines (the header is line 1).
+ * @throws HeaderError naming the missing required columns, or when there is no header
+ */
+export function parseCsvRows(text: string): ParsedRows {
+  const parser = new CsvParser();
+  const records: CsvRecord[] = [];
+  parser.push(text, records);
+  parser.end(records);
+  const [header, ...data] = records;
+  if (!header) throw new HeaderError('body is empty: expected a header row', []);
+  const columns = resolveHeader(header.fields);
+  const out: ParsedRows = { valid: [], rejected: [] };
+  for (const record of data) {
+    if (record.malformed) {
+      out.rejected.push({
+        line: record.line,
+        raw: record.raw,
+        reason: MALFORMED,
+        field: null,
+        message: `line ${record.line}: a quoted field is never closed`,
+      });
+      continue;
+    }
+    const result = cleanRow(record.fields, columns, record.line, record.raw);
+    if (isRejection(result)) out.rejected.push(result);
+    else out.valid.push({ line: record.line, row: canonicalRow(record.fields, columns), clean: result });
+  }
+  return out;
+}
+
+/**
+ * A JSON array of row objects keyed by source column names. Lines are 1-based positions in the array.
+ * @throws BadRequestError when the body is not JSON or not an array
+ */
+export function parseJsonRows(text: string): ParsedRows {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new BadRequestError(
+      'invalid_body',
+      `body is not valid JSON: ${(cause as Error).message}`,
+      {},
+      { cause },
+    );
+  }
+  if (!Array.isArray(value)) {
+    throw new BadRequestError(
+      'invalid_body',
+      `expected a JSON array of row objects, got ${value === null ? 'null' : typeof value}`,
+    );
+  }
+  const out: ParsedRows = { valid: [], rejected: [] };
+  value.forEach((element: unknown, i) => {
+    addObjectRow(out, element, i + 1, undefined);
+  });
+  return out;
+}
+
+/** One JSON row object per line; blank lines are skipped. Lines are physical lines. */
+export function parseNdjsonRows(text: string): ParsedRows {
+  const out: ParsedRows = { valid: [], rejected: [] };
+  const lines = text.split('\n');
+  lines.forEach((rawLine, i) => {
+    const raw = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    if (raw.trim() === '') return;
+    const line = i + 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (cause) {
+      out.rejected.push({
+        line,
+        raw,
+        reason: MALFORMED,
+        field: null,
+        message: `line ${line}: is not valid JSON (${(cause as Error).message})`,
+      });
+      return;
+    }
+    addObjectRow(out, value, line, raw);
+  });
+  return out;
+}
+
+function addObjectRow(out: ParsedRows, value: unknown, line: number, rawText: string | undefined): void {
+  const raw = rawText ?? JSON.stringify(value) ?? String(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    out.rejected.push({
+      line,
+      raw,
+      reason: MALFORMED,
+      field: null,
+      message: `line ${line}: is ${what}, not a row object`,
+    });
+    return;
+  }
+  const { fields, missing } = rowObjectToFields(value as RowObject);
+  if (missing.length > 0) {
+    out.rejected.push({
+      line,
+      raw,
+      reason: QUARANTINE_REASONS.missing_field,
+      field: missing[0]!,
+      message: `line ${line}: missing required key${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+    });
+    return;
+  }
+  const result = cleanRow(fields, CANONICAL_COLUMNS, line, raw);
+  if (isRejection(result)) out.rejected.push(result);
+  else out.valid.push({ line, row: toSourceRow(fields), clean: result });
+}
+
+/** A CSV record's values in canonical order; a column the header lacks is ''. */
+function canonicalRow(fields: readonly string[], columns: ColumnIndex): SourceRow {
+  return toSourceRow(
+    SOURCE_FIELDS.map((f) => {
+      const at = columns.positions[f];
+      return at === -1 ? '' : (fields[at] ?? '');
+    }),
+  );
+}

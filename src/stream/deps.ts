@@ -1,0 +1,30 @@
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../adapters/dynamodb.js';
+import { createFirehoseClient } from '../adapters/firehose.js';
+import type { RetryOptions } from '../adapters/retry.js';
+import { createS3Client } from '../adapters/s3.js';
+import type { TransformConfig } from '../config.js';
+
+/** What the stream consumer uses: its configuration and one client per service. */
+export interface TransformDeps {
+  config: TransformConfig;
+  dynamo: DynamoDBDocumentClient;
+  firehose: FirehoseClient;
+  s3: S3Client;
+  /** Overrides of the adapters' retry settings (tests make them fast). */
+  retry?: Partial<RetryOptions>;
+  now?: () => Date;
+  /** Where failures that are reported back to Lambda are also logged. */
+  logger?: (entry: Record<string, unknown>) => void;
+}
+
+export function createTransformDeps(config: TransformConfig): TransformDeps {
+  return {
+    config,
+    dynamo: createDocumentClient(config.aws),
+    firehose: createFirehoseClient(config.aws),
+    s3: createS3Client(config.aws),
+  };
+}

@@ -1,0 +1,10 @@
+/** Errors of the stream consumer. */
+
+/** A Kinesis record that is not an envelope this service wrote. It is quarantined, never retried. */
+export class EnvelopeError extends Error {
+  readonly code = 'malformed_record';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EnvelopeError';
+  }
+}

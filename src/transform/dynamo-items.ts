@@ -1,0 +1,187 @@
+/**
+ * DynamoDB items derived from clean lines: the single definition of the two tables' keys.
+ *
+ * Design (see docs/dynamodb.md):
+ *
+ * **invoices** table, keys `pk` (hash) and `sk` (range), all strings:
+ * - one *line item* per clean line: `pk = INV#<invoice_no>`, `sk = LINE#<stock_code>#<line_id>`, with every
+ *   field of the line. Keying by `line_id` (not by InvoiceNo and StockCode) keeps every line of a stock code
+ *   on an invoice, which the original design collapsed to one; `begins_with(sk, 'LINE#<stock>#')` answers
+ *   GET /invoices/{no}/items/{stock}, and `begins_with(sk, 'LINE#')` the whole invoice.
+ * - one *membership item* per (invoice, stock code): `pk = INV#<invoice_no>`, `sk = STOCK#<stock_code>`,
+ *   projected into the `by_stock` index by `gsi1pk = STOCK#<stock_code>`, `gsi1sk = <invoice_date>#<invoice_no>`,
+ *   so the index lists the invoices that contain a stock code, each once, newest first.
+ *
+ * **customers** table, keys `pk` and `sk`: one item per line of a known customer,
+ * `pk = CUST#<customer_id>`, `sk = <invoice_date>#<invoice_no>#<line_id>`. An invoice's lines are adjacent and
+ * sorted by date, so one Query lists a customer's invoices newest first. Guests (no CustomerID) have no items.
+ *
+ * Every item is a plain put of values that depend only on the line, so re-delivering or re-posting a line
+ * writes the same item again: idempotent under at-least-once delivery. Nothing is incremented; customer
+ * aggregates (first and last invoice, invoice count, total spent) are computed from a Query when read.
+ *
+ * Key parts escape `%` and `#` (`%25`, `%23`), so a value containing `#` cannot make one prefix match another
+ * value's keys.
+ */
+import { type CleanLine, COLUMN_NAMES } from './schema.js';
+
+/** The logical tables; their physical names come from configuration. */
+export const TABLES = { invoices: 'invoices', customers: 'customers' } as const;
+export type LogicalTable = (typeof TABLES)[keyof typeof TABLES];
+
+/** The invoices table's global secondary index listing invoices by stock code. */
+export const BY_STOCK_INDEX = 'by_stock';
+
+/** Attribute names of the keys, shared by both tables and the index. */
+export const KEY_ATTRIBUTES = { pk: 'pk', sk: 'sk', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk' } as const;
+
+/** What an item is, stored in `kind`. */
+export const ITEM_KINDS = {
+  line: 'line',
+  stock: 'stock',
+  customerLine: 'customer_line',
+} as const;
+export type ItemKind = (typeof ITEM_KINDS)[keyof typeof ITEM_KINDS];
+
+export const SK_PREFIXES = { line: 'LINE#', stock: 'STOCK#' } as const;
+
+/** Escapes the separator (and the escape character) inside a key part: `A#1` becomes `A%231`. */
+export function keyPart(value: string): string {
+  return value.replace(/[%#]/g, (c) => (c === '%' ? '%25' : '%23'));
+}
+
+/** `INV#<invoice_no>` */
+export function invoicePk(invoiceNo: string): string {
+  return `INV#${keyPart(invoiceNo)}`;
+}
+
+/** The sort-key prefix of every line of `stockCode` on an invoice: `LINE#<stock_code>#`. */
+export function lineSkPrefix(stockCode: string): string {
+  return `${SK_PREFIXES.line}${keyPart(stockCode)}#`;
+}
+
+/** `STOCK#<stock_code>`: the membership item's sort key and the index's partition key. */
+export function stockKey(stockCode: string): string {
+  return `${SK_PREFIXES.stock}${keyPart(stockCode)}`;
+}
+
+/** `CUST#<customer_id>` */
+export function customerPk(customerId: number | string): string {
+  return `CUST#${customerId}`;
+}
+
+/** `<invoice_date>#<invoice_no>`: sorts by date, then invoice. */
+export function invoiceSortKey(invoiceDate: string, invoiceNo: string): string {
+  return `${invoiceDate}#${keyPart(invoiceNo)}`;
+}
+
+interface Keys {
+  pk: string;
+  sk: string;
+}
+
+/** A line on the invoices table: the line's fields plus its keys. */
+export interface InvoiceLineItem extends CleanLine, Keys {
+  kind: typeof ITEM_KINDS.line;
+}
+
+/** One per (invoice, stock code), indexed by `by_stock`. */
+export interface InvoiceStockItem extends Keys {
+  kind: typeof ITEM_KINDS.stock;
+  gsi1pk: string;
+  gsi1sk: string;
+  invoice_no: string;
+  stock_code: string;
+  invoice_date: string;
+  customer_id: number | null;
+  country: string;
+}
+
+/** A line on the customers table: what the customer views need. */
+export interface CustomerLineItem extends Keys {
+  kind: typeof ITEM_KINDS.customerLine;
+  line_id: string;
+  invoice_no: string;
+  invoice_date: string;
+  country: string;
+  quantity: number;
+  line_total: number;
+  is_cancellation: boolean;
+}
+
+export type TableItem = InvoiceLineItem | InvoiceStockItem | CustomerLineItem;
+
+/** A put of one item on one logical table. */
+export interface ItemWrite {
+  table: LogicalTable;
+  item: TableItem;
+}
+
+export function invoiceLineItem(line: CleanLine): InvoiceLineItem {
+  return {
+    pk: invoicePk(line.invoice_no),
+    sk: `${lineSkPrefix(line.stock_code)}${line.line_id}`,
+    kind: ITEM_KINDS.line,
+    ...line,
+  };
+}
+
+export function invoiceStockItem(line: CleanLine): InvoiceStockItem {
+  return {
+    pk: invoicePk(line.invoice_no),
+    sk: stockKey(line.stock_code),
+    kind: ITEM_KINDS.stock,
+    gsi1pk: stockKey(line.stock_code),
+    gsi1sk: invoiceSortKey(line.invoice_date, line.invoice_no),
+    invoice_no: line.invoice_no,
+    stock_code: line.stock_code,
+    invoice_date: line.invoice_date,
+    customer_id: line.customer_id,
+    country: line.country,
+  };
+}
+
+/** The customer's copy of a line; null for a guest line. */
+export function customerLineItem(line: CleanLine): CustomerLineItem | null {
+  if (line.customer_id === null) return null;
+  return {
+    pk: customerPk(line.customer_id),
+    sk: `${invoiceSortKey(line.invoice_date, line.invoice_no)}#${line.line_id}`,
+    kind: ITEM_KINDS.customerLine,
+    line_id: line.line_id,
+    invoice_no: line.invoice_no,
+    invoice_date: line.invoice_date,
+    country: line.country,
+    quantity: line.quantity,
+    line_total: line.line_total,
+    is_cancellation: line.is_cancellation,
+  };
+}
+
+/**
+ * Every item a clean line puts: its line item, its (invoice, stock) membership item and, for a known
+ * customer, its customer item.
+ */
+export function itemsForLine(line: CleanLine): ItemWrite[] {
+  const writes: ItemWrite[] = [
+    { table: TABLES.invoices, item: invoiceLineItem(line) },
+    { table: TABLES.invoices, item: invoiceStockItem(line) },
+  ];
+  const customer = customerLineItem(line);
+  if (customer) writes.push({ table: TABLES.customers, item: customer });
+  return writes;
+}
+
+/**
+ * A key that identifies the item a write targets. BatchWriteItem refuses two writes to one key in a
+ * request, so writes are deduplicated by it (lines of one invoice share membership items).
+ */
+export function writeKey(write: ItemWrite): string {
+  return `${write.table}\u0000${write.item.pk}\u0000${write.item.sk}`;
+}
+
+/** The clean line stored in a line item: its contract fields, without keys or kind. */
+export function lineFromItem(item: object): CleanLine {
+  const values = item as Readonly<Record<string, unknown>>;
+  return Object.fromEntries(COLUMN_NAMES.map((name) => [name, values[name] ?? null])) as unknown as CleanLine;
+}

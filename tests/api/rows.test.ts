@@ -1,0 +1,102 @@
+import { BadRequestError } from '../../src/api/errors.js';
+import { parseCsvRows, parseJsonRows, parseNdjsonRows } from '../../src/api/ingest/rows.js';
+import { HeaderError } from '../../src/transform/errors.js';
+import { cleanSourceRow } from '../../src/transform/row-objects.js';
+
+const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
+
+describe('parseCsvRows', () => {
+  it('keeps each valid row in canonical order, whatever the header order, and re-cleans it identically', () => {
+    const csv =
+      'Country,Quantity,Price,Invoice,StockCode,InvoiceDate,Extra\nFrance,6,2.55,536365,85123A,2010-12-01 08:26:00,x\n';
+    const { valid, rejected } = parseCsvRows(csv);
+    expect(rejected).toEqual([]);
+    expect(valid).toHaveLength(1);
+    expect(valid[0]!.row).toEqual({
+      InvoiceNo: '536365',
+      StockCode: '85123A',
+      Description: '',
+      Quantity: '6',
+      InvoiceDate: '2010-12-01 08:26:00',
+      UnitPrice: '2.55',
+      CustomerID: '',
+      Country: 'France',
+    });
+    expect(cleanSourceRow(valid[0]!.row, valid[0]!.line)).toEqual(valid[0]!.clean);
+  });
+
+  it('keeps exact duplicates (they collapse downstream) and reports invalid rows by physical line', () => {
+    const row = '536365,85123A,"HEART, WHITE",6,2010-12-01 08:26,2.55,17850,United Kingdom';
+    const csv = `${HEADER}\n${row}\n${row}\n536365,85123A,x,6,2010-12-01 08:26,2.5555,17850,UK\n"open quote,1\n`;
+    const { valid, rejected } = parseCsvRows(csv);
+    expect(valid.map((v) => v.line)).toEqual([2, 3]);
+    expect(valid[0]!.clean.line_id).toBe(valid[1]!.clean.line_id);
+    expect(rejected.map((r) => [r.line, r.reason])).toEqual([
+      [4, 'invalid_price'],
+      [5, 'wrong_column_count'],
+    ]);
+  });
+
+  it('throws HeaderError naming the missing columns', () => {
+    expect(() => parseCsvRows('InvoiceNo,Description\n1,x\n')).toThrow(HeaderError);
+    try {
+      parseCsvRows('InvoiceNo,Description\n1,x\n');
+    } catch (e) {
+      expect((e as HeaderError).missing).toEqual([
+        'StockCode',
+        'Quantity',
+        'InvoiceDate',
+        'UnitPrice',
+        'Country',
+      ]);
+    }
+  });
+});
+
+describe('parseJsonRows', () => {
+  it('numbers rows by position, and rejects non-objects and rows missing keys', () => {
+    const rows = [
+      {
+        InvoiceNo: 1,
+        StockCode: 'A',
+        Quantity: 2,
+        InvoiceDate: '2011-01-01 10:00',
+        UnitPrice: 0.5,
+        Country: 'Spain',
+      },
+      'not a row',
+      { InvoiceNo: 1 },
+    ];
+    const { valid, rejected } = parseJsonRows(JSON.stringify(rows));
+    expect(valid.map((v) => [v.line, v.row.InvoiceNo, v.clean.line_total])).toEqual([[1, '1', 1]]);
+    expect(rejected.map((r) => [r.line, r.reason, r.field, r.message])).toEqual([
+      [2, 'wrong_column_count', null, 'line 2: is string, not a row object'],
+      [
+        3,
+        'missing_field',
+        'StockCode',
+        'line 3: missing required keys StockCode, Quantity, InvoiceDate, UnitPrice, Country',
+      ],
+    ]);
+  });
+
+  it('throws BadRequestError for invalid JSON', () => {
+    expect(() => parseJsonRows('[{')).toThrow(BadRequestError);
+  });
+});
+
+describe('parseNdjsonRows', () => {
+  it('numbers rows by physical line, skipping blank lines and rejecting lines that are not JSON', () => {
+    const good = JSON.stringify({
+      InvoiceNo: '9',
+      StockCode: 'B',
+      Quantity: '1',
+      InvoiceDate: '2011-01-01T10:00:00Z',
+      UnitPrice: '1',
+      Country: 'Spain',
+    });
+    const { valid, rejected } = parseNdjsonRows(`${good}\r\n\r\n{oops\n${good}`);
+    expect(valid.map((v) => v.line)).toEqual([1, 4]);
+    expect(rejected.map((r) => [r.line, r.raw])).toEqual([[3, '{oops']]);
+  });
+});

@@ -1,0 +1,78 @@
+import { ConfigError, loadApiConfig, loadConfig, loadTransformConfig, once } from '../src/config.js';
+
+const FULL = {
+  STAGE: 'dev',
+  STREAM_NAME: 'ecomflow-dev-lines',
+  INVOICES_TABLE: 'ecomflow-dev-invoices',
+  CUSTOMERS_TABLE: 'ecomflow-dev-customers',
+  LAKE_DELIVERY_STREAM: 'ecomflow-dev-lake',
+  WAREHOUSE_DELIVERY_STREAM: 'ecomflow-dev-warehouse',
+  QUARANTINE_BUCKET: 'ecomflow-dev-data',
+};
+
+describe('loadConfig', () => {
+  it('reads every variable into a typed configuration with AWS endpoints by default', () => {
+    expect(loadConfig({ ...FULL, AWS_REGION: 'eu-west-1' })).toEqual({
+      stage: 'dev',
+      aws: { region: 'eu-west-1', endpoints: {} },
+      streamName: 'ecomflow-dev-lines',
+      tables: { invoices: 'ecomflow-dev-invoices', customers: 'ecomflow-dev-customers' },
+      deliveryStreams: { lake: 'ecomflow-dev-lake', warehouse: 'ecomflow-dev-warehouse' },
+      quarantine: { bucket: 'ecomflow-dev-data', prefix: 'quarantine/' },
+    });
+  });
+
+  it('names every missing variable in one error', () => {
+    const { STREAM_NAME: _s, CUSTOMERS_TABLE: _c, ...partial } = FULL;
+    const error = (() => {
+      try {
+        loadConfig({ ...partial, STAGE: '  ' });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).missing).toEqual(['STAGE', 'STREAM_NAME', 'CUSTOMERS_TABLE']);
+    expect((error as ConfigError).message).toBe(
+      'ecomflow: missing environment variables STAGE, STREAM_NAME, CUSTOMERS_TABLE',
+    );
+  });
+
+  it('asks each function only for what it uses', () => {
+    const { LAKE_DELIVERY_STREAM: _l, WAREHOUSE_DELIVERY_STREAM: _w, ...apiOnly } = FULL;
+    expect(loadApiConfig(apiOnly).streamName).toBe('ecomflow-dev-lines');
+    expect(() => loadTransformConfig(apiOnly)).toThrow(
+      'transform: missing environment variables LAKE_DELIVERY_STREAM, WAREHOUSE_DELIVERY_STREAM',
+    );
+    const { STREAM_NAME: _s, ...transformOnly } = FULL;
+    expect(loadTransformConfig(transformOnly).deliveryStreams.lake).toBe('ecomflow-dev-lake');
+  });
+
+  it('takes endpoint overrides and normalises the quarantine prefix', () => {
+    const config = loadConfig({
+      ...FULL,
+      QUARANTINE_PREFIX: '/rejects',
+      ECOMFLOW_KINESIS_ENDPOINT: 'http://127.0.0.1:4567',
+      ECOMFLOW_S3_ENDPOINT: 'http://localhost:4569',
+    });
+    expect(config.aws.endpoints).toEqual({ kinesis: 'http://127.0.0.1:4567', s3: 'http://localhost:4569' });
+    expect(config.quarantine.prefix).toBe('rejects/');
+    expect(loadConfig({ ...FULL, QUARANTINE_PREFIX: '' }).quarantine.prefix).toBe('');
+  });
+
+  it('refuses an endpoint override that is not a URL, naming it', () => {
+    expect(() => loadConfig({ ...FULL, ECOMFLOW_DYNAMODB_ENDPOINT: 'localhost:8000' })).toThrow(
+      'endpoint override must be an http(s) URL: ECOMFLOW_DYNAMODB_ENDPOINT="localhost:8000"',
+    );
+  });
+});
+
+describe('once', () => {
+  it('computes on first use only', () => {
+    let calls = 0;
+    const get = once(() => ++calls);
+    expect(calls).toBe(0);
+    expect([get(), get()]).toEqual([1, 1]);
+  });
+});

@@ -1,0 +1,338 @@
+/**
+ * The streaming path end to end against the emulators: POST /ingest (CSV, JSON, NDJSON) → Kinesis
+ * (kinesalite) → the transform handler → DynamoDB (dynalite), Firehose (local) and the quarantine (s3rver),
+ * then the GET routes. The handlers are the deployed exports, configured from the environment.
+ */
+import type { APIGatewayProxyResult, KinesisStreamRecord } from 'aws-lambda';
+import { handler as apiHandler } from '../../src/handlers/api.js';
+import { handler as transformHandler } from '../../src/handlers/transform.js';
+import {
+  type Emulators,
+  readQuarantine,
+  StreamReader,
+  scanTable,
+  startEmulators,
+} from '../helpers/emulators.js';
+import { apiEvent, ingestEvent, kinesisEvent, lambdaContext } from '../helpers/events.js';
+import { CSV_BODY, JSON_ROWS, NDJSON_BODY } from '../helpers/retail-rows.js';
+
+let emu: Emulators;
+let reader: StreamReader;
+const savedEnv = { ...process.env };
+const posted: Record<string, { statusCode: number; body: Record<string, unknown> }> = {};
+let streamRecords: KinesisStreamRecord[] = [];
+
+async function call(event: Parameters<typeof apiHandler>[0]) {
+  const result = (await apiHandler(event, lambdaContext())) as APIGatewayProxyResult;
+  return { statusCode: result.statusCode, body: JSON.parse(result.body) as Record<string, unknown> };
+}
+
+function get(resource: string, params: Record<string, string>, query?: Record<string, string>) {
+  return call(apiEvent({ resource, params, ...(query ? { query } : {}) }));
+}
+
+/** Delivers the new stream records to the transformer, one batch per shard, as Lambda does. */
+async function deliverStream(): Promise<KinesisStreamRecord[]> {
+  const shards = await reader.next();
+  for (const records of shards.values()) {
+    const response = await transformHandler(kinesisEvent(records));
+    expect(response.batchItemFailures).toEqual([]);
+  }
+  return [...shards.values()].flat();
+}
+
+beforeAll(async () => {
+  emu = await startEmulators();
+  Object.assign(process.env, emu.env);
+  reader = new StreamReader(emu.kinesis, emu.config.streamName);
+  // Act (shared by the assertions below): post three bodies, then run the transformer over the stream.
+  posted['csv'] = await call(ingestEvent('text/csv', Buffer.from(CSV_BODY)));
+  posted['json'] = await call(ingestEvent('application/json', JSON.stringify(JSON_ROWS)));
+  posted['ndjson'] = await call(ingestEvent('application/x-ndjson; charset=utf-8', Buffer.from(NDJSON_BODY)));
+  streamRecords = await deliverStream();
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await emu.stop();
+});
+
+describe('POST /ingest', () => {
+  it('answers 202 with received = accepted + rejected and each rejection explained', () => {
+    expect(posted['csv']).toEqual({
+      statusCode: 202,
+      body: {
+        received: 11,
+        accepted: 10,
+        rejected: 1,
+        errors: [
+          {
+            line: 10,
+            reason: 'invalid_quantity',
+            field: 'Quantity',
+            message: 'line 10: Quantity "6x" is not an integer',
+          },
+        ],
+      },
+    });
+    expect(posted['json']?.statusCode).toBe(202);
+    expect(posted['json']?.body).toMatchObject({ received: 3, accepted: 2, rejected: 1 });
+    expect(posted['json']?.body['errors']).toEqual([
+      {
+        line: 3,
+        reason: 'missing_field',
+        field: 'Quantity',
+        message: 'line 3: missing required keys Quantity, UnitPrice',
+      },
+    ]);
+    expect(posted['ndjson']?.body).toMatchObject({ received: 3, accepted: 2, rejected: 1 });
+    expect(posted['ndjson']?.body['errors']).toEqual([
+      expect.objectContaining({ line: 4, reason: 'wrong_column_count', field: null }),
+    ]);
+  });
+
+  it('puts every accepted row on the stream once, as a v1 envelope keyed by its InvoiceNo', () => {
+    expect(streamRecords).toHaveLength(10 + 2 + 2);
+    const envelopes = streamRecords.map((r) => ({
+      key: r.kinesis.partitionKey,
+      body: JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')),
+    }));
+    for (const { key, body } of envelopes) {
+      expect(body.v).toBe(1);
+      expect(key).toBe(body.row.InvoiceNo);
+    }
+    expect(envelopes.map((e) => e.body.row)).toContainEqual({
+      InvoiceNo: '536371',
+      StockCode: '22086',
+      Description: "PAPER CHAIN KIT 50'S CHRISTMAS",
+      Quantity: '80',
+      InvoiceDate: '2010-12-01 09:00:00',
+      UnitPrice: '2.55',
+      CustomerID: '12583',
+      Country: 'France',
+    });
+  });
+
+  it('writes the rejected rows to the quarantine with their reason', async () => {
+    const objects = await readQuarantine(emu.s3, emu.config.quarantine.bucket);
+    const rows = objects.flatMap((o) => o.rows);
+    expect(objects.every((o) => o.key.startsWith('quarantine/api/date='))).toBe(true);
+    expect(rows.map((r) => [r['reason'], r['line'], r['source']]).sort()).toEqual([
+      ['invalid_quantity', 10, 'api'],
+      ['missing_field', 3, 'api'],
+      ['wrong_column_count', 4, 'api'],
+    ]);
+    expect(rows.find((r) => r['reason'] === 'invalid_quantity')?.['raw']).toContain('6x');
+  });
+});
+
+describe('the transformer', () => {
+  it('stores each distinct line once, whatever body format or duplicate it came in', async () => {
+    const items = await scanTable(emu.dynamo, emu.config.tables.invoices);
+    const lines = items.filter((i) => i['kind'] === 'line');
+    // 14 rows on the stream: the CSV duplicate and the NDJSON copy of a CSV line collapse.
+    expect(lines).toHaveLength(12);
+    expect(new Set(lines.map((l) => l['line_id'])).size).toBe(12);
+    const customers = await scanTable(emu.dynamo, emu.config.tables.customers);
+    // Every line but the guest's has a customer item.
+    expect(customers).toHaveLength(11);
+  });
+
+  it('sends every clean line to both Firehose streams as newline-delimited JSON', () => {
+    for (const stream of [emu.config.deliveryStreams.lake, emu.config.deliveryStreams.warehouse]) {
+      const records = emu.delivered.get(stream) ?? [];
+      expect(records).toHaveLength(14);
+      for (const r of records) expect(r.toString('utf8').endsWith('}\n')).toBe(true);
+      const ids = new Set(records.map((r) => JSON.parse(r.toString('utf8')).line_id));
+      expect(ids.size).toBe(12);
+    }
+  });
+});
+
+describe('GET /invoices/{invoiceNo}', () => {
+  it('returns the invoice with its exact total and every line', async () => {
+    const { statusCode, body } = await get('/invoices/{invoiceNo}', { invoiceNo: '536365' });
+    expect(statusCode).toBe(200);
+    expect(body).toMatchObject({
+      invoice_no: '536365',
+      customer_id: 17850,
+      country: 'United Kingdom',
+      invoice_date: '2010-12-01T08:26:00Z',
+      is_cancellation: false,
+      line_count: 3,
+      total: 40.74,
+    });
+    const lines = body['lines'] as Record<string, unknown>[];
+    expect(lines.map((l) => [l['stock_code'], l['quantity'], l['line_total']]).sort()).toEqual([
+      ['71053', 6, 20.34],
+      ['85123A', 2, 5.1],
+      ['85123A', 6, 15.3],
+    ]);
+    expect(Object.keys(lines[0]!).sort()).toEqual(
+      [
+        'country',
+        'customer_id',
+        'description',
+        'invoice_date',
+        'invoice_no',
+        'is_adjustment',
+        'is_cancellation',
+        'line_id',
+        'line_total',
+        'quantity',
+        'stock_code',
+        'unit_price',
+      ].sort(),
+    );
+  });
+
+  it('returns a guest invoice with a null customer and a cancellation with a negative total', async () => {
+    const guest = await get('/invoices/{invoiceNo}', { invoiceNo: '536544' });
+    expect(guest.body).toMatchObject({ customer_id: null, total: 2.51, line_count: 1 });
+    const cancelled = await get('/invoices/{invoiceNo}', { invoiceNo: 'C536379' });
+    expect(cancelled.body).toMatchObject({ is_cancellation: true, total: -27.5, customer_id: 14527 });
+  });
+
+  it('answers 404 with a JSON error for an unknown invoice', async () => {
+    const { statusCode, body } = await get('/invoices/{invoiceNo}', { invoiceNo: '999999' });
+    expect(statusCode).toBe(404);
+    expect(body).toEqual({ error: 'not_found', message: 'invoice "999999" not found' });
+  });
+});
+
+describe('GET /invoices/{invoiceNo}/items/{stockCode}', () => {
+  it('returns every line of a stock code that appears twice on the invoice', async () => {
+    const { statusCode, body } = await get('/invoices/{invoiceNo}/items/{stockCode}', {
+      invoiceNo: '536365',
+      stockCode: '85123A',
+    });
+    expect(statusCode).toBe(200);
+    expect(body['line_count']).toBe(2);
+    const lines = body['lines'] as { quantity: number; unit_price: number }[];
+    expect(lines.map((l) => l.quantity).sort()).toEqual([2, 6]);
+    expect(lines.every((l) => l.unit_price === 2.55)).toBe(true);
+  });
+
+  it('answers 404 for a stock code not on the invoice', async () => {
+    const { statusCode, body } = await get('/invoices/{invoiceNo}/items/{stockCode}', {
+      invoiceNo: '536365',
+      stockCode: '22633',
+    });
+    expect(statusCode).toBe(404);
+    expect(body['message']).toBe('stock code "22633" is not on invoice "536365"');
+  });
+});
+
+describe('GET /customers/{customerId}', () => {
+  it('computes first and last invoice, invoice count and total spent from the lines', async () => {
+    const { statusCode, body } = await get('/customers/{customerId}', { customerId: '17850' });
+    expect(statusCode).toBe(200);
+    expect(body).toEqual({
+      customer_id: 17850,
+      country: 'United Kingdom',
+      first_invoice_date: '2010-12-01T08:26:00Z',
+      last_invoice_date: '2010-12-02T09:00:00Z',
+      invoice_count: 3,
+      total_spent: 152.04,
+    });
+  });
+
+  it('answers 404 for an unknown customer and 400 for a customer id that is not a number', async () => {
+    expect((await get('/customers/{customerId}', { customerId: '99999' })).statusCode).toBe(404);
+    const bad = await get('/customers/{customerId}', { customerId: 'abc' });
+    expect(bad).toEqual({
+      statusCode: 400,
+      body: { error: 'invalid_parameter', message: 'customerId "abc" is not a customer number' },
+    });
+  });
+});
+
+describe('GET /customers/{customerId}/invoices', () => {
+  it('lists the invoices newest first, each whole, in pages that follow the cursor', async () => {
+    const first = await get('/customers/{customerId}/invoices', { customerId: '17850' }, { limit: '2' });
+    expect(first.statusCode).toBe(200);
+    expect(first.body['invoices']).toEqual([
+      {
+        invoice_no: '536370',
+        invoice_date: '2010-12-02T09:00:00Z',
+        country: 'United Kingdom',
+        is_cancellation: false,
+        line_count: 2,
+        total: 97.65,
+      },
+      {
+        invoice_no: '536366',
+        invoice_date: '2010-12-01T08:28:00Z',
+        country: 'United Kingdom',
+        is_cancellation: false,
+        line_count: 2,
+        total: 13.65,
+      },
+    ]);
+    expect(typeof first.body['next']).toBe('string');
+    const second = await get(
+      '/customers/{customerId}/invoices',
+      { customerId: '17850' },
+      { limit: '2', next: first.body['next'] as string },
+    );
+    expect(second.body['invoices']).toEqual([
+      expect.objectContaining({ invoice_no: '536365', line_count: 3, total: 40.74 }),
+    ]);
+    expect(second.body['next']).toBeNull();
+  });
+
+  it('refuses a cursor of another customer', async () => {
+    const first = await get('/customers/{customerId}/invoices', { customerId: '17850' }, { limit: '1' });
+    const replay = await get(
+      '/customers/{customerId}/invoices',
+      { customerId: '13047' },
+      { next: first.body['next'] as string },
+    );
+    expect(replay.statusCode).toBe(400);
+    expect(replay.body['error']).toBe('invalid_cursor');
+  });
+});
+
+describe('GET /stock/{stockCode}/invoices', () => {
+  it('lists each invoice containing the stock code once, newest first, paginated', async () => {
+    const pages: unknown[][] = [];
+    let next: string | null = null;
+    do {
+      const query: Record<string, string> = next ? { limit: '2', next } : { limit: '2' };
+      const { statusCode, body } = await get('/stock/{stockCode}/invoices', { stockCode: '85123A' }, query);
+      expect(statusCode).toBe(200);
+      pages.push(body['invoices'] as unknown[]);
+      next = body['next'] as string | null;
+    } while (next);
+    expect(pages.map((p) => p.length)).toEqual([2, 1]);
+    expect(pages.flat()).toEqual([
+      {
+        invoice_no: '536370',
+        invoice_date: '2010-12-02T09:00:00Z',
+        customer_id: 17850,
+        country: 'United Kingdom',
+      },
+      {
+        invoice_no: '536366',
+        invoice_date: '2010-12-01T08:28:00Z',
+        customer_id: 17850,
+        country: 'United Kingdom',
+      },
+      {
+        invoice_no: '536365',
+        invoice_date: '2010-12-01T08:26:00Z',
+        customer_id: 17850,
+        country: 'United Kingdom',
+      },
+    ]);
+  });
+
+  it('answers 404 for a stock code on no invoice, and 400 for a limit out of range', async () => {
+    expect((await get('/stock/{stockCode}/invoices', { stockCode: 'NOPE' })).statusCode).toBe(404);
+    const bad = await get('/stock/{stockCode}/invoices', { stockCode: '85123A' }, { limit: '501' });
+    expect(bad).toEqual({
+      statusCode: 400,
+      body: { error: 'invalid_parameter', message: 'limit "501" must be an integer from 1 to 500' },
+    });
+  });
+});

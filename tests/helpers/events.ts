@@ -1,0 +1,129 @@
+/** Builders of Lambda events and contexts, shaped as API Gateway (REST, proxy) and Kinesis send them. */
+import type { APIGatewayProxyEvent, Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+
+export interface ApiEventOptions {
+  method?: string;
+  /** The API Gateway resource, e.g. `/invoices/{invoiceNo}`. */
+  resource: string;
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Send the body base64-encoded, as API Gateway does for binary media types. Default: for Buffers. */
+  base64?: boolean;
+  requestId?: string;
+}
+
+let requestCounter = 0;
+
+/**
+ * A REST API proxy event for one of the declared resources. The path is the resource with its
+ * parameters percent-encoded; `pathParameters` are decoded, as API Gateway gives them.
+ */
+export function apiEvent(options: ApiEventOptions): APIGatewayProxyEvent {
+  const params = options.params ?? {};
+  const path = options.resource.replace(/\{(\w+)(\+?)\}/g, (_, name: string, greedy: string) =>
+    greedy
+      ? (params[name] ?? '').split('/').map(encodeURIComponent).join('/')
+      : encodeURIComponent(params[name] ?? ''),
+  );
+  const base64 = options.base64 ?? Buffer.isBuffer(options.body);
+  const body =
+    options.body === undefined
+      ? null
+      : base64
+        ? Buffer.from(options.body).toString('base64')
+        : options.body.toString();
+  const requestId = options.requestId ?? `req-${++requestCounter}-${Date.now()}`;
+  return {
+    resource: options.resource,
+    path,
+    httpMethod: options.method ?? 'GET',
+    headers: options.headers ?? {},
+    multiValueHeaders: {},
+    queryStringParameters: options.query ?? null,
+    multiValueQueryStringParameters: null,
+    pathParameters: Object.keys(params).length > 0 ? params : null,
+    stageVariables: null,
+    body,
+    isBase64Encoded: base64,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'local',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: options.method ?? 'GET',
+      identity: {} as APIGatewayProxyEvent['requestContext']['identity'],
+      path: `/test${path}`,
+      stage: 'test',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'r',
+      resourcePath: options.resource,
+    },
+  };
+}
+
+/** POST /ingest with a body of the given type. */
+export function ingestEvent(
+  contentType: string,
+  body: string | Buffer,
+  extra: Partial<ApiEventOptions> = {},
+) {
+  return apiEvent({
+    method: 'POST',
+    resource: '/ingest',
+    headers: { 'Content-Type': contentType },
+    body,
+    ...extra,
+  });
+}
+
+export function lambdaContext(requestId = 'ctx-request'): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'ecomflow-test',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:ecomflow-test',
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: '/aws/lambda/ecomflow-test',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface KinesisRecordOptions {
+  data: string | Uint8Array;
+  sequenceNumber: string;
+  partitionKey?: string;
+  shardId?: string;
+}
+
+/** One Kinesis record as Lambda delivers it (data base64-encoded). */
+export function kinesisRecord(options: KinesisRecordOptions): KinesisStreamRecord {
+  const shardId = options.shardId ?? 'shardId-000000000000';
+  return {
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: options.partitionKey ?? 'pk',
+      sequenceNumber: options.sequenceNumber,
+      data: Buffer.from(options.data).toString('base64'),
+      approximateArrivalTimestamp: Date.now() / 1000,
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${shardId}:${options.sequenceNumber}`,
+    eventName: 'aws:kinesis:record',
+    invokeIdentityArn: 'arn:aws:iam::123456789012:role/ecomflow-transform',
+    awsRegion: 'us-east-1',
+    eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/ecomflow-test',
+  };
+}
+
+export function kinesisEvent(records: KinesisStreamRecord[]): KinesisStreamEvent {
+  return { Records: records };
+}

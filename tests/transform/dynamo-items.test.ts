@@ -1,0 +1,89 @@
+import {
+  customerLineItem,
+  invoiceLineItem,
+  invoiceStockItem,
+  itemsForLine,
+  keyPart,
+  lineFromItem,
+  lineSkPrefix,
+  writeKey,
+} from '../../src/transform/dynamo-items.js';
+import type { CleanLine } from '../../src/transform/schema.js';
+
+const LINE: CleanLine = {
+  line_id: '0123456789abcdef0123456789abcdef',
+  invoice_no: '536365',
+  stock_code: '85123A',
+  description: 'WHITE HANGING HEART T-LIGHT HOLDER',
+  quantity: 6,
+  invoice_date: '2010-12-01T08:26:00Z',
+  unit_price: 2.55,
+  customer_id: 17850,
+  country: 'United Kingdom',
+  line_total: 15.3,
+  is_cancellation: false,
+  is_adjustment: false,
+};
+
+describe('DynamoDB items of a clean line', () => {
+  it('keys the line item by invoice, stock code and line_id, with every field of the line', () => {
+    expect(invoiceLineItem(LINE)).toEqual({
+      pk: 'INV#536365',
+      sk: 'LINE#85123A#0123456789abcdef0123456789abcdef',
+      kind: 'line',
+      ...LINE,
+    });
+    expect(invoiceLineItem(LINE).sk.startsWith(lineSkPrefix('85123A'))).toBe(true);
+  });
+
+  it('gives two lines of one stock code on one invoice two line items but one membership item', () => {
+    const other = { ...LINE, line_id: 'ffffffffffffffffffffffffffffffff', quantity: 2, line_total: 5.1 };
+    const keys = [LINE, other].flatMap(itemsForLine).map(writeKey);
+    expect(new Set(keys).size).toBe(5); // 2 line items, 1 membership item, 2 customer items
+  });
+
+  it('indexes the membership item by stock code, newest first by date then invoice', () => {
+    expect(invoiceStockItem(LINE)).toEqual({
+      pk: 'INV#536365',
+      sk: 'STOCK#85123A',
+      kind: 'stock',
+      gsi1pk: 'STOCK#85123A',
+      gsi1sk: '2010-12-01T08:26:00Z#536365',
+      invoice_no: '536365',
+      stock_code: '85123A',
+      invoice_date: '2010-12-01T08:26:00Z',
+      customer_id: 17850,
+      country: 'United Kingdom',
+    });
+  });
+
+  it('writes a customer item for a known customer and none for a guest', () => {
+    expect(customerLineItem(LINE)).toEqual({
+      pk: 'CUST#17850',
+      sk: '2010-12-01T08:26:00Z#536365#0123456789abcdef0123456789abcdef',
+      kind: 'customer_line',
+      line_id: LINE.line_id,
+      invoice_no: '536365',
+      invoice_date: '2010-12-01T08:26:00Z',
+      country: 'United Kingdom',
+      quantity: 6,
+      line_total: 15.3,
+      is_cancellation: false,
+    });
+    const guest = { ...LINE, customer_id: null };
+    expect(customerLineItem(guest)).toBeNull();
+    expect(itemsForLine(guest).map((w) => w.table)).toEqual(['invoices', 'invoices']);
+  });
+
+  it('escapes # and % in key parts, so one stock code is never a prefix of another', () => {
+    expect(keyPart('A#B%C')).toBe('A%23B%25C');
+    const hashed = invoiceLineItem({ ...LINE, stock_code: 'A#B' });
+    expect(hashed.sk.startsWith(lineSkPrefix('A'))).toBe(false);
+    expect(hashed.sk.startsWith(lineSkPrefix('A#B'))).toBe(true);
+  });
+
+  it('gets the clean line back from a stored line item', () => {
+    expect(lineFromItem(invoiceLineItem(LINE))).toEqual(LINE);
+    expect(Object.keys(lineFromItem(invoiceLineItem(LINE)))).not.toContain('pk');
+  });
+});
