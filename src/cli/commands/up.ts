@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { postSample } from '../../local/sample.js';
+import { readStackSettings } from '../../local/settings.js';
+import { startStack } from '../../local/stack.js';
+import { UsageError } from '../errors.js';
+
+export const upUsage = `ecomflow up [--no-sample]        (what \`npm start\` runs)
+
+Runs the whole pipeline locally in the foreground: kinesalite, dynalite, s3rver, an embedded PostgreSQL
+for Redshift, DuckDB for Athena, a local Firehose, the Kinesis poller and the API gateway.
+PORT (3000), ECOMFLOW_HOME (.ecomflow), ECOMFLOW_API_KEY, ECOMFLOW_FIREHOSE_BUFFER_MS (5000) configure it.`;
+
+export async function upCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { 'no-sample': { type: 'boolean', default: false } } });
+  let settings: ReturnType<typeof readStackSettings>;
+  try {
+    settings = readStackSettings();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const started = performance.now();
+  const log = (message: string) => console.error(`ecomflow: ${message}`);
+  const stack = await startStack(settings, log).catch((err: Error) => {
+    throw new UsageError(err.message, 1);
+  });
+  const { info } = stack;
+  console.log(
+    [
+      '',
+      `ecomflow is up (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+      `  API        ${info.apiUrl}         (x-api-key: ${info.apiKey})`,
+      `  warehouse  ${info.warehouseUrl}`,
+      `  lake       ${info.lakeUri}   (files under ${settings.home}/s3)`,
+      '',
+      'try:',
+      `  curl ${info.apiUrl}/health`,
+      `  curl -H 'x-api-key: ${info.apiKey}' ${info.apiUrl}/invoices/536366`,
+      `  npx ecomflow query "SELECT country, count(*) AS lines FROM invoice_lines GROUP BY 1 ORDER BY 2 DESC LIMIT 5"`,
+      `  npx ecomflow sql "SELECT count(*) FROM raw.invoice_lines"`,
+      `  psql ${info.warehouseUrl}`,
+      '',
+      'Ctrl-C stops it (buffers are flushed first).',
+      '',
+    ].join('\n'),
+  );
+
+  let stopping: Promise<void> | null = null;
+  let stopped: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    log(`${signal}: stopping (flushing the Firehose buffers first)`);
+    stopping = stack.stop().then(() => {
+      log('stopped');
+      stopped();
+    });
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+
+  if (stack.fresh && !values['no-sample']) {
+    try {
+      const accepted = await postSample(info.apiUrl, info.apiKey);
+      log(
+        `streamed a generated sample through POST /ingest: ${accepted.toLocaleString('en-US')} rows accepted`,
+      );
+    } catch (err) {
+      if (!stopping) log(`the sample could not be streamed: ${(err as Error).message}`);
+    }
+  }
+  await done;
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Warehouse } from '../adapters/warehouse.js';
+import { RAW_TABLE } from '../adapters/warehouse.js';
+import { ParquetLineWriter } from '../batch/parquet.js';
+import type { CleanLine } from '../transform/schema.js';
+
+/** Where each delivery stream delivers, as the two Firehose streams of serverless.yml do on AWS. */
+export interface LocalDeliveryOptions {
+  lake: { stream: string; s3: S3Client; bucket: string; prefix: string };
+  warehouse: { stream: string; warehouse: Warehouse };
+  /** Buffering hints: flush when this many bytes are buffered... */
+  bufferBytes?: number;
+  /** ...or this long after the first record arrived. AWS's minimum is 60 s; locally 5 s keeps the demo live. */
+  bufferMs?: number;
+  onError?: (err: Error) => void;
+  /** Accepted records wait here on disk until delivered. */
+  spoolDir: string;
+}
+
+/** Lake key prefix for a line's event-time partition, as Firehose's dynamic partitioning writes it. */
+export function lakePartitionPrefix(prefix: string, invoiceDate: string): string {
+  return `${prefix}year=${invoiceDate.slice(0, 4)}/month=${invoiceDate.slice(5, 7)}/day=${invoiceDate.slice(8, 10)}/`;
+}
+
+interface StreamBuffer {
+  lines: CleanLine[];
+  bytes: number;
+  timer: NodeJS.Timeout | null;
+  /** The spool segment holding these records on disk until they are delivered. */
+  segment: string;
+}
+
+/**
+ * The local Firehose delivery: what sits behind `startFirehoseServer`'s `deliver`. It buffers each
+ * stream's records by size and time, then:
+ * - lake: writes one Parquet object per event-time partition (`year=/month=/day=`) into the local S3, the
+ *   record format conversion and dynamic partitioning that Firehose does on AWS;
+ * - warehouse: COPYs the lines into `raw.invoice_lines`, as Firehose's Redshift destination does.
+ *
+ * Durability, as Firehose has it: every accepted record is appended to a spool segment on disk before
+ * PutRecordBatch answers, and a segment is deleted only once its lines are delivered. `recover()` delivers
+ * what a crash (or a Ctrl-C that stopped PostgreSQL first) left behind. Like Firehose it is at-least-once:
+ * a line delivered twice is stored twice, and readers dedupe by line_id.
+ */
+export class LocalFirehoseDelivery {
+  private readonly buffers = new Map<string, StreamBuffer>();
+  private readonly bufferBytes: number;
+  private readonly bufferMs: number;
+  private chain: Promise<void> = Promise.resolve();
+  private sequence = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly retries: { stream: string; lines: CleanLine[]; segment: string }[] = [];
+  delivered = { lake: 0, warehouse: 0 };
+
+  constructor(private readonly options: LocalDeliveryOptions) {
+    this.bufferBytes = options.bufferBytes ?? 5 * 1024 * 1024;
+    this.bufferMs = options.bufferMs ?? 5_000;
+    mkdirSync(options.spoolDir, { recursive: true });
+  }
+
+  /** Delivers the spool segments a previous run left behind. */
+  async recover(): Promise<number> {
+    let lines = 0;
+    for (const file of readdirSync(this.options.spoolDir)
+      .filter((f) => f.endsWith('.ndjson'))
+      .sort()) {
+      const stream = file.slice(0, file.indexOf('.'));
+      const segment = join(this.options.spoolDir, file);
+      const parsed = parseLines([readFileSync(segment)]);
+      lines += parsed.length;
+      this.enqueue(stream, parsed, segment);
+    }
+    await this.chain;
+    return lines;
+  }
+
+  /** The `deliver` callback of the Firehose endpoint: spool, buffer, maybe flush. */
+  readonly deliver = (stream: string, records: Buffer[]): void => {
+    if (stream !== this.options.lake.stream && stream !== this.options.warehouse.stream) {
+      throw new Error(`no local delivery is configured for Firehose stream ${stream}`);
+    }
+    let buffer = this.buffers.get(stream);
+    if (!buffer) {
+      const segment = join(
+        this.options.spoolDir,
+        `${stream}.${Date.now()}-${String(++this.sequence).padStart(6, '0')}.ndjson`,
+      );
+      buffer = { lines: [], bytes: 0, timer: null, segment };
+      this.buffers.set(stream, buffer);
+    }
+    const lines = parseLines(records);
+    appendFileSync(
+      buffer.segment,
+      Buffer.concat(records.flatMap((r) => (r.at(-1) === 10 ? [r] : [r, NEWLINE]))),
+    );
+    for (const line of lines) buffer.lines.push(line);
+    for (const record of records) buffer.bytes += record.length;
+    if (buffer.bytes >= this.bufferBytes) {
+      void this.flushStream(stream);
+    } else if (!buffer.timer && buffer.lines.length > 0) {
+      buffer.timer = setTimeout(() => void this.flushStream(stream), this.bufferMs);
+    }
+  };
+
+  /** Delivers everything buffered, and waits for deliveries under way. */
+  async flush(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const stream of [...this.buffers.keys()]) void this.flushStream(stream);
+    for (const retry of this.retries.splice(0)) this.enqueue(retry.stream, retry.lines, retry.segment);
+    await this.chain;
+  }
+
+  private flushStream(stream: string): Promise<void> {
+    const buffer = this.buffers.get(stream);
+    if (!buffer) return this.chain;
+    if (buffer.timer) clearTimeout(buffer.timer);
+    this.buffers.delete(stream);
+    return this.enqueue(stream, buffer.lines, buffer.segment);
+  }
+
+  /** Deliveries run one after another so that a flush at shutdown waits for all of them. */
+  private enqueue(stream: string, lines: CleanLine[], segment: string): Promise<void> {
+    this.chain = this.chain
+      .then(async () => {
+        if (lines.length > 0) {
+          if (stream === this.options.lake.stream) await this.toLake(lines);
+          else await this.toWarehouse(lines);
+        }
+        rmSync(segment, { force: true });
+      })
+      .catch((err: Error) => {
+        // Firehose retries a failed delivery; the segment stays on disk until it succeeds.
+        this.options.onError?.(err);
+        this.retries.push({ stream, lines, segment });
+        this.retryTimer ??= setTimeout(() => {
+          this.retryTimer = null;
+          for (const retry of this.retries.splice(0)) this.enqueue(retry.stream, retry.lines, retry.segment);
+        }, this.bufferMs);
+      });
+    return this.chain;
+  }
+
+  private async toLake(lines: CleanLine[]): Promise<void> {
+    const { s3, bucket, prefix } = this.options.lake;
+    const byPartition = new Map<string, CleanLine[]>();
+    for (const line of lines) {
+      const key = lakePartitionPrefix(prefix, line.invoice_date);
+      const group = byPartition.get(key);
+      if (group) group.push(line);
+      else byPartition.set(key, [line]);
+    }
+    const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    const batch = ++this.sequence;
+    for (const [partition, group] of byPartition) {
+      const writer = ParquetLineWriter.inMemory();
+      for (const line of group) writer.append(line);
+      const body = writer.close();
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `${partition}ecomflow-lake-${stamp}-${batch}-${randomUUID()}.parquet`,
+          Body: body,
+          ContentType: 'application/vnd.apache.parquet',
+        }),
+      );
+    }
+    this.delivered.lake += lines.length;
+  }
+
+  private async toWarehouse(lines: CleanLine[]): Promise<void> {
+    const warehouse = this.options.warehouse.warehouse;
+    await warehouse.copyLines(RAW_TABLE, lines);
+    this.delivered.warehouse += lines.length;
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+function parseLines(records: Buffer[]): CleanLine[] {
+  const lines: CleanLine[] = [];
+  for (const record of records) {
+    for (const text of record.toString('utf8').split('\n')) {
+      if (text.trim() !== '') lines.push(JSON.parse(text) as CleanLine);
+    }
+  }
+  return lines;
+}

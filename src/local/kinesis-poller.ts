@@ -1,0 +1,236 @@
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  type _Record as KinesisRecord,
+  ListShardsCommand,
+} from '@aws-sdk/client-kinesis';
+import type {
+  Context,
+  KinesisStreamBatchResponse,
+  KinesisStreamEvent,
+  KinesisStreamRecord,
+} from 'aws-lambda';
+import { lambdaContext } from './lambda-context.js';
+
+/**
+ * The event source mapping of the `transform` function, as resources declare it. The template test checks
+ * that serverless.yml says the same, so the local poller behaves as AWS does.
+ */
+export const TRANSFORM_EVENT_SOURCE = {
+  batchSize: 500,
+  maximumRetryAttempts: 5,
+  bisectBatchOnFunctionError: true,
+} as const;
+
+export type TransformHandler = (
+  event: KinesisStreamEvent,
+  context: Context,
+) => Promise<KinesisStreamBatchResponse | undefined>;
+
+export interface PollerOptions {
+  kinesis: KinesisClient;
+  streamName: string;
+  streamArn: string;
+  region: string;
+  handler: TransformHandler;
+  /** A JSON file that keeps each shard's last processed sequence number across restarts. */
+  checkpointFile: string;
+  /** Records that exhaust their retries go here, as the on-failure destination would receive them. */
+  deadLetterFile: string;
+  /** How long an idle shard waits before polling again. */
+  idleMs?: number;
+  batchSize?: number;
+  maximumRetryAttempts?: number;
+  onError?: (err: Error) => void;
+}
+
+type Checkpoints = Record<string, string>;
+
+/**
+ * Polls every shard of a kinesalite stream and invokes the `transform` handler with real Kinesis Lambda
+ * events, the way the event source mapping does:
+ * - batches of up to `batchSize` records, in order, per shard;
+ * - `batchItemFailures` checkpoints before the earliest failed record, and the rest is retried;
+ * - a thrown error (a function error) bisects the batch and retries each half;
+ * - after `maximumRetryAttempts` a batch's records go to the dead-letter file and the shard moves on.
+ */
+export class KinesisPoller {
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private checkpoints: Checkpoints = {};
+  private saving: Promise<void> = Promise.resolve();
+  private readonly idleMs: number;
+  private readonly batchSize: number;
+  private readonly maxRetries: number;
+  /** Records handed to the handler and finished (not counting retries). */
+  processed = 0;
+
+  constructor(private readonly options: PollerOptions) {
+    this.idleMs = options.idleMs ?? 100;
+    this.batchSize = options.batchSize ?? TRANSFORM_EVENT_SOURCE.batchSize;
+    this.maxRetries = options.maximumRetryAttempts ?? TRANSFORM_EVENT_SOURCE.maximumRetryAttempts;
+  }
+
+  async start(): Promise<void> {
+    this.checkpoints = await readCheckpoints(this.options.checkpointFile);
+    const { Shards = [] } = await this.options.kinesis.send(
+      new ListShardsCommand({ StreamName: this.options.streamName }),
+    );
+    this.running = true;
+    this.loops = Shards.map((shard) => this.pollShard(shard.ShardId!));
+  }
+
+  /** Finishes the batches under way, saves the checkpoints and stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+    await this.saving;
+  }
+
+  private async pollShard(shardId: string): Promise<void> {
+    const { kinesis } = this.options;
+    let iterator = await this.iteratorAfterCheckpoint(shardId);
+    while (this.running && iterator) {
+      try {
+        const page = await kinesis.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: this.batchSize }),
+        );
+        iterator = page.NextShardIterator;
+        const records = page.Records ?? [];
+        if (records.length === 0) {
+          await sleep(this.idleMs);
+          continue;
+        }
+        await this.process(shardId, records);
+      } catch (err) {
+        // The stream itself failed (kinesalite stopping, say): start again from the checkpoint.
+        if (!this.running) return;
+        this.options.onError?.(err as Error);
+        await sleep(500);
+        iterator = await this.iteratorAfterCheckpoint(shardId).catch(() => iterator);
+      }
+    }
+  }
+
+  /** Runs one batch to completion: every record ends processed or dead-lettered, in order. */
+  private async process(shardId: string, records: KinesisRecord[]): Promise<void> {
+    const queue: { records: KinesisRecord[]; attempts: number }[] = [{ records, attempts: 0 }];
+    while (queue.length > 0) {
+      const batch = queue.shift()!;
+      let failedFrom = -1;
+      let functionError: Error | null = null;
+      try {
+        const response = await this.options.handler(
+          this.event(shardId, batch.records),
+          lambdaContext('transform'),
+        );
+        const failures = response?.batchItemFailures ?? [];
+        if (failures.length > 0) {
+          const failed = new Set(failures.map((f) => f.itemIdentifier));
+          failedFrom = batch.records.findIndex((r) => failed.has(r.SequenceNumber!));
+          // An identifier that names no record of the batch fails the whole batch, as on AWS.
+          if (failedFrom === -1) failedFrom = 0;
+        }
+      } catch (err) {
+        functionError = err as Error;
+        failedFrom = 0;
+      }
+      const done = failedFrom === -1 ? batch.records : batch.records.slice(0, failedFrom);
+      if (done.length > 0) this.checkpoint(shardId, done.at(-1)!.SequenceNumber!, done.length);
+      if (failedFrom === -1) continue;
+
+      const rest = batch.records.slice(failedFrom);
+      if (batch.attempts >= this.maxRetries) {
+        await this.deadLetter(shardId, rest, functionError);
+        this.checkpoint(shardId, rest.at(-1)!.SequenceNumber!, 0);
+        continue;
+      }
+      if (functionError) this.options.onError?.(functionError);
+      await sleep(Math.min(1000, 50 * 2 ** batch.attempts));
+      if (functionError && TRANSFORM_EVENT_SOURCE.bisectBatchOnFunctionError && rest.length > 1) {
+        const half = Math.ceil(rest.length / 2);
+        queue.unshift(
+          { records: rest.slice(0, half), attempts: batch.attempts + 1 },
+          { records: rest.slice(half), attempts: batch.attempts + 1 },
+        );
+      } else {
+        queue.unshift({ records: rest, attempts: batch.attempts + 1 });
+      }
+    }
+  }
+
+  private event(shardId: string, records: KinesisRecord[]): KinesisStreamEvent {
+    const { streamArn, region } = this.options;
+    return {
+      Records: records.map(
+        (r): KinesisStreamRecord => ({
+          kinesis: {
+            kinesisSchemaVersion: '1.0',
+            partitionKey: r.PartitionKey!,
+            sequenceNumber: r.SequenceNumber!,
+            data: Buffer.from(r.Data ?? new Uint8Array()).toString('base64'),
+            approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
+          },
+          eventSource: 'aws:kinesis',
+          eventVersion: '1.0',
+          eventID: `${shardId}:${r.SequenceNumber}`,
+          eventName: 'aws:kinesis:record',
+          invokeIdentityArn: 'arn:aws:iam::000000000000:role/ecomflow-local-transform',
+          awsRegion: region,
+          eventSourceARN: streamArn,
+        }),
+      ),
+    };
+  }
+
+  private async iteratorAfterCheckpoint(shardId: string): Promise<string | undefined> {
+    const after = this.checkpoints[shardId];
+    const { ShardIterator } = await this.options.kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: this.options.streamName,
+        ShardId: shardId,
+        ...(after
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
+          : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    return ShardIterator;
+  }
+
+  private checkpoint(shardId: string, sequenceNumber: string, count: number): void {
+    this.checkpoints[shardId] = sequenceNumber;
+    this.processed += count;
+    const snapshot = JSON.stringify(this.checkpoints);
+    this.saving = this.saving.then(() => writeFile(this.options.checkpointFile, snapshot));
+  }
+
+  private async deadLetter(shardId: string, records: KinesisRecord[], error: Error | null): Promise<void> {
+    // The shape of the on-failure destination's message: where the records are, not the records.
+    const message = {
+      requestContext: { condition: 'RetryAttemptsExhausted', functionError: error?.message ?? null },
+      KinesisBatchInfo: {
+        shardId,
+        startSequenceNumber: records[0]!.SequenceNumber,
+        endSequenceNumber: records.at(-1)!.SequenceNumber,
+        batchSize: records.length,
+        streamArn: this.options.streamArn,
+      },
+      timestamp: new Date().toISOString(),
+    };
+    await appendFile(this.options.deadLetterFile, `${JSON.stringify(message)}\n`);
+  }
+}
+
+async function readCheckpoints(file: string): Promise<Checkpoints> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Checkpoints;
+  } catch {
+    return {};
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,64 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { LINE_COLUMNS } from '../transform/schema.js';
+
+/**
+ * DuckDB standing in for Athena over the local lake: a view `invoice_lines` with the contract's columns,
+ * over the Parquet objects in s3rver's storage (hive partitions year=/month=/day=, as on S3).
+ */
+export class LocalLake {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  ) {}
+
+  static async open(lakeGlob: string): Promise<LocalLake> {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    const lake = new LocalLake(instance, connection);
+    // Timestamps in the lake are UTC; so are all date functions here, as in Athena.
+    await connection.run("SET TimeZone = 'UTC'");
+    const columns = LINE_COLUMNS.map((c) =>
+      c.type === 'timestamp' ? `CAST(${c.name} AS TIMESTAMP) AS ${c.name}` : c.name,
+    );
+    try {
+      await connection.run(
+        `CREATE VIEW invoice_lines AS SELECT ${columns.join(', ')} FROM read_parquet('${lakeGlob.replace(/'/g, "''")}', hive_partitioning = true, union_by_name = true)`,
+      );
+      await connection.run('SELECT 1 FROM invoice_lines LIMIT 0');
+    } catch (err) {
+      if (!/No files found/i.test((err as Error).message)) throw err;
+      // An empty lake still has the table, with no rows.
+      await connection.run('DROP VIEW IF EXISTS invoice_lines');
+      await connection.run(
+        `CREATE TABLE invoice_lines (${LINE_COLUMNS.map((c) => `${c.name} ${duckType(c.type)}`).join(', ')})`,
+      );
+    }
+    return lake;
+  }
+
+  /** Runs SQL and returns JSON-safe row objects (big integers and decimals as text). */
+  async query(sql: string): Promise<Record<string, unknown>[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  }
+
+  /** Runs SQL for its effect, e.g. `CREATE VIEW`. */
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql);
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function duckType(type: (typeof LINE_COLUMNS)[number]['type']): string {
+  return {
+    string: 'VARCHAR',
+    int32: 'INTEGER',
+    timestamp: 'TIMESTAMP',
+    decimal: 'DECIMAL(18,3)',
+    boolean: 'BOOLEAN',
+  }[type];
+}

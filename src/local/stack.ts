@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  ResourceInUseException as StreamInUse,
+} from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { baseClientConfig } from '../adapters/aws.js';
+import { createKinesisClient } from '../adapters/kinesis.js';
+import { createS3Client } from '../adapters/s3.js';
+import { tableDefinitions } from '../adapters/table-definitions.js';
+import { Warehouse } from '../adapters/warehouse.js';
+import { type Config, loadConfig } from '../config.js';
+import { close, listen, startEmulators } from './emulators.js';
+import { LocalFirehoseDelivery } from './firehose-delivery.js';
+import { startFirehoseServer } from './firehose-server.js';
+import { createGateway } from './gateway.js';
+import { KinesisPoller } from './kinesis-poller.js';
+import { LOCAL_RESOURCES, STACK_VARIABLES, type StackSettings } from './settings.js';
+import { startLocalWarehouse } from './warehouse.js';
+
+/** What `ecomflow up` writes to `<home>/stack.json`, so the commands beside it find the running parts. */
+export interface StackInfo {
+  pid: number;
+  apiUrl: string;
+  apiKey: string;
+  warehouseUrl: string;
+  /** Glob of the lake's Parquet objects inside s3rver's storage. */
+  lakeGlob: string;
+  lakeUri: string;
+  endpoints: { kinesis: string; dynamodb: string; s3: string; firehose: string };
+}
+
+export interface RunningStack {
+  info: StackInfo;
+  config: Config;
+  /** True when the state folder was new: the caller streams the sample in. */
+  fresh: boolean;
+  /** Stops taking requests, finishes the batches under way, flushes Firehose, stops every part. */
+  stop(): Promise<void>;
+}
+
+export const STACK_INFO_FILE = 'stack.json';
+
+/**
+ * Starts the whole pipeline on this machine: kinesalite, dynalite, s3rver, the embedded PostgreSQL, the
+ * local Firehose, the Kinesis poller running the `transform` handler, and the gateway in front of the `api`
+ * handler. The handlers are the production code, configured through the same environment variables.
+ * The gateway starts last, so `GET /health` answers 200 only once every part is up.
+ */
+export async function startStack(
+  settings: StackSettings,
+  log: (message: string) => void,
+): Promise<RunningStack> {
+  const home = settings.home;
+  await mkdir(home, { recursive: true });
+  const fresh = !(await readFile(join(home, STACK_INFO_FILE), 'utf8').then(
+    () => true,
+    () => false,
+  ));
+  const apiKey = settings.apiKey ?? (await loadOrCreateApiKey(home));
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse())
+      await stop().catch((err: Error) => log(`while stopping: ${err.message}`));
+  };
+
+  try {
+    const emulators = await startEmulators(home, settings.ports);
+    stops.push(emulators.stop);
+
+    const local = await startLocalWarehouse({
+      dataDir: join(home, 'warehouse'),
+      port: settings.ports.warehouse,
+    }).catch((err: Error) => {
+      throw new Error(`${err.message} (set ${STACK_VARIABLES.warehouse} to move it)`, { cause: err });
+    });
+    stops.push(local.stop);
+    const warehouse = new Warehouse(local.connectionString);
+    stops.push(() => warehouse.close());
+    await warehouse.ensureRaw();
+
+    const r = LOCAL_RESOURCES;
+    const s3 = createS3Client({ region: r.region, endpoints: { s3: emulators.endpoints.s3 } });
+    const delivery = new LocalFirehoseDelivery({
+      lake: { stream: r.lakeDeliveryStream, s3, bucket: r.lakeBucket, prefix: r.lakePrefix },
+      warehouse: { stream: r.warehouseDeliveryStream, warehouse },
+      bufferMs: settings.bufferMs,
+      spoolDir: join(home, 'firehose-spool'),
+      onError: (err) => log(`local Firehose delivery failed, will retry: ${err.message}`),
+    });
+    const firehose = await startFirehoseServer({
+      deliver: delivery.deliver,
+      streams: [r.lakeDeliveryStream, r.warehouseDeliveryStream],
+      port: settings.ports.firehose,
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE'
+        ? new Error(
+            `port ${settings.ports.firehose} for Firehose is already in use: set ${STACK_VARIABLES.firehose} to a free port`,
+          )
+        : err;
+    });
+    stops.push(() => firehose.close());
+    stops.push(() => delivery.flush());
+    const recovered = await delivery.recover();
+    if (recovered > 0) log(`delivered ${recovered} lines a previous run had accepted but not yet delivered`);
+
+    // The handlers read exactly these variables, as they do from serverless.yml on AWS.
+    const env = {
+      STAGE: r.stage,
+      AWS_REGION: r.region,
+      STREAM_NAME: r.stream,
+      INVOICES_TABLE: r.invoicesTable,
+      CUSTOMERS_TABLE: r.customersTable,
+      LAKE_DELIVERY_STREAM: r.lakeDeliveryStream,
+      WAREHOUSE_DELIVERY_STREAM: r.warehouseDeliveryStream,
+      QUARANTINE_BUCKET: r.rawBucket,
+      QUARANTINE_PREFIX: r.quarantinePrefix,
+      ECOMFLOW_KINESIS_ENDPOINT: emulators.endpoints.kinesis,
+      ECOMFLOW_DYNAMODB_ENDPOINT: emulators.endpoints.dynamodb,
+      ECOMFLOW_S3_ENDPOINT: emulators.endpoints.s3,
+      ECOMFLOW_FIREHOSE_ENDPOINT: firehose.url,
+    };
+    Object.assign(process.env, env);
+    const config = loadConfig(env);
+    const kinesis = createKinesisClient(config.aws);
+    await createResources(config, kinesis, s3);
+
+    const { handler: transform } = await import('../handlers/transform.js');
+    const poller = new KinesisPoller({
+      kinesis,
+      streamName: r.stream,
+      streamArn: `arn:aws:kinesis:${r.region}:000000000000:stream/${r.stream}`,
+      region: r.region,
+      handler: transform as never,
+      checkpointFile: join(home, 'poller-checkpoints.json'),
+      deadLetterFile: join(home, 'dead-letter.ndjson'),
+      onError: (err) => log(`transform: ${err.message}`),
+    });
+    await poller.start();
+    stops.push(() => poller.stop());
+
+    const { handler: api } = await import('../handlers/api.js');
+    const gateway: Server = createGateway({ handler: api as never, apiKey, stage: r.stage });
+    const apiPort = await listen(gateway, settings.apiPort, 'the API', STACK_VARIABLES.apiPort);
+    stops.push(() => close(gateway));
+
+    const info: StackInfo = {
+      pid: process.pid,
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      apiKey,
+      warehouseUrl: local.connectionString,
+      lakeGlob: join(emulators.s3Dir, r.lakeBucket, r.lakePrefix, '**', '*.parquet._S3rver_object'),
+      lakeUri: `s3://${r.lakeBucket}/${r.lakePrefix}`,
+      endpoints: { ...emulators.endpoints, firehose: firehose.url },
+    };
+    await writeFile(join(home, STACK_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
+    stops.push(() => rm(join(home, 'stack.pid'), { force: true }));
+    await writeFile(join(home, 'stack.pid'), String(process.pid));
+    return { info, config, fresh, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Creates the stream, tables and buckets unless they exist (the state folder keeps them). */
+async function createResources(
+  config: Config,
+  kinesis: ReturnType<typeof createKinesisClient>,
+  s3: S3Client,
+) {
+  const dynamo = new DynamoDBClient(baseClientConfig(config.aws, 'dynamodb'));
+  try {
+    await kinesis
+      .send(new CreateStreamCommand({ StreamName: config.streamName, ShardCount: LOCAL_RESOURCES.shards }))
+      .catch((err) => {
+        if (!(err instanceof StreamInUse)) throw err;
+      });
+    for (;;) {
+      const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: config.streamName }));
+      if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const table of tableDefinitions(config.tables)) {
+      await dynamo.send(new CreateTableCommand(table)).catch((err) => {
+        if (!(err instanceof ResourceInUseException)) throw err;
+      });
+    }
+    for (const bucket of [LOCAL_RESOURCES.lakeBucket, LOCAL_RESOURCES.rawBucket]) {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: Error) => {
+        if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
+      });
+    }
+  } finally {
+    dynamo.destroy();
+  }
+}
+
+async function loadOrCreateApiKey(home: string): Promise<string> {
+  const file = join(home, 'api-key');
+  try {
+    const key = (await readFile(file, 'utf8')).trim();
+    if (key) return key;
+  } catch {
+    // none yet
+  }
+  const key = randomBytes(24).toString('base64url');
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+/** Reads what a running `ecomflow up` wrote; a clear error when there is none. */
+export async function readStackInfo(home: string): Promise<StackInfo> {
+  try {
+    return JSON.parse(await readFile(join(home, STACK_INFO_FILE), 'utf8')) as StackInfo;
+  } catch {
+    throw new Error(`no local stack found in ${home}: start it with \`npm start\` (or set ECOMFLOW_HOME)`);
+  }
+}
