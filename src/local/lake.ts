@@ -20,9 +20,12 @@ export class LocalLake {
     const columns = LINE_COLUMNS.map((c) =>
       c.type === 'timestamp' ? `CAST(${c.name} AS TIMESTAMP) AS ${c.name}` : c.name,
     );
+    // The partition columns, as the Glue table has them: zero-padded strings ('2011', '01', '09'), so the
+    // same WHERE year = '2011' AND month = '01' runs here and on Athena (no autocast to integers).
+    columns.push(...PARTITION_COLUMNS);
     try {
       await connection.run(
-        `CREATE VIEW invoice_lines AS SELECT ${columns.join(', ')} FROM read_parquet('${lakeGlob.replace(/'/g, "''")}', hive_partitioning = true, union_by_name = true)`,
+        `CREATE VIEW invoice_lines AS SELECT ${columns.join(', ')} FROM read_parquet('${lakeGlob.replace(/'/g, "''")}', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
       );
       await connection.run('SELECT 1 FROM invoice_lines LIMIT 0');
     } catch (err) {
@@ -30,7 +33,10 @@ export class LocalLake {
       // An empty lake still has the table, with no rows.
       await connection.run('DROP VIEW IF EXISTS invoice_lines');
       await connection.run(
-        `CREATE TABLE invoice_lines (${LINE_COLUMNS.map((c) => `${c.name} ${duckType(c.type)}`).join(', ')})`,
+        `CREATE TABLE invoice_lines (${[
+          ...LINE_COLUMNS.map((c) => `${c.name} ${duckType(c.type)}`),
+          ...PARTITION_COLUMNS.map((p) => `${p} VARCHAR`),
+        ].join(', ')})`,
       );
     }
     return lake;
@@ -52,6 +58,8 @@ export class LocalLake {
     this.instance.closeSync();
   }
 }
+
+const PARTITION_COLUMNS = ['year', 'month', 'day'];
 
 function duckType(type: (typeof LINE_COLUMNS)[number]['type']): string {
   return {

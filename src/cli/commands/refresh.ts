@@ -1,0 +1,50 @@
+import { parseArgs } from 'node:util';
+import { Warehouse } from '../../adapters/warehouse.js';
+import { AnalyticsError } from '../../analytics/errors.js';
+import { resolveWarehouseUrl, WAREHOUSE_URL_VARIABLE } from '../../analytics/local-warehouse.js';
+import { MARTS } from '../../analytics/models.js';
+import { refreshWarehouse } from '../../analytics/refresh.js';
+import { redactUrl, warehouseRunner } from '../../analytics/warehouse-runner.js';
+import { readStackSettings } from '../../local/settings.js';
+import { UsageError } from '../errors.js';
+import { formatCount } from '../progress.js';
+
+export const refreshUsage = `ecomflow refresh [--url <postgres-url>] [--full]
+
+Rebuilds staging and the marts (warehouse/*.sql) on the local warehouse, in one transaction; running it
+twice changes nothing. The warehouse is --url, else $${WAREHOUSE_URL_VARIABLE}, else the running local
+stack's, else postgres://ecomflow:ecomflow@127.0.0.1:5433/ecomflow. --full rebuilds staging from all of
+raw (after raw was reloaded). On AWS the scheduled refresh function runs the same SQL on Redshift.`;
+
+export async function refreshCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { url: { type: 'string' }, full: { type: 'boolean' } },
+  });
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${refreshUsage}`);
+  const { url, source } = await resolveWarehouseUrl(values.url, process.env, readStackSettings().home);
+  const target = redactUrl(url);
+  const warehouse = new Warehouse(url);
+  try {
+    const result = await refreshWarehouse(warehouseRunner(warehouse, target), { full: values.full ?? false });
+    console.log(
+      `refreshed ${target} (from ${source})${result.full ? ', staging rebuilt in full' : ''}: ` +
+        `${result.statements} statements in ${result.ms} ms`,
+    );
+    for (const mart of MARTS) {
+      const [row] = await warehouse.query<{ rows: string }>(`SELECT COUNT(*) AS rows FROM marts.${mart}`);
+      console.log(`  marts.${mart.padEnd(24)} ${formatCount(Number(row?.rows ?? 0)).padStart(9)} rows`);
+    }
+  } catch (err) {
+    const codes = [(err as { code?: unknown }).code, (err as { cause?: { code?: unknown } }).cause?.code];
+    if (codes.includes('ECONNREFUSED')) {
+      throw new UsageError(`no warehouse answers at ${target} (${source}): start it with \`npm start\``, 1);
+    }
+    if (err instanceof AnalyticsError) throw new UsageError(err.message, 1);
+    throw err;
+  } finally {
+    await warehouse.close();
+  }
+}

@@ -1,0 +1,24 @@
+-- raw.invoice_lines: the landing table, append-only.
+--
+-- Firehose (the stream path) and the batch COPY write here; nothing ever updates or deletes. At-least-once
+-- delivery means a line can arrive twice, so nothing reads this table except staging, which dedupes.
+-- The columns are the record contract (src/transform/schema.ts); a test checks that they still match.
+--
+-- "raw" is quoted because RAW is a reserved word in Redshift (a column encoding); PostgreSQL folds the
+-- quoted lower-case name to the same schema, so the statement runs unchanged on both.
+CREATE SCHEMA IF NOT EXISTS "raw";
+
+CREATE TABLE IF NOT EXISTS "raw".invoice_lines (
+  line_id VARCHAR(32) NOT NULL,
+  invoice_no VARCHAR(256) NOT NULL,
+  stock_code VARCHAR(256) NOT NULL,
+  description VARCHAR(256),
+  quantity INTEGER NOT NULL,
+  invoice_date TIMESTAMP NOT NULL,
+  unit_price DECIMAL(18,3) NOT NULL,
+  customer_id INTEGER,
+  country VARCHAR(256) NOT NULL,
+  line_total DECIMAL(18,3) NOT NULL,
+  is_cancellation BOOLEAN NOT NULL,
+  is_adjustment BOOLEAN NOT NULL
+);
