@@ -30,7 +30,7 @@ export class Warehouse {
 
   /** Creates the layered schemas and the raw table (from the record contract) if they are missing. */
   async ensureRaw(): Promise<void> {
-    await this.query(`CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS staging; CREATE SCHEMA IF NOT EXISTS marts;
+    await this.query(`CREATE SCHEMA IF NOT EXISTS "raw"; CREATE SCHEMA IF NOT EXISTS staging; CREATE SCHEMA IF NOT EXISTS marts;
       ${createLineTableSql(RAW_TABLE)};`);
   }
 
@@ -67,16 +67,79 @@ export class Warehouse {
   }
 
   /**
+   * Opens a COPY into `table` that lines are pushed into as they are cleaned, for a single-pass load.
+   * `write` returns false when the server is behind; `drain()` waits for it.
+   */
+  async startCopy(table: string): Promise<CopyWriter> {
+    const client = await this.pool.connect();
+    const stream = client.query(
+      copyFrom(`COPY ${table} (${COLUMN_NAMES.join(', ')}) FROM STDIN (FORMAT csv)`),
+    );
+    let failure: Error | null = null;
+    stream.on('error', (err: Error) => {
+      failure ??= err;
+    });
+    let rows = 0;
+    let buffer = '';
+    const flush = () => {
+      const ok = stream.write(buffer);
+      buffer = '';
+      return ok;
+    };
+    let released = false;
+    const release = (err?: Error) => {
+      if (!released) client.release(err);
+      released = true;
+    };
+    return {
+      write(line) {
+        buffer += toCsvRow(line);
+        rows++;
+        return buffer.length < 1 << 16 || flush();
+      },
+      async drain() {
+        if (failure) throw failure;
+        if (stream.writableNeedDrain) await new Promise((resolve) => stream.once('drain', resolve));
+      },
+      async end() {
+        if (buffer) flush();
+        try {
+          await new Promise<void>((resolve, reject) => {
+            stream.once('finish', resolve);
+            stream.once('error', reject);
+            stream.end();
+          });
+          if (failure) throw failure;
+          release();
+          return rows;
+        } catch (err) {
+          release(err as Error);
+          throw err;
+        }
+      },
+      abort() {
+        stream.destroy();
+        release(new Error('copy aborted'));
+      },
+    };
+  }
+
+  /** Drops and recreates a load table with the contract's columns. */
+  async createLoadTable(table: string): Promise<void> {
+    await this.ensureRaw();
+    await this.query(`DROP TABLE IF EXISTS ${table}; ${createLineTableSql(table)};`);
+  }
+
+  /**
    * Loads lines idempotently: COPY into a fresh load table, then insert into `raw.invoice_lines` only the
    * line ids it does not hold yet, in one transaction. Loading the same lines twice adds nothing.
    * Returns how many lines were new.
    */
   async mergeLines(
     lines: Iterable<CleanLine> | AsyncIterable<CleanLine>,
-    loadTable = 'raw.invoice_lines_load',
+    loadTable = '"raw".invoice_lines_load',
   ): Promise<{ copied: number; inserted: number }> {
-    await this.ensureRaw();
-    await this.query(`DROP TABLE IF EXISTS ${loadTable}; ${createLineTableSql(loadTable)};`);
+    await this.createLoadTable(loadTable);
     const copied = await this.copyLines(loadTable, lines);
     const inserted = await this.mergeLoadTable(loadTable);
     return { copied, inserted };
@@ -87,13 +150,7 @@ export class Warehouse {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const result = await client.query(
-        `INSERT INTO ${RAW_TABLE} (${COLUMN_NAMES.join(', ')})
-         SELECT ${COLUMN_NAMES.map((c) => `l.${c}`).join(', ')}
-         FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY line_id ORDER BY line_id) AS copy_no FROM ${loadTable}) l
-         WHERE l.copy_no = 1
-           AND NOT EXISTS (SELECT 1 FROM ${RAW_TABLE} r WHERE r.line_id = l.line_id)`,
-      );
+      const result = await client.query(mergeLoadTableSql(loadTable));
       await client.query(`DROP TABLE ${loadTable}`);
       await client.query('COMMIT');
       return result.rowCount ?? 0;
@@ -110,7 +167,36 @@ export class Warehouse {
   }
 }
 
-export const RAW_TABLE = 'raw.invoice_lines';
+/**
+ * RAW is a reserved word in Redshift (a compression encoding), so the schema is always quoted; PostgreSQL
+ * accepts the same spelling.
+ */
+export const RAW_SCHEMA = '"raw"';
+export const RAW_TABLE = `${RAW_SCHEMA}.invoice_lines`;
+
+/**
+ * The merge both warehouses run after a bulk load (the embedded PostgreSQL here, Redshift through the Data
+ * API in src/batch/aws/): insert into `raw.invoice_lines` one copy of each line of the load table whose
+ * line_id raw does not hold yet. Running it twice inserts nothing the second time. Common SQL of both
+ * engines: no `ON CONFLICT`, no `DISTINCT ON`.
+ * @example mergeLoadTableSql('"raw".load_0123456789abcdef')
+ */
+export function mergeLoadTableSql(loadTable: string, rawTable: string = RAW_TABLE): string {
+  return `INSERT INTO ${rawTable} (${COLUMN_NAMES.join(', ')})
+SELECT ${COLUMN_NAMES.map((c) => `l.${c}`).join(', ')}
+FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY line_id ORDER BY line_id) AS copy_no FROM ${loadTable}) l
+WHERE l.copy_no = 1
+  AND NOT EXISTS (SELECT 1 FROM ${rawTable} r WHERE r.line_id = l.line_id)`;
+}
+
+/** A COPY under way; see `Warehouse.startCopy`. */
+export interface CopyWriter {
+  write(line: CleanLine): boolean;
+  drain(): Promise<void>;
+  /** Ends the COPY; resolves to the rows sent. */
+  end(): Promise<number>;
+  abort(): void;
+}
 
 function csvValue(value: unknown): string {
   if (value === null || value === undefined) return '';

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Warehouse } from '../../adapters/warehouse.js';
+import { createLakeViews } from '../../analytics/lake-views.js';
 import { LocalLake } from '../../local/lake.js';
 import { readStackSettings } from '../../local/settings.js';
 import { readStackInfo } from '../../local/stack.js';
@@ -31,6 +32,8 @@ export async function queryCommand(argv: string[]): Promise<void> {
   });
   const lake = await LocalLake.open(info.lakeGlob);
   try {
+    // The Athena views (daily_revenue, top_products, ...) exist locally too, over the same lake.
+    await createLakeViews(lake);
     print(await lake.query(sql).catch(failed), json);
   } finally {
     lake.close();

@@ -1,0 +1,98 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { Warehouse } from '../../src/adapters/warehouse.js';
+import type { LoadTargets } from '../../src/batch/load.js';
+import { startLocalWarehouse } from '../../src/local/warehouse.js';
+import { type Emulators, startEmulators } from './emulators.js';
+
+export const LAKE_BUCKET = 'ecomflow-test-lake';
+export const LAKE_PREFIX = 'lake/invoice_lines/';
+
+/** A free TCP port on 127.0.0.1 (for servers that cannot take port 0, like PostgreSQL). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface LoadBench {
+  emu: Emulators;
+  warehouse: Warehouse;
+  warehouseUrl: string;
+  dir: string;
+  targets: LoadTargets;
+  /** Keys of the lake's objects. */
+  lakeKeys(prefix?: string): Promise<string[]>;
+  /** Downloads the lake's objects under `prefix` and returns a DuckDB `read_parquet(...)` over them. */
+  lakeTable(prefix?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The batch path's real targets: s3rver for the lake, an embedded PostgreSQL for the warehouse. */
+export async function startLoadTargets(): Promise<LoadBench> {
+  const dir = await mkdtemp(join(tmpdir(), 'ecomflow-load-'));
+  // mkdtemp makes 0700; PostgreSQL, run as `postgres` when the tests run as root, must reach its data dir.
+  await chmod(dir, 0o755);
+  const emu = await startEmulators();
+  const local = await startLocalWarehouse({ dataDir: join(dir, 'warehouse'), port: await freePort() });
+  const warehouse = new Warehouse(local.connectionString);
+  await emu.s3.send(new CreateBucketCommand({ Bucket: LAKE_BUCKET }));
+  const lakeKeys = async (prefix = LAKE_PREFIX) => {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await emu.s3.send(
+        new ListObjectsV2Command({ Bucket: LAKE_BUCKET, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) keys.push(object.Key!);
+      token = page.NextContinuationToken;
+    } while (token);
+    return keys.sort();
+  };
+  return {
+    emu,
+    warehouse,
+    warehouseUrl: local.connectionString,
+    dir,
+    targets: {
+      lake: {
+        put: async (key, body) => {
+          await emu.s3.send(new PutObjectCommand({ Bucket: LAKE_BUCKET, Key: key, Body: body }));
+        },
+      },
+      lakePrefix: LAKE_PREFIX,
+      warehouse,
+    },
+    lakeKeys,
+    async lakeTable(prefix = LAKE_PREFIX) {
+      const target = await mkdtemp(join(dir, 'lake-copy-'));
+      const keys = await lakeKeys(prefix);
+      for (const key of keys) {
+        const object = await emu.s3.send(new GetObjectCommand({ Bucket: LAKE_BUCKET, Key: key }));
+        const file = join(target, key);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, await object.Body!.transformToByteArray());
+      }
+      return `read_parquet('${target}/**/*.parquet', hive_partitioning = true)`;
+    },
+    async stop() {
+      await warehouse.close();
+      await local.stop();
+      await emu.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * The local Firehose delivery behind the Firehose endpoint: buffering by size and by time, Parquet objects
+ * under the event-time partitions of the lake, COPY into the warehouse, retries, and the spool that lets a
+ * restart deliver what a crash left behind.
+ *
+ * The lake is a real s3rver. The warehouse is a recording fake: what is under test is what the delivery
+ * hands to `copyLines`; the COPY itself is the warehouse adapter's, tested against PostgreSQL elsewhere.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
+import { parquetReadObjects } from 'hyparquet';
+import { ndjsonRecord } from '../../src/adapters/firehose.js';
+import { RAW_TABLE, type Warehouse } from '../../src/adapters/warehouse.js';
+import { LocalFirehoseDelivery, lakePartitionPrefix } from '../../src/local/firehose-delivery.js';
+import type { CleanLine } from '../../src/transform/schema.js';
+import { type Emulators, startEmulators } from '../helpers/emulators.js';
+import { eventually, ROOT } from '../helpers/stack-process.js';
+
+const BUCKET = 'lake';
+const PREFIX = 'lake/invoice_lines/';
+
+let emulators: Emulators;
+let spoolDir: string;
+let copied: { table: string; lines: CleanLine[] }[];
+let failCopies: number;
+let errors: Error[];
+let delivery: LocalFirehoseDelivery | undefined;
+
+const warehouse = {
+  copyLines: async (table: string, lines: Iterable<CleanLine>) => {
+    if (failCopies > 0) {
+      failCopies--;
+      throw new Error('connection refused');
+    }
+    copied.push({ table, lines: [...lines] });
+    return copied.at(-1)!.lines.length;
+  },
+} as unknown as Warehouse;
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+  await emulators.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+});
+afterAll(async () => {
+  await emulators.stop();
+});
+beforeEach(async () => {
+  spoolDir = await mkdtemp(join(tmpdir(), 'ecomflow-spool-'));
+  copied = [];
+  failCopies = 0;
+  errors = [];
+  delivery = undefined;
+});
+afterEach(async () => {
+  await delivery?.flush();
+  await rm(spoolDir, { recursive: true, force: true });
+  // Each test reads only what it wrote: empty the bucket.
+  for (const key of await lakeKeys()) {
+    await emulators.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+  }
+});
+
+function makeDelivery(options: { bufferMs?: number; bufferBytes?: number } = {}) {
+  delivery = new LocalFirehoseDelivery({
+    lake: { stream: 'lake-stream', s3: emulators.s3, bucket: BUCKET, prefix: PREFIX },
+    warehouse: { stream: 'warehouse-stream', warehouse },
+    spoolDir,
+    onError: (err) => errors.push(err),
+    ...options,
+  });
+  return delivery;
+}
+
+let lineCounter = 0;
+function line(invoiceDate: string): CleanLine {
+  const n = ++lineCounter;
+  return {
+    line_id: n.toString(16).padStart(32, '0'),
+    invoice_no: String(536365 + n),
+    stock_code: '85123A',
+    description: 'WHITE HANGING HEART T-LIGHT HOLDER',
+    quantity: 6,
+    invoice_date: invoiceDate,
+    unit_price: 2.55,
+    customer_id: 17850,
+    country: 'United Kingdom',
+    line_total: 15.3,
+    is_cancellation: false,
+    is_adjustment: false,
+  };
+}
+
+const records = (lines: CleanLine[]) => lines.map((l) => Buffer.from(ndjsonRecord(l)));
+
+async function lakeKeys(): Promise<string[]> {
+  const out = await emulators.s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+  return (out.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+/** line_ids of every lake object, by partition prefix. */
+async function lakeLines(): Promise<Map<string, string[]>> {
+  const byPartition = new Map<string, string[]>();
+  for (const key of await lakeKeys()) {
+    const object = await emulators.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const bytes = await object.Body!.transformToByteArray();
+    const rows = await parquetReadObjects({
+      file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      columns: ['line_id'],
+    });
+    const partition = key.slice(0, key.lastIndexOf('/') + 1);
+    byPartition.set(partition, [
+      ...(byPartition.get(partition) ?? []),
+      ...rows.map((r) => r['line_id'] as string),
+    ]);
+  }
+  return byPartition;
+}
+
+describe('lakePartitionPrefix', () => {
+  it("is the year=/month=/day= prefix of the line's invoice date, as dynamic partitioning writes it", () => {
+    expect(lakePartitionPrefix(PREFIX, '2011-01-09T08:26:00Z')).toBe(`${PREFIX}year=2011/month=01/day=09/`);
+  });
+});
+
+describe('the local Firehose delivery', () => {
+  it('buffers by time, then writes one Parquet object per day partition and COPYs the lines', async () => {
+    // Prepare
+    const d = makeDelivery({ bufferMs: 300 });
+    const december = [line('2010-12-01T08:26:00Z'), line('2010-12-01T09:00:00Z')];
+    const january = [line('2011-01-05T10:00:00Z')];
+    const all = [december[0]!, january[0]!, december[1]!];
+
+    // Act
+    d.deliver('lake-stream', records(all));
+    d.deliver('warehouse-stream', records(all));
+    const before = { keys: await lakeKeys(), copied: copied.length };
+    await eventually(
+      'the lake objects',
+      async () => ((await lakeKeys()).length === 2 ? true : undefined),
+      5_000,
+      50,
+    );
+    await eventually('the COPY', async () => (copied.length === 1 ? true : undefined), 5_000, 50);
+
+    // Assess
+    expect(before).toEqual({ keys: [], copied: 0 });
+    const lake = await lakeLines();
+    expect([...lake.keys()]).toEqual([
+      `${PREFIX}year=2010/month=12/day=01/`,
+      `${PREFIX}year=2011/month=01/day=05/`,
+    ]);
+    expect(lake.get(`${PREFIX}year=2010/month=12/day=01/`)).toEqual(december.map((l) => l.line_id));
+    expect(lake.get(`${PREFIX}year=2011/month=01/day=05/`)).toEqual(january.map((l) => l.line_id));
+    expect((await lakeKeys()).every((k) => k.endsWith('.parquet'))).toBe(true);
+    expect(copied).toEqual([{ table: RAW_TABLE, lines: all }]);
+    expect(await readdir(spoolDir)).toEqual([]);
+  });
+
+  it('delivers as soon as the buffer reaches its size, without waiting for the interval', async () => {
+    // Prepare: a minute's interval, a 1 KB buffer.
+    const d = makeDelivery({ bufferMs: 60_000, bufferBytes: 1024 });
+    const lines = Array.from({ length: 6 }, () => line('2010-12-02T08:00:00Z'));
+
+    // Act
+    d.deliver('warehouse-stream', records(lines.slice(0, 1)));
+    d.deliver('warehouse-stream', records(lines.slice(1)));
+    await eventually('the COPY', async () => (copied.length === 1 ? true : undefined), 5_000, 20);
+
+    // Assess
+    expect(copied[0]!.lines).toEqual(lines);
+  });
+
+  it('delivers everything buffered on flush(), as at shutdown', async () => {
+    // Prepare
+    const d = makeDelivery({ bufferMs: 60_000 });
+    const lines = [line('2010-12-03T08:00:00Z')];
+    d.deliver('lake-stream', records(lines));
+    d.deliver('warehouse-stream', records(lines));
+
+    // Act
+    await d.flush();
+
+    // Assess
+    expect(await lakeKeys()).toHaveLength(1);
+    expect(copied).toEqual([{ table: RAW_TABLE, lines }]);
+    expect(await readdir(spoolDir)).toEqual([]);
+  });
+
+  it('keeps a failed delivery on disk and retries it until it succeeds', async () => {
+    // Prepare
+    const d = makeDelivery({ bufferMs: 100 });
+    failCopies = 2;
+    const lines = [line('2010-12-04T08:00:00Z'), line('2010-12-04T08:01:00Z')];
+
+    // Act
+    d.deliver('warehouse-stream', records(lines));
+    await eventually(
+      'the COPY after two failures',
+      async () => (copied.length === 1 ? true : undefined),
+      5_000,
+      20,
+    );
+
+    // Assess
+    expect(errors.map((e) => e.message)).toEqual(['connection refused', 'connection refused']);
+    expect(copied).toEqual([{ table: RAW_TABLE, lines }]);
+    expect(await readdir(spoolDir)).toEqual([]);
+  });
+
+  it('delivers on the next start what a crashed process had accepted but not delivered', async () => {
+    // Prepare: a child process accepts 5 lines on each stream, then is killed before its buffers flush.
+    const lines = [
+      ...Array.from({ length: 3 }, () => line('2010-12-05T08:00:00Z')),
+      ...Array.from({ length: 2 }, () => line('2011-02-01T08:00:00Z')),
+    ];
+    const recordsFile = join(spoolDir, '..', `${lineCounter}-records.ndjson`);
+    await writeFile(recordsFile, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const script = `import('./tests/helpers/firehose-crash-child.ts').then((m) => m.run(${JSON.stringify([spoolDir, recordsFile])}))`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('spooled') && resolve());
+      child.once('exit', (code) => reject(new Error(`the child exited (${code}) before spooling`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const spooled = await readdir(spoolDir);
+
+    // Act
+    const recovered = await makeDelivery({ bufferMs: 60_000 }).recover();
+
+    // Assess
+    expect(spooled.length).toBeGreaterThan(0);
+    expect(recovered).toBe(10);
+    const lake = await lakeLines();
+    expect(lake.get(`${PREFIX}year=2010/month=12/day=05/`)?.sort()).toEqual(
+      lines
+        .slice(0, 3)
+        .map((l) => l.line_id)
+        .sort(),
+    );
+    expect(lake.get(`${PREFIX}year=2011/month=02/day=01/`)?.sort()).toEqual(
+      lines
+        .slice(3)
+        .map((l) => l.line_id)
+        .sort(),
+    );
+    expect(copied.flatMap((c) => c.lines)).toEqual(lines);
+    expect(await readdir(spoolDir)).toEqual([]);
+    await rm(recordsFile, { force: true });
+  });
+});
