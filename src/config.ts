@@ -11,6 +11,9 @@
  * path-style addressing.
  */
 
+import type { RedshiftTarget } from './adapters/redshift-data.js';
+import { hostTarget } from './analytics/refresh-config.js';
+
 /** Variables every function reads. */
 export const ENV = {
   STAGE: 'STAGE',
@@ -26,6 +29,19 @@ export const ENV = {
   ECOMFLOW_DYNAMODB_ENDPOINT: 'ECOMFLOW_DYNAMODB_ENDPOINT',
   ECOMFLOW_S3_ENDPOINT: 'ECOMFLOW_S3_ENDPOINT',
   ECOMFLOW_FIREHOSE_ENDPOINT: 'ECOMFLOW_FIREHOSE_ENDPOINT',
+  // The batch function (issue 5): the buckets it reads and writes, Redshift, and its size limits.
+  RAW_BUCKET: 'RAW_BUCKET',
+  LAKE_BUCKET: 'LAKE_BUCKET',
+  LAKE_PREFIX: 'LAKE_PREFIX',
+  REDSHIFT_HOST: 'REDSHIFT_HOST',
+  REDSHIFT_DATABASE: 'REDSHIFT_DATABASE',
+  REDSHIFT_SECRET_ARN: 'REDSHIFT_SECRET_ARN',
+  REDSHIFT_COPY_ROLE_ARN: 'REDSHIFT_COPY_ROLE_ARN',
+  BATCH_RANGE_MB: 'BATCH_RANGE_MB',
+  BATCH_SINGLE_PASS_MAX_MB: 'BATCH_SINGLE_PASS_MAX_MB',
+  BATCH_GZIP_MAX_MB: 'BATCH_GZIP_MAX_MB',
+  /** `ecomflow load --target aws`: the raw bucket, when `--bucket` is not given. */
+  ECOMFLOW_RAW_BUCKET: 'ECOMFLOW_RAW_BUCKET',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -76,6 +92,26 @@ export interface TransformConfig {
   tables: TablesConfig;
   deliveryStreams: { lake: string; warehouse: string };
   quarantine: QuarantineConfig;
+}
+
+/** What `src/handlers/batch.ts` needs. */
+export interface BatchConfig {
+  stage: string;
+  aws: AwsConfig;
+  /** Uploads arrive under `incoming/`; each load's records are kept under `loads/`. */
+  rawBucket: string;
+  lake: { bucket: string; prefix: string };
+  quarantine: QuarantineConfig;
+  redshift: {
+    target: RedshiftTarget;
+    /** The IAM role Redshift assumes to read the parts (COPY ... IAM_ROLE). */
+    copyRoleArn: string;
+  };
+  limits: {
+    rangeBytes: number;
+    singlePassMaxBytes: number;
+    gzipMaxBytes: number;
+  };
 }
 
 /** Everything: what the local stack needs to run both functions. */
@@ -137,6 +173,94 @@ export function loadTransformConfig(env: Env = process.env): TransformConfig {
     deliveryStreams: { lake: v.LAKE_DELIVERY_STREAM, warehouse: v.WAREHOUSE_DELIVERY_STREAM },
     quarantine: quarantineConfig(env, v.QUARANTINE_BUCKET),
   };
+}
+
+const BATCH_VARS = [
+  ENV.STAGE,
+  ENV.RAW_BUCKET,
+  ENV.LAKE_BUCKET,
+  ENV.LAKE_PREFIX,
+  ENV.QUARANTINE_BUCKET,
+  ENV.REDSHIFT_HOST,
+  ENV.REDSHIFT_DATABASE,
+  ENV.REDSHIFT_SECRET_ARN,
+  ENV.REDSHIFT_COPY_ROLE_ARN,
+] as const;
+
+/** Defaults of the batch limits, in MiB; docs/scaling.md explains them. */
+export const BATCH_LIMIT_DEFAULTS_MB = { range: 128, singlePassMax: 1536, gzipMax: 256 } as const;
+
+/**
+ * The batch function's configuration. The workgroup (serverless) or cluster (provisioned) is the first
+ * label of `REDSHIFT_HOST`, the endpoint the stack already has for Firehose.
+ * @throws ConfigError naming every missing or malformed variable
+ */
+export function loadBatchConfig(env: Env = process.env): BatchConfig {
+  const v = requireVars(env, BATCH_VARS, 'batch');
+  const host = hostTarget(v.REDSHIFT_HOST);
+  if (!host.workgroupName && !host.clusterIdentifier) {
+    throw new ConfigError(
+      `batch: ${ENV.REDSHIFT_HOST}=${JSON.stringify(v.REDSHIFT_HOST)} is not a Redshift endpoint ` +
+        '(<workgroup>.<account>.<region>.redshift-serverless.amazonaws.com or <cluster>.<id>.<region>.redshift.amazonaws.com)',
+      [ENV.REDSHIFT_HOST],
+    );
+  }
+  const prefix = v.LAKE_PREFIX.replace(/^\/+/, '');
+  return {
+    stage: v.STAGE,
+    aws: awsConfig(env),
+    rawBucket: v.RAW_BUCKET,
+    lake: { bucket: v.LAKE_BUCKET, prefix: prefix.endsWith('/') ? prefix : `${prefix}/` },
+    quarantine: quarantineConfig(env, v.QUARANTINE_BUCKET),
+    redshift: {
+      target: {
+        database: v.REDSHIFT_DATABASE,
+        secretArn: v.REDSHIFT_SECRET_ARN,
+        workgroupName: host.workgroupName,
+        clusterIdentifier: host.clusterIdentifier,
+      },
+      copyRoleArn: v.REDSHIFT_COPY_ROLE_ARN,
+    },
+    limits: {
+      rangeBytes: mebibytes(env, ENV.BATCH_RANGE_MB, BATCH_LIMIT_DEFAULTS_MB.range),
+      singlePassMaxBytes: mebibytes(env, ENV.BATCH_SINGLE_PASS_MAX_MB, BATCH_LIMIT_DEFAULTS_MB.singlePassMax),
+      gzipMaxBytes: mebibytes(env, ENV.BATCH_GZIP_MAX_MB, BATCH_LIMIT_DEFAULTS_MB.gzipMax),
+    },
+  };
+}
+
+/** What `ecomflow load --target aws` needs: where to upload, and the SDK settings. */
+export interface RemoteLoadConfig {
+  aws: AwsConfig;
+  rawBucket: string;
+}
+
+/**
+ * `ecomflow load --target aws`'s configuration: the bucket from `--bucket` or `ECOMFLOW_RAW_BUCKET`;
+ * credentials and region as the AWS SDK finds them (`AWS_PROFILE`, `AWS_REGION`, ...).
+ * @throws ConfigError when no bucket is given
+ */
+export function loadRemoteLoadConfig(bucket: string | undefined, env: Env = process.env): RemoteLoadConfig {
+  const rawBucket = bucket?.trim() || env[ENV.ECOMFLOW_RAW_BUCKET]?.trim();
+  if (!rawBucket) {
+    throw new ConfigError(
+      `--target aws needs the stack's raw bucket: pass --bucket <name> or set ${ENV.ECOMFLOW_RAW_BUCKET} ` +
+        '(the stack output RawBucketName)',
+      [ENV.ECOMFLOW_RAW_BUCKET],
+    );
+  }
+  return { aws: awsConfig(env), rawBucket };
+}
+
+/** An optional size in MiB (fractions allowed, for tests), as bytes. */
+function mebibytes(env: Env, name: string, fallback: number): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback * (1 << 20);
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`${name} must be a positive number of MiB, not ${JSON.stringify(text)}`, [name]);
+  }
+  return Math.round(value * (1 << 20));
 }
 
 /**

@@ -18,6 +18,16 @@ const SDK_SERVICES: Record<string, string> = {
   '@aws-sdk/client-redshift-data': 'redshift-data',
 };
 
+/** S3 operations authorised by an IAM action of another name (the rest share their operation's name). */
+const S3_ACTIONS: Record<string, string> = {
+  HeadObject: 'GetObject',
+  HeadBucket: 'ListBucket',
+  ListObjectsV2: 'ListBucket',
+  CreateMultipartUpload: 'PutObject',
+  UploadPart: 'PutObject',
+  CompleteMultipartUpload: 'PutObject',
+};
+
 /** lib-dynamodb's document commands and the DynamoDB operation (IAM action) each one sends. */
 const DOCUMENT_COMMANDS: Record<string, string> = {
   BatchGet: 'BatchGetItem',
@@ -85,7 +95,12 @@ export async function sdkActionsOf(repo: string, entry: string): Promise<Set<str
       if (!service)
         throw new Error(`${file}: ${imported} comes from ${module}: add its IAM prefix to sdk-calls.ts`);
       const name = imported.replace(/Command$/, '');
-      const operation = module === '@aws-sdk/lib-dynamodb' ? DOCUMENT_COMMANDS[name] : name;
+      const operation =
+        module === '@aws-sdk/lib-dynamodb'
+          ? DOCUMENT_COMMANDS[name]
+          : module === '@aws-sdk/client-s3'
+            ? (S3_ACTIONS[name] ?? name)
+            : name;
       if (!operation) throw new Error(`${file}: unknown document command ${imported}`);
       actions.add(`${service}:${operation}`);
     }

@@ -1,0 +1,81 @@
+import { DescribeStatementCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { executeBatch, type PollOptions, type RedshiftTarget } from '../../adapters/redshift-data.js';
+import { mergeLoadTableSql } from '../../adapters/warehouse.js';
+import { createLineTableSql } from '../../transform/schema.js';
+
+/** What the load step needs from a warehouse: a bulk COPY of the parts, then the merge by line_id. */
+export interface WarehouseLoader {
+  /** Where it loads, for the status (`redshift ecomflow/dev`). */
+  readonly target: string;
+  /**
+   * COPYs the parts listed in the manifest into `loadTable`, then inserts into raw.invoice_lines the lines
+   * whose line_id it does not hold yet, and drops the load table. Running it again inserts nothing.
+   */
+  copyAndMerge(load: WarehouseLoad): Promise<{ copied: number; inserted: number }>;
+}
+
+export interface WarehouseLoad {
+  /** `s3://<bucket>/loads/<sourceId>/copy.manifest`. */
+  manifestUrl: string;
+  /** A table in schema raw, e.g. `"raw".load_<sourceId>` (the local path names its load table the same). */
+  loadTable: string;
+}
+
+function quoted(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The first transaction: a fresh load table, filled by one COPY from the manifest. COPY of Parquet reads
+ * the columns by position, and the parts are written in contract order, as the table is created.
+ * @example copyStatements({ manifestUrl: 's3://raw/loads/ab/copy.manifest', loadTable: '"raw".load_ab' }, roleArn)
+ */
+export function copyStatements(load: WarehouseLoad, copyRoleArn: string): string[] {
+  return [
+    `DROP TABLE IF EXISTS ${load.loadTable}`,
+    createLineTableSql(load.loadTable),
+    `COPY ${load.loadTable} FROM ${quoted(load.manifestUrl)} IAM_ROLE ${quoted(copyRoleArn)} FORMAT AS PARQUET MANIFEST`,
+  ];
+}
+
+/** The second transaction: the merge shared with the local warehouse, then the load table goes. */
+export function mergeStatements(load: WarehouseLoad): string[] {
+  return [mergeLoadTableSql(load.loadTable), `DROP TABLE ${load.loadTable}`];
+}
+
+/**
+ * Loads through the Redshift Data API, in two transactions (two BatchExecuteStatement calls): COPY into a
+ * load table, then merge. Keeping the COPY out of the merge's transaction keeps that transaction short:
+ * it reads and writes raw.invoice_lines, which Firehose COPYs into every few minutes, and Redshift aborts
+ * one of two overlapping transactions that would not serialise (the state machine retries the step; both
+ * transactions are idempotent).
+ */
+export function redshiftLoader(
+  client: RedshiftDataClient,
+  target: RedshiftTarget,
+  copyRoleArn: string,
+  poll: PollOptions = {},
+): WarehouseLoader {
+  const name = target.workgroupName ?? target.clusterIdentifier ?? 'redshift';
+  /** Rows each statement of a finished batch affected (COPY: rows loaded; INSERT: rows inserted). */
+  const rowsOf = async (id: string): Promise<number[]> => {
+    const described = await client.send(new DescribeStatementCommand({ Id: id }));
+    return (described.SubStatements ?? []).map((s) => s.ResultRows ?? -1);
+  };
+  return {
+    target: `redshift ${name}/${target.database}`,
+    async copyAndMerge(load) {
+      const copy = await executeBatch(client, target, copyStatements(load, copyRoleArn), {
+        ...poll,
+        name: 'ecomflow-batch-copy',
+      });
+      const copied = (await rowsOf(copy.id))[2] ?? -1;
+      const merge = await executeBatch(client, target, mergeStatements(load), {
+        ...poll,
+        name: 'ecomflow-batch-merge',
+      });
+      const inserted = (await rowsOf(merge.id))[0] ?? -1;
+      return { copied, inserted };
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import { type BatchDeps, createBatchDeps } from '../batch/aws/deps.js';
+import { type BatchEvent, type BatchResult, runBatchStep } from '../batch/aws/steps.js';
+import { loadBatchConfig, once } from '../config.js';
+
+/**
+ * The batch load's steps, invoked by its state machine (resources/batch.yml): `plan` when an upload lands
+ * under `incoming/` in the raw bucket, `clean` once per byte range (in parallel), `load` into Redshift,
+ * and `fail` to record why a load stopped. A step that throws is retried or failed by the state machine.
+ */
+export function createBatchHandler(getDeps: () => BatchDeps) {
+  return (event: BatchEvent): Promise<BatchResult> => runBatchStep(event, getDeps());
+}
+
+/** Configuration and clients are made on the first invocation and kept for the container's life. */
+export const handler = createBatchHandler(once(() => createBatchDeps(loadBatchConfig())));
