@@ -2,11 +2,15 @@
  * `npm run bench`: runs every benchmark and rewrites the generated part of docs/benchmarks.md.
  * Timed assertions never live in tests; the figures live here, each beside a reference from the same run.
  */
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchClean } from './clean.js';
 import { ROOT } from './lib.js';
+import { benchLoad } from './load.js';
+import { benchReplay } from './replay.js';
 
 const REAL_DATA =
   process.env['ECOMFLOW_REAL_DATA'] ??
@@ -27,6 +31,8 @@ const sections: string[] = [
   '',
 ];
 sections.push(await benchClean(REAL_DATA));
+sections.push(await benchReplay(REAL_DATA));
+sections.push(await benchLoad(REAL_DATA));
 
 const generated = sections.join('\n');
 const doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : `# Benchmarks\n\n${BEGIN}\n${END}\n`;

@@ -1,4 +1,12 @@
-import { ConfigError, loadApiConfig, loadConfig, loadTransformConfig, once } from '../src/config.js';
+import {
+  ConfigError,
+  loadApiConfig,
+  loadBatchConfig,
+  loadConfig,
+  loadRemoteLoadConfig,
+  loadTransformConfig,
+  once,
+} from '../src/config.js';
 
 const FULL = {
   STAGE: 'dev',
@@ -74,5 +82,65 @@ describe('once', () => {
     const get = once(() => ++calls);
     expect(calls).toBe(0);
     expect([get(), get()]).toEqual([1, 1]);
+  });
+});
+
+describe('loadBatchConfig', () => {
+  const BATCH = {
+    STAGE: 'test',
+    RAW_BUCKET: 'raw-bucket',
+    LAKE_BUCKET: 'lake-bucket',
+    LAKE_PREFIX: 'lake/invoice_lines',
+    QUARANTINE_BUCKET: 'raw-bucket',
+    QUARANTINE_PREFIX: 'quarantine/',
+    REDSHIFT_HOST: 'ecomflow.123456789012.eu-west-1.redshift-serverless.amazonaws.com',
+    REDSHIFT_DATABASE: 'dev',
+    REDSHIFT_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s',
+    REDSHIFT_COPY_ROLE_ARN: 'arn:aws:iam::123456789012:role/copy',
+  };
+
+  it('reads the buckets, the Redshift target from its host, and the limits in MiB', () => {
+    const config = loadBatchConfig({ ...BATCH, BATCH_RANGE_MB: '0.5' });
+    expect(config.lake).toEqual({ bucket: 'lake-bucket', prefix: 'lake/invoice_lines/' });
+    expect(config.redshift.target).toEqual({
+      database: 'dev',
+      secretArn: BATCH.REDSHIFT_SECRET_ARN,
+      workgroupName: 'ecomflow',
+      clusterIdentifier: undefined,
+    });
+    expect(config.limits).toEqual({
+      rangeBytes: 512 * 1024,
+      singlePassMaxBytes: 1536 * 1024 * 1024,
+      gzipMaxBytes: 256 * 1024 * 1024,
+    });
+    const cluster = loadBatchConfig({
+      ...BATCH,
+      REDSHIFT_HOST: 'ecomflow.abc123.eu-west-1.redshift.amazonaws.com',
+    });
+    expect(cluster.redshift.target).toMatchObject({
+      clusterIdentifier: 'ecomflow',
+      workgroupName: undefined,
+    });
+  });
+
+  it('names every missing variable, a host that is not Redshift, and a bad limit', () => {
+    expect(() => loadBatchConfig({ STAGE: 'test' })).toThrow(
+      /batch: missing environment variables RAW_BUCKET, LAKE_BUCKET, LAKE_PREFIX, QUARANTINE_BUCKET, REDSHIFT_HOST/,
+    );
+    expect(() => loadBatchConfig({ ...BATCH, REDSHIFT_HOST: 'db.example.com' })).toThrow(
+      'REDSHIFT_HOST="db.example.com" is not a Redshift endpoint',
+    );
+    expect(() => loadBatchConfig({ ...BATCH, BATCH_GZIP_MAX_MB: 'lots' })).toThrow(
+      'BATCH_GZIP_MAX_MB must be a positive number of MiB, not "lots"',
+    );
+  });
+});
+
+describe('loadRemoteLoadConfig', () => {
+  it('takes --bucket first, then ECOMFLOW_RAW_BUCKET, and says how to give one', () => {
+    expect(loadRemoteLoadConfig('given', { ECOMFLOW_RAW_BUCKET: 'env' }).rawBucket).toBe('given');
+    expect(loadRemoteLoadConfig(undefined, { ECOMFLOW_RAW_BUCKET: 'env' }).rawBucket).toBe('env');
+    expect(() => loadRemoteLoadConfig(undefined, {})).toThrow(ConfigError);
+    expect(() => loadRemoteLoadConfig(' ', {})).toThrow(/pass --bucket <name> or set ECOMFLOW_RAW_BUCKET/);
   });
 });

@@ -2,7 +2,10 @@ import { BatchError } from '../batch/errors.js';
 import { TransformError } from '../transform/errors.js';
 import { cleanCommand, cleanUsage } from './commands/clean.js';
 import { generateCommand, generateUsage } from './commands/generate.js';
+import { loadCommand, loadUsage } from './commands/load.js';
 import { queryCommand, queryUsage, sqlCommand, sqlUsage } from './commands/query.js';
+import { refreshCommand, refreshUsage } from './commands/refresh.js';
+import { replayCommand, replayUsage } from './commands/replay.js';
 import { upCommand, upUsage } from './commands/up.js';
 import { UsageError } from './errors.js';
 
@@ -12,8 +15,11 @@ const COMMANDS: Record<string, Command> = {
   clean: { run: cleanCommand, usage: cleanUsage },
   generate: { run: generateCommand, usage: generateUsage },
   up: { run: upCommand, usage: upUsage },
+  load: { run: loadCommand, usage: loadUsage },
   query: { run: queryCommand, usage: queryUsage },
   sql: { run: sqlCommand, usage: sqlUsage },
+  replay: { run: replayCommand, usage: replayUsage },
+  refresh: { run: refreshCommand, usage: refreshUsage },
 };
 
 function usage(): string {

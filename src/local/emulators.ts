@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import dynalite from 'dynalite';
-import kinesalite from 'kinesalite';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import S3rver from 's3rver';
+import type { EmulatorWorkerData, EmulatorWorkerReply } from './emulator-worker.js';
 
 /** A stand-in could not listen: names the port and the variable that moves it. */
 export class PortInUseError extends Error {
@@ -42,8 +45,12 @@ export const PORT_VARIABLES: Record<keyof EmulatorPorts, string> = {
 };
 
 /**
- * Starts kinesalite, dynalite and s3rver in this process, from the project's own dependencies, with their
- * data under `stateDir` so it survives a restart. Port 0 picks a free port.
+ * Starts kinesalite, dynalite and s3rver from the project's own dependencies, with their data under
+ * `stateDir` so it survives a restart. Port 0 picks a free port.
+ *
+ * kinesalite and dynalite each run on a worker thread of this process: they are CPU-bound (dynalite
+ * validates and stores every item through LevelDB, ~0.15 ms an item), and on the main thread they would
+ * halve what the handlers get. They still stop with the process, and speak HTTP as before.
  */
 export async function startEmulators(stateDir: string, ports: EmulatorPorts): Promise<RunningEmulators> {
   const dirs = {
@@ -52,34 +59,20 @@ export async function startEmulators(stateDir: string, ports: EmulatorPorts): Pr
     s3: join(stateDir, 's3'),
   };
   await Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));
-  const kinesisServer = kinesalite({
-    path: dirs.kinesis,
-    createStreamMs: 0,
-    deleteStreamMs: 0,
-    updateStreamMs: 0,
-  });
-  const dynamoServer = dynalite({
-    path: dirs.dynamodb,
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-  });
   const started: (() => Promise<void>)[] = [];
   try {
-    const kinesisPort = await listen(
-      kinesisServer,
-      ports.kinesis,
+    const kinesis = await startEmulatorWorker(
+      { kind: 'kinesalite', path: dirs.kinesis, port: ports.kinesis },
       'Kinesis (kinesalite)',
       PORT_VARIABLES.kinesis,
     );
-    started.push(() => close(kinesisServer));
-    const dynamoPort = await listen(
-      dynamoServer,
-      ports.dynamodb,
+    started.push(kinesis.stop);
+    const dynamo = await startEmulatorWorker(
+      { kind: 'dynalite', path: dirs.dynamodb, port: ports.dynamodb },
       'DynamoDB (dynalite)',
       PORT_VARIABLES.dynamodb,
     );
-    started.push(() => close(dynamoServer));
+    started.push(dynamo.stop);
     const s3rver = new S3rver({ address: '127.0.0.1', port: ports.s3, silent: true, directory: dirs.s3 });
     const s3Address = await s3rver.run().catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE' ? new PortInUseError('S3 (s3rver)', ports.s3, PORT_VARIABLES.s3) : err;
@@ -87,8 +80,8 @@ export async function startEmulators(stateDir: string, ports: EmulatorPorts): Pr
     started.push(() => s3rver.close());
     return {
       endpoints: {
-        kinesis: `http://127.0.0.1:${kinesisPort}`,
-        dynamodb: `http://127.0.0.1:${dynamoPort}`,
+        kinesis: `http://127.0.0.1:${kinesis.port}`,
+        dynamodb: `http://127.0.0.1:${dynamo.port}`,
         s3: `http://127.0.0.1:${s3Address.port}`,
       },
       s3Dir: dirs.s3,
@@ -100,6 +93,48 @@ export async function startEmulators(stateDir: string, ports: EmulatorPorts): Pr
     await Promise.allSettled(started.map((stop) => stop()));
     throw err;
   }
+}
+
+/** One emulator on its own thread; resolves once it listens, with its port and a `stop`. */
+async function startEmulatorWorker(
+  data: EmulatorWorkerData,
+  part: string,
+  variable: string,
+): Promise<{ port: number; stop: () => Promise<void> }> {
+  const worker = spawnWorker(data);
+  const reply = await new Promise<EmulatorWorkerReply>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the ${part} thread exited (${code}) before listening`)));
+  }).finally(() => worker.removeAllListeners());
+  if (reply === 'stopped' || 'error' in reply) {
+    await worker.terminate();
+    if (reply !== 'stopped' && reply.code === 'EADDRINUSE')
+      throw new PortInUseError(part, data.port, variable);
+    throw new Error(`${part} did not start: ${reply === 'stopped' ? 'stopped' : reply.error}`);
+  }
+  const stop = async () => {
+    const stopped = new Promise<void>((resolve) => {
+      worker.on('message', (m: EmulatorWorkerReply) => m === 'stopped' && resolve());
+      worker.once('exit', () => resolve());
+    });
+    worker.postMessage('stop');
+    // LevelDB closes within milliseconds; a stuck close must not hold the shutdown.
+    await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    await worker.terminate();
+  };
+  return { port: reply.port, stop };
+}
+
+/** The worker runs the compiled `.js`; from TypeScript sources (tests), tsx loads the `.ts`. */
+function spawnWorker(data: EmulatorWorkerData): Worker {
+  const compiled = new URL('./emulator-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: data });
+  const source = new URL('./emulator-worker.ts', import.meta.url).href;
+  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsx = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: data });
 }
 
 /** Listens on 127.0.0.1; a taken port becomes a PortInUseError. Resolves to the port. */

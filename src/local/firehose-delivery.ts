@@ -67,7 +67,15 @@ export class LocalFirehoseDelivery {
     for (const file of readdirSync(this.options.spoolDir)
       .filter((f) => f.endsWith('.ndjson'))
       .sort()) {
-      const stream = file.slice(0, file.indexOf('.'));
+      // `<stream>.<ms>-<sequence>.ndjson`; a stream name may itself contain dots.
+      const stream = SEGMENT_NAME.exec(file)?.[1] ?? file;
+      if (stream !== this.options.lake.stream && stream !== this.options.warehouse.stream) {
+        // Not this configuration's: keep it on disk rather than deliver it to the wrong place.
+        this.options.onError?.(
+          new Error(`spool segment ${file} is for no configured delivery stream; left in place`),
+        );
+        continue;
+      }
       const segment = join(this.options.spoolDir, file);
       const parsed = parseLines([readFileSync(segment)]);
       lines += parsed.length;
@@ -178,6 +186,7 @@ export class LocalFirehoseDelivery {
 }
 
 const NEWLINE = Buffer.from('\n');
+const SEGMENT_NAME = /^(.+)\.\d+-\d+\.ndjson$/;
 
 function parseLines(records: Buffer[]): CleanLine[] {
   const lines: CleanLine[] = [];

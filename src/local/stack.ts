@@ -15,7 +15,7 @@ import { createS3Client } from '../adapters/s3.js';
 import { tableDefinitions } from '../adapters/table-definitions.js';
 import { Warehouse } from '../adapters/warehouse.js';
 import { type Config, loadConfig } from '../config.js';
-import { close, listen, startEmulators } from './emulators.js';
+import { close, listen, PortInUseError, startEmulators } from './emulators.js';
 import { LocalFirehoseDelivery } from './firehose-delivery.js';
 import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
@@ -77,7 +77,20 @@ export async function startStack(
       dataDir: join(home, 'warehouse'),
       port: settings.ports.warehouse,
     }).catch((err: Error) => {
-      throw new Error(`${err.message} (set ${STACK_VARIABLES.warehouse} to move it)`, { cause: err });
+      // PostgreSQL says so in its log when the port is taken (it listens on 127.0.0.1 only, so failing to
+      // create its one socket means the port); any other failure is passed on as it is.
+      if (
+        /address already in use|could not bind|could not create (any TCP\/IP sockets|listen socket)/i.test(
+          err.message,
+        )
+      ) {
+        throw new PortInUseError(
+          'the warehouse (embedded PostgreSQL)',
+          settings.ports.warehouse,
+          STACK_VARIABLES.warehouse,
+        );
+      }
+      throw err;
     });
     stops.push(local.stop);
     const warehouse = new Warehouse(local.connectionString);
@@ -99,9 +112,7 @@ export async function startStack(
       port: settings.ports.firehose,
     }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE'
-        ? new Error(
-            `port ${settings.ports.firehose} for Firehose is already in use: set ${STACK_VARIABLES.firehose} to a free port`,
-          )
+        ? new PortInUseError('Firehose (local)', settings.ports.firehose, STACK_VARIABLES.firehose)
         : err;
     });
     stops.push(() => firehose.close());

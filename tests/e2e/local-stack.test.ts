@@ -1,0 +1,185 @@
+/**
+ * `npm start` end to end, over HTTP and the CLI only: the real `ecomflow up` process with its own state
+ * folder and ports, and a 200 ms Firehose buffer.
+ *
+ * The lake and the warehouse's raw table are at-least-once append stores, as on AWS (Firehose can deliver a
+ * record twice, and a re-posted row is delivered again): readers dedupe by line_id. So "nothing doubled"
+ * means: DynamoDB holds each line once, and the lake and the warehouse hold each line_id, however often
+ * its rows arrive.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import { type PostedRows, postedRows } from '../helpers/posted-rows.js';
+import {
+  cleanUp,
+  eventually,
+  lakeQuery,
+  makeHome,
+  type StackProcess,
+  stackEnv,
+  startStackProcess,
+  warehouseQuery,
+} from '../helpers/stack-process.js';
+
+jest.setTimeout(120_000);
+
+let home: string;
+let vars: Record<string, string>;
+let stack: StackProcess;
+
+beforeAll(async () => {
+  home = await makeHome();
+  vars = await stackEnv(home);
+  stack = await startStackProcess(vars);
+});
+afterAll(async () => {
+  await cleanUp(stack, home);
+});
+
+function post(body: string | Buffer, key = stack.apiKey, contentType = 'text/csv; charset=utf-8') {
+  return fetch(`${stack.apiUrl}/ingest`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, 'x-api-key': key },
+    body,
+  });
+}
+
+async function getInvoice(no: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${stack.apiUrl}/invoices/${encodeURIComponent(no)}`, {
+    headers: { 'x-api-key': stack.apiKey },
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Waits until every invoice of `rows` lists exactly its distinct lines; returns the line counts. */
+async function expectAllVisible(rows: PostedRows): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const [no, ids] of rows.invoices) {
+    const body = await eventually(`GET /invoices/${no} lists its ${ids.size} lines`, async () => {
+      const { status, body } = await getInvoice(no);
+      const listed = new Set(((body['lines'] ?? []) as { line_id: string }[]).map((l) => l.line_id));
+      return status === 200 && [...ids].every((id) => listed.has(id)) ? body : undefined;
+    });
+    expect(body['line_count']).toBe(ids.size);
+    counts.set(no, body['line_count'] as number);
+  }
+  return counts;
+}
+
+async function lakeCounts(rows: PostedRows): Promise<{ n: number; d: number }> {
+  const [row] = await lakeQuery(
+    `SELECT count(*) AS n, count(DISTINCT line_id) AS d FROM invoice_lines WHERE invoice_no IN (${rows.invoiceList})`,
+    vars,
+  );
+  return { n: Number(row!['n']), d: Number(row!['d']) };
+}
+
+async function warehouseCounts(rows: PostedRows): Promise<{ n: number; d: number }> {
+  const [row] = await warehouseQuery(
+    `SELECT count(*) AS n, count(DISTINCT line_id) AS d FROM raw.invoice_lines WHERE invoice_no IN (${rows.invoiceList})`,
+    vars,
+  );
+  return { n: Number(row!['n']), d: Number(row!['d']) };
+}
+
+describe('ecomflow up, over HTTP', () => {
+  it('answers /health without a key, and refuses a bad key, a bad CSV and an oversized body', async () => {
+    // Prepare
+    const missingColumns = await readFile(join(import.meta.dirname, '..', 'fixtures', 'missing-columns.csv'));
+    const header = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n';
+    const row =
+      '536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom\n';
+    const oversized = header + row.repeat(Math.ceil((5.5 * 1024 * 1024) / row.length));
+
+    // Act
+    const health = await fetch(`${stack.apiUrl}/health`);
+    const noKey = await fetch(`${stack.apiUrl}/invoices/536365`);
+    const badKeyGet = await fetch(`${stack.apiUrl}/invoices/536365`, { headers: { 'x-api-key': 'wrong' } });
+    const badKeyPost = await post(header + row, 'wrong');
+    const badCsv = await post(missingColumns);
+    const tooLarge = await post(oversized);
+
+    // Assess
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    expect(noKey.status).toBe(403);
+    expect(badKeyGet.status).toBe(403);
+    expect(badKeyPost.status).toBe(403);
+    expect(badCsv.status).toBe(400);
+    const badCsvBody = (await badCsv.json()) as { error: string; message: string; missing: string[] };
+    expect(badCsvBody.error).toBe('missing_columns');
+    expect(badCsvBody.missing).toEqual(['StockCode', 'UnitPrice', 'Country']);
+    expect(badCsvBody.message).toMatch(/missing required columns StockCode, UnitPrice, Country/);
+    expect(tooLarge.status).toBe(413);
+    expect(((await tooLarge.json()) as { error: string }).error).toBe('payload_too_large');
+  });
+
+  it('stores posted rows in DynamoDB, the lake and the warehouse, and a re-post doubles nothing', async () => {
+    // Prepare
+    const rows = postedRows(400, 11, 1_000_000);
+
+    // Act
+    const first = await post(rows.csv);
+    const firstBody = (await first.json()) as { accepted: number; rejected: number };
+    const counts = await expectAllVisible(rows);
+    const lake = await eventually('the lake holds every posted line', async () => {
+      const c = await lakeCounts(rows);
+      return c.n === rows.lines.length ? c : undefined;
+    });
+    const again = await post(rows.csv);
+    // The re-posted rows went all the way through once the append-only lake holds them twice.
+    const lakeAfter = await eventually('the lake received the re-posted rows', async () => {
+      const c = await lakeCounts(rows);
+      return c.n === 2 * rows.lines.length ? c : undefined;
+    });
+    const warehouseAfter = await eventually('the warehouse received both posts', async () => {
+      const c = await warehouseCounts(rows);
+      return c.n === 2 * rows.lines.length ? c : undefined;
+    });
+    const countsAfter = await expectAllVisible(rows);
+
+    // Assess
+    expect(first.status).toBe(202);
+    expect(firstBody).toMatchObject({ accepted: rows.lines.length, rejected: 0 });
+    expect(again.status).toBe(202);
+    expect(lake).toEqual({ n: rows.lines.length, d: rows.distinct });
+    expect(lakeAfter.d).toBe(rows.distinct);
+    expect(warehouseAfter.d).toBe(rows.distinct);
+    expect(countsAfter).toEqual(counts);
+    const [item] = [...rows.invoices.keys()];
+    const lines = await fetch(
+      `${stack.apiUrl}/invoices/${item}/items/${encodeURIComponent(rows.lines.find((l) => l.invoice_no === item)!.stock_code)}`,
+      { headers: { 'x-api-key': stack.apiKey } },
+    );
+    expect(lines.status).toBe(200);
+  });
+
+  it('keeps DynamoDB, the lake and the warehouse across a Ctrl-C and a restart', async () => {
+    // Prepare
+    const rows = postedRows(300, 12, 2_000_000);
+    expect((await post(rows.csv)).status).toBe(202);
+    await expectAllVisible(rows);
+    await eventually('the lake holds the rows', async () =>
+      (await lakeCounts(rows)).n === rows.lines.length ? true : undefined,
+    );
+    await eventually('the warehouse holds the rows', async () =>
+      (await warehouseCounts(rows)).n === rows.lines.length ? true : undefined,
+    );
+
+    // Act
+    const started = Date.now();
+    const code = await stack.stop('SIGINT');
+    const stoppedWithin = Date.now() - started;
+    const { stderr } = stack.output();
+    stack = await startStackProcess(vars);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stoppedWithin).toBeLessThan(15_000);
+    expect(stderr).toMatch(/SIGINT: stopping[\s\S]*stopped/);
+    await expectAllVisible(rows);
+    expect(await lakeCounts(rows)).toEqual({ n: rows.lines.length, d: rows.distinct });
+    expect(await warehouseCounts(rows)).toEqual({ n: rows.lines.length, d: rows.distinct });
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * Ctrl-C while a replay is streaming rows in: the stack stops cleanly, the replay reports the connection
+ * errors and exits (it does not hang), and after a restart every row the API acknowledged (202) is in
+ * DynamoDB (through GET /invoices/{no}), in the lake and in the warehouse.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import { generateCsv } from '../../src/transform/generate.js';
+import {
+  CLI,
+  childEnv,
+  cleanUp,
+  eventually,
+  lakeQuery,
+  makeHome,
+  ROOT,
+  type StackProcess,
+  stackEnv,
+  startStackProcess,
+  warehouseQuery,
+} from '../helpers/stack-process.js';
+
+jest.setTimeout(180_000);
+
+let home: string;
+let stack: StackProcess | undefined;
+let replayChild: ChildProcess | undefined;
+
+beforeEach(async () => {
+  home = await makeHome();
+});
+afterEach(async () => {
+  replayChild?.kill('SIGKILL');
+  await cleanUp(stack, home);
+});
+
+/** The acknowledged rows the replay logged: line_id to invoice. */
+async function readAckLog(path: string): Promise<Map<string, string>> {
+  const acked = new Map<string, string>();
+  for (const line of (await readFile(path, 'utf8').catch(() => '')).split('\n')) {
+    const [lineId, invoiceNo] = line.split('\t');
+    if (lineId && invoiceNo) acked.set(lineId, invoiceNo);
+  }
+  return acked;
+}
+
+async function countLines(path: string): Promise<number> {
+  return (await readFile(path, 'utf8').catch(() => '')).split('\n').length - 1;
+}
+
+/** The invoices whose GET does not yet list every acknowledged line. */
+async function incompleteInvoices(
+  apiUrl: string,
+  apiKey: string,
+  byInvoice: Map<string, string[]>,
+): Promise<string[]> {
+  const incomplete: string[] = [];
+  const queue = [...byInvoice.keys()];
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let no = queue.pop(); no !== undefined; no = queue.pop()) {
+        const response = await fetch(`${apiUrl}/invoices/${encodeURIComponent(no)}`, {
+          headers: { 'x-api-key': apiKey },
+        });
+        const body = (await response.json()) as { lines?: { line_id: string }[] };
+        const listed = new Set((body.lines ?? []).map((l) => l.line_id));
+        if (!byInvoice.get(no)!.every((id) => listed.has(id))) incomplete.push(no);
+      }
+    }),
+  );
+  return incomplete;
+}
+
+describe('Ctrl-C under load', () => {
+  it('loses no acknowledged row: after a restart each is in DynamoDB, the lake and the warehouse', async () => {
+    // Prepare
+    const vars = await stackEnv(home);
+    stack = await startStackProcess(vars);
+    const data = join(home, 'replay.csv');
+    await writeFile(data, `${[...generateCsv({ rows: 20_000, seed: 4 })].join('\n')}\n`);
+    const ackLog = join(home, 'acked.tsv');
+    const child = spawn(
+      process.execPath,
+      [CLI, 'replay', data, '--rate', '5000', '--ack-log', ackLog, '--json'],
+      {
+        cwd: ROOT,
+        env: childEnv(vars),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    replayChild = child;
+    let replayOut = '';
+    let replayErr = '';
+    child.stdout.on('data', (d) => {
+      replayOut += d;
+    });
+    child.stderr.on('data', (d) => {
+      replayErr += d;
+    });
+    const replayExit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    // Act: Ctrl-C once a third of the rows are acknowledged, while the poller has a backlog.
+    await eventually('the replay has 7,000 acknowledged rows', async () =>
+      (await countLines(ackLog)) >= 7_000 ? true : undefined,
+    );
+    const stopCode = await stack.stop('SIGINT');
+    let timer: NodeJS.Timeout | undefined;
+    const replayCode = await Promise.race([
+      replayExit,
+      new Promise<'hung'>((resolve) => {
+        timer = setTimeout(() => resolve('hung'), 30_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    stack = await startStackProcess(vars);
+
+    // Assess: both processes ended on their own, the replay saying why.
+    expect(stopCode).toBe(0);
+    expect(replayCode).toBe(1);
+    const summary = JSON.parse(replayOut) as { accepted: number; rows: number; error: string | null };
+    expect(summary.error).toMatch(/POST \/ingest|GET \/invoices/);
+    expect(replayErr).toMatch(/stopped early/);
+    const acked = await readAckLog(ackLog);
+    expect(summary.accepted).toBe(await countLines(ackLog));
+    expect(summary.rows).toBeLessThan(20_000);
+    expect(acked.size).toBeGreaterThan(6_000);
+
+    // The lake: DuckDB reads the ack log beside the lake and counts what is missing.
+    const missingFromLake = await eventually(
+      'every acknowledged line is in the lake',
+      async () => {
+        const [row] = await lakeQuery(
+          `SELECT count(*) AS missing FROM read_csv('${ackLog}', delim = '\t', header = false, columns = {'line_id': 'VARCHAR', 'invoice_no': 'VARCHAR'}) AS a WHERE a.line_id NOT IN (SELECT line_id FROM invoice_lines)`,
+          vars,
+        );
+        return Number(row!['missing']) === 0 ? 0 : undefined;
+      },
+      90_000,
+      1_000,
+    );
+    expect(missingFromLake).toBe(0);
+
+    // DynamoDB, through the API: every acknowledged line is listed on its invoice.
+    const byInvoice = new Map<string, string[]>();
+    for (const [lineId, invoiceNo] of acked)
+      byInvoice.set(invoiceNo, [...(byInvoice.get(invoiceNo) ?? []), lineId]);
+    const { apiUrl, apiKey } = stack;
+    expect(await incompleteInvoices(apiUrl, apiKey, byInvoice)).toEqual([]);
+
+    // The warehouse's raw table.
+    const inWarehouse = await eventually('every acknowledged line is in the warehouse', async () => {
+      const rows = await warehouseQuery('SELECT DISTINCT line_id FROM raw.invoice_lines', vars);
+      const ids = new Set(rows.map((r) => r['line_id'] as string));
+      return [...acked.keys()].every((id) => ids.has(id)) ? ids : undefined;
+    });
+    expect(inWarehouse.size).toBeGreaterThanOrEqual(acked.size);
+  });
+});

@@ -1,0 +1,249 @@
+/**
+ * The real `ecomflow up` as a child process, for end-to-end tests over HTTP only: a temporary state folder,
+ * a free port for every part, a short Firehose buffer. Also runs other CLI commands beside it.
+ * `bin/ecomflow.js` runs `dist/`, which the jest global setup keeps fresh.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const CLI = join(ROOT, 'bin', 'ecomflow.js');
+
+/** The variables that place each part of the stack on a port. */
+export const PORT_ENV = [
+  'PORT',
+  'ECOMFLOW_KINESIS_PORT',
+  'ECOMFLOW_DYNAMODB_PORT',
+  'ECOMFLOW_S3_PORT',
+  'ECOMFLOW_FIREHOSE_PORT',
+  'ECOMFLOW_WAREHOUSE_PORT',
+] as const;
+
+/** `n` distinct ports free right now (held open together, so they cannot repeat). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return server;
+    }),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+/**
+ * A temporary state folder. World-readable: as root, the embedded PostgreSQL runs as `postgres` and must
+ * reach its data folder inside it.
+ */
+export async function makeHome(): Promise<string> {
+  const home = await mkdtemp(join(tmpdir(), 'ecomflow-e2e-'));
+  await chmod(home, 0o755);
+  return home;
+}
+
+/** The environment of a child: ours without jest's flags, with the stack's variables set. */
+export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...vars };
+  delete env['NODE_OPTIONS'];
+  env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+  return env;
+}
+
+/** Environment for a stack in `home` on free ports, with a 200 ms Firehose buffer. */
+export async function stackEnv(
+  home: string,
+  extra: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  const ports = await freePorts(PORT_ENV.length);
+  return {
+    ECOMFLOW_HOME: home,
+    ECOMFLOW_FIREHOSE_BUFFER_MS: '200',
+    ...Object.fromEntries(PORT_ENV.map((name, i) => [name, String(ports[i])])),
+    ...extra,
+  };
+}
+
+export interface StackProcess {
+  child: ChildProcess;
+  apiUrl: string;
+  apiKey: string;
+  output(): { stdout: string; stderr: string };
+  /** Sends `signal` and resolves to the exit code once the process is gone. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+}
+
+/**
+ * Spawns `ecomflow up --no-sample` and resolves once `GET /health` answers 200.
+ * @throws when the process exits first (with its stderr) or is not up within `timeoutMs`
+ */
+export async function startStackProcess(
+  vars: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<StackProcess> {
+  const child = spawn(process.execPath, [CLI, 'up', '--no-sample'], {
+    cwd: ROOT,
+    env: childEnv(vars),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const apiUrl = `http://127.0.0.1:${vars['PORT']}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (gone) throw new Error(`ecomflow up exited with ${child.exitCode} before it was healthy:\n${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGINT');
+      throw new Error(`ecomflow up was not healthy within ${timeoutMs} ms:\n${stderr}`);
+    }
+    const status = await fetch(`${apiUrl}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const info = JSON.parse(await readFile(join(vars['ECOMFLOW_HOME']!, 'stack.json'), 'utf8')) as {
+    apiKey: string;
+  };
+  return {
+    child,
+    apiUrl,
+    apiKey: info.apiKey,
+    output: () => ({ stdout, stderr }),
+    async stop(signal = 'SIGINT', stopTimeoutMs = 30_000) {
+      if (gone) return child.exitCode;
+      child.kill(signal);
+      let timeout: NodeJS.Timeout | undefined;
+      const timer = new Promise<'timeout'>((resolve) => {
+        timeout = setTimeout(() => resolve('timeout'), stopTimeoutMs);
+      });
+      const result = await Promise.race([exited, timer]);
+      clearTimeout(timeout);
+      if (result === 'timeout')
+        throw new Error(`ecomflow up did not stop within ${stopTimeoutMs} ms:\n${stderr}`);
+      return result;
+    },
+  };
+}
+
+/**
+ * Last-resort cleanup: stops the stack if a test left it running (SIGKILL after a grace period, then the
+ * PostgreSQL it started, which a killed parent cannot stop), and removes the state folder.
+ */
+export async function cleanUp(stack: StackProcess | undefined, home: string | undefined): Promise<void> {
+  if (stack && stack.child.exitCode === null && stack.child.signalCode === null) {
+    await stack.stop('SIGINT', 20_000).catch(async () => {
+      stack.child.kill('SIGKILL');
+      if (home) await killWarehouse(home);
+    });
+  }
+  if (home) await rm(home, { recursive: true, force: true });
+}
+
+async function killWarehouse(home: string): Promise<void> {
+  const pid = await readFile(join(home, 'warehouse', 'postmaster.pid'), 'utf8').then(
+    (text) => Number(text.split('\n')[0]),
+    () => 0,
+  );
+  if (pid > 0) {
+    try {
+      process.kill(pid, 'SIGQUIT');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `ecomflow <args>` to completion. */
+export function runCli(args: string[], vars: Record<string, string>, timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: childEnv(vars),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ecomflow ${args.join(' ')} did not finish within ${timeoutMs} ms:\n${stderr}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** `ecomflow query --json <sql>`: the rows, or an error with stderr. */
+export async function lakeQuery(
+  sql: string,
+  vars: Record<string, string>,
+): Promise<Record<string, unknown>[]> {
+  const result = await runCli(['query', '--json', sql], vars);
+  if (result.code !== 0) throw new Error(`ecomflow query failed (${result.code}): ${result.stderr}`);
+  return JSON.parse(result.stdout) as Record<string, unknown>[];
+}
+
+/** `ecomflow sql --json <sql>` on the local warehouse. */
+export async function warehouseQuery(
+  sql: string,
+  vars: Record<string, string>,
+): Promise<Record<string, unknown>[]> {
+  const result = await runCli(['sql', '--json', sql], vars);
+  if (result.code !== 0) throw new Error(`ecomflow sql failed (${result.code}): ${result.stderr}`);
+  return JSON.parse(result.stdout) as Record<string, unknown>[];
+}
+
+/** Polls `check` until it returns a value that is not undefined; throws with `what` after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${what}: not within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The local API gateway: the proxy events it builds, the x-api-key check of the usage plan, and the payload
+ * cap. A recording handler stands in for the `api` function, so the events themselves can be inspected.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { close } from '../../src/local/emulators.js';
+import { createGateway } from '../../src/local/gateway.js';
+
+const KEY = 'test-key';
+let server: Server;
+let url: string;
+let events: APIGatewayProxyEvent[];
+let reply: APIGatewayProxyResult;
+
+beforeEach(async () => {
+  events = [];
+  reply = { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{"ok":true}' };
+  server = createGateway({
+    handler: async (event) => {
+      events.push(event);
+      return reply;
+    },
+    apiKey: KEY,
+    stage: 'local',
+    maxPayloadBytes: 1024,
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterEach(async () => {
+  await close(server);
+});
+
+describe('the local API gateway', () => {
+  it('builds a REST proxy event with the resource, decoded path parameters and the query', async () => {
+    // Act
+    const response = await fetch(`${url}/customers/17850/invoices?limit=5&next=abc`, {
+      headers: { 'x-api-key': KEY, 'X-Custom': 'yes' },
+    });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true });
+    expect(events).toHaveLength(1);
+    const event = events[0]!;
+    expect(event).toMatchObject({
+      resource: '/customers/{customerId}/invoices',
+      path: '/customers/17850/invoices',
+      httpMethod: 'GET',
+      pathParameters: { customerId: '17850' },
+      queryStringParameters: { limit: '5', next: 'abc' },
+      multiValueQueryStringParameters: { limit: ['5'], next: ['abc'] },
+      body: null,
+      isBase64Encoded: false,
+      stageVariables: null,
+      requestContext: {
+        stage: 'local',
+        resourcePath: '/customers/{customerId}/invoices',
+        path: '/local/customers/17850/invoices',
+        httpMethod: 'GET',
+        identity: { apiKey: KEY },
+      },
+    });
+    expect(event.headers['X-Custom']).toBe('yes');
+    expect(event.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('passes a percent-encoded path parameter decoded, as API Gateway does', async () => {
+    // Act
+    await fetch(`${url}/invoices/536365/items/${encodeURIComponent('85123A/B')}`, {
+      headers: { 'x-api-key': KEY },
+    });
+
+    // Assess
+    expect(events[0]?.pathParameters).toEqual({ invoiceNo: '536365', stockCode: '85123A/B' });
+  });
+
+  it('hands a body over base64-encoded, byte for byte (a Windows-1252 CSV stays intact)', async () => {
+    // Prepare
+    const body = Buffer.from([0x49, 0x6e, 0x76, 0x0a, 0xe9, 0x80, 0x0a]); // "Inv\né€\n" in Windows-1252
+
+    // Act
+    await fetch(`${url}/ingest`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'text/csv; charset=windows-1252' },
+      body,
+    });
+
+    // Assess
+    const event = events[0]!;
+    expect(event.isBase64Encoded).toBe(true);
+    expect(Buffer.from(event.body!, 'base64')).toEqual(body);
+    expect(event.headers['content-type']).toBe('text/csv; charset=windows-1252');
+  });
+
+  it('answers 403 without calling the handler when the key is missing or wrong; /health needs none', async () => {
+    // Act
+    const none = await fetch(`${url}/invoices/536365`);
+    const wrong = await fetch(`${url}/ingest`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'nope' },
+      body: 'x',
+    });
+    const health = await fetch(`${url}/health`);
+
+    // Assess
+    expect(none.status).toBe(403);
+    expect(await none.json()).toEqual({ message: 'Forbidden' });
+    expect(wrong.status).toBe(403);
+    expect(health.status).toBe(200);
+    expect(events.map((e) => e.resource)).toEqual(['/health']);
+  });
+
+  it('answers 403 Missing Authentication Token for a path no resource matches', async () => {
+    // Act
+    const response = await fetch(`${url}/nowhere/at/all`, { headers: { 'x-api-key': KEY } });
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ message: 'Missing Authentication Token' });
+    expect(events).toEqual([]);
+  });
+
+  it('answers 413 above its payload cap without calling the handler, and passes a body at the cap', async () => {
+    // Act
+    const over = await fetch(`${url}/ingest`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'text/csv' },
+      body: 'x'.repeat(1025),
+    });
+    const at = await fetch(`${url}/ingest`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'text/csv' },
+      body: 'x'.repeat(1024),
+    });
+
+    // Assess
+    expect(over.status).toBe(413);
+    expect(((await over.json()) as { message: string }).message).toMatch(/1024 byte limit/);
+    expect(at.status).toBe(200);
+    expect(events).toHaveLength(1);
+  });
+
+  it("returns the handler's status, headers and body, decoding a base64 body", async () => {
+    // Prepare
+    reply = {
+      statusCode: 202,
+      headers: { 'Content-Type': 'application/octet-stream', 'X-Count': 3 as unknown as string },
+      body: Buffer.from([1, 2, 3]).toString('base64'),
+      isBase64Encoded: true,
+    };
+
+    // Act
+    const response = await fetch(`${url}/invoices/1`, { headers: { 'x-api-key': KEY } });
+
+    // Assess
+    expect(response.status).toBe(202);
+    expect(response.headers.get('x-count')).toBe('3');
+    expect(Buffer.from(await response.arrayBuffer())).toEqual(Buffer.from([1, 2, 3]));
+  });
+});
