@@ -221,7 +221,8 @@ describe('the local Firehose delivery', () => {
       ...Array.from({ length: 3 }, () => line('2010-12-05T08:00:00Z')),
       ...Array.from({ length: 2 }, () => line('2011-02-01T08:00:00Z')),
     ];
-    const recordsFile = join(spoolDir, '..', `${lineCounter}-records.ndjson`);
+    const recordsDir = await mkdtemp(join(tmpdir(), 'ecomflow-records-'));
+    const recordsFile = join(recordsDir, 'records.ndjson');
     await writeFile(recordsFile, lines.map((l) => JSON.stringify(l)).join('\n'));
     const script = `import('./tests/helpers/firehose-crash-child.ts').then((m) => m.run(${JSON.stringify([spoolDir, recordsFile])}))`;
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
@@ -257,6 +258,6 @@ describe('the local Firehose delivery', () => {
     );
     expect(copied.flatMap((c) => c.lines)).toEqual(lines);
     expect(await readdir(spoolDir)).toEqual([]);
-    await rm(recordsFile, { force: true });
+    await rm(recordsDir, { recursive: true, force: true });
   });
 });
