@@ -124,7 +124,8 @@ function refreshRole(): Yaml {
               {
                 Sid: 'RunStatements',
                 Effect: 'Allow',
-                Action: ['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement'],
+                // The refresh runs each transaction as one BatchExecuteStatement, and nothing else.
+                Action: 'redshift-data:BatchExecuteStatement',
                 Resource: [
                   { 'Fn::Sub': `${accountArn('redshift-serverless')}:workgroup/*` },
                   { 'Fn::Sub': `${accountArn('redshift')}:cluster:*` },

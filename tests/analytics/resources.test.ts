@@ -69,7 +69,6 @@ describe('resources/analytics.yml', () => {
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       'redshift-data:BatchExecuteStatement',
-      'redshift-data:ExecuteStatement',
       'redshift-data:DescribeStatement',
       'redshift-data:CancelStatement',
       'secretsmanager:GetSecretValue',

@@ -3,7 +3,7 @@
  * The packaged CloudFormation template: its resources and properties, and every IAM statement, checked
  * against what each function and delivery stream needs. `serverless package` runs once, offline.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GENERATED_PATH, renderRecordContract } from '../../scripts/generate-resources.js';
 import { tableDefinition } from '../../src/adapters/table-definitions.js';
@@ -67,6 +67,8 @@ const GETATT: Record<string, readonly string[]> = {
   'AWS::ApiGateway::RestApi': ['RestApiId', 'RootResourceId'],
   'AWS::ApiGateway::UsagePlan': ['Id'],
   'AWS::ApiGateway::UsagePlanKey': ['Id'],
+  'AWS::Athena::NamedQuery': ['NamedQueryId'],
+  'AWS::Athena::WorkGroup': ['CreationTime'],
   'AWS::CloudWatch::Alarm': ['Arn'],
   'AWS::DynamoDB::Table': ['Arn', 'StreamArn'],
   'AWS::Events::Rule': ['Arn'],
@@ -187,6 +189,11 @@ describe('functions', () => {
         'BATCH_GZIP_MAX_MB',
       ],
     },
+    RefreshLambdaFunction: {
+      handler: 'src/handlers/refresh.handler',
+      role: 'RefreshRole',
+      env: ['STAGE', 'REDSHIFT_HOST', 'REDSHIFT_DATABASE', 'REDSHIFT_SECRET_ARN', 'REFRESH_TIMEOUT_SECONDS'],
+    },
   } as const;
 
   it('are exactly the functions above, on nodejs22.x, each with its own role', () => {
@@ -229,6 +236,13 @@ describe('functions', () => {
       BATCH_SINGLE_PASS_MAX_MB: '1536',
       BATCH_GZIP_MAX_MB: '256',
     });
+    expect(at(props('RefreshLambdaFunction'), 'Environment', 'Variables')).toMatchObject({
+      REDSHIFT_HOST: 'ecomflow-test.123456789012.eu-west-1.redshift-serverless.amazonaws.com',
+      REDSHIFT_DATABASE: 'dev',
+      REDSHIFT_SECRET_ARN:
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
+      REFRESH_TIMEOUT_SECONDS: '840',
+    });
   });
 
   it('are bundled by esbuild into one ESM file each', () => {
@@ -239,6 +253,72 @@ describe('functions', () => {
     expect(readFileSync(join(packageDir, 'api.zip')).includes('src/handlers/api.mjs')).toBe(true);
     expect(readFileSync(join(packageDir, 'transform.zip')).includes('src/handlers/transform.mjs')).toBe(true);
     expect(readFileSync(join(packageDir, 'batch.zip')).includes('src/handlers/batch.mjs')).toBe(true);
+    const refresh = readFileSync(join(packageDir, 'refresh.zip'));
+    expect(refresh.includes('src/handlers/refresh.mjs')).toBe(true);
+    // The refresh reads the warehouse SQL at run time.
+    expect(refresh.includes('warehouse/marts/daily_revenue.sql')).toBe(true);
+  });
+});
+
+describe('warehouse refresh', () => {
+  it('runs the refresh function every 15 minutes, and nothing else on a schedule', () => {
+    const scheduled = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties?.['ScheduleExpression']);
+    expect(scheduled.map(([id]) => id)).toEqual(['RefreshEventsRuleSchedule1']);
+    expect(props('RefreshEventsRuleSchedule1')).toMatchObject({
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': ['RefreshLambdaFunction', 'Arn'] } }],
+    });
+    const permissions = ofType('AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties?.['Principal'] === 'events.amazonaws.com',
+    );
+    expect(permissions.map(([, p]) => p.Properties)).toEqual([
+      {
+        FunctionName: { 'Fn::GetAtt': ['RefreshLambdaFunction', 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': ['RefreshEventsRuleSchedule1', 'Arn'] },
+      },
+    ]);
+  });
+
+  it('runs one refresh at a time, for up to 15 minutes', () => {
+    expect(props('RefreshLambdaFunction')).toMatchObject({ ReservedConcurrentExecutions: 1, Timeout: 900 });
+  });
+});
+
+describe('Athena', () => {
+  const sqlFiles = (dir: string) => readdirSync(join(REPO, 'glue', dir)).filter((f) => f.endsWith('.sql'));
+
+  it('has a workgroup on engine 3 writing results to the raw bucket', () => {
+    expect(at(props('AthenaWorkGroup'), 'WorkGroupConfiguration')).toMatchObject({
+      EnforceWorkGroupConfiguration: true,
+      EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+      ResultConfiguration: { OutputLocation: { 'Fn::Sub': 's3://${RawBucket}/athena-results/' } },
+    });
+  });
+
+  it('has a Glue view per file in glue/views, in the Glue database', () => {
+    const views = ofType('AWS::Glue::Table').filter(
+      ([, t]) => at(t.Properties ?? {}, 'TableInput', 'TableType') === 'VIRTUAL_VIEW',
+    );
+    expect(views.map(([, t]) => String(at(t.Properties ?? {}, 'TableInput', 'Name'))).sort()).toEqual(
+      sqlFiles('views')
+        .map((f) => f.replace(/\.sql$/, ''))
+        .sort(),
+    );
+    for (const [, t] of views) expect(t.Properties?.['DatabaseName']).toEqual({ Ref: 'GlueDatabase' });
+  });
+
+  it('has a named query per file in glue/queries, in the workgroup', () => {
+    const queries = ofType('AWS::Athena::NamedQuery');
+    expect(queries).toHaveLength(sqlFiles('queries').length);
+    for (const [, q] of queries) {
+      expect(q.Properties).toMatchObject({
+        Database: { Ref: 'GlueDatabase' },
+        WorkGroup: { Ref: 'AthenaWorkGroup' },
+      });
+    }
   });
 });
 
@@ -256,7 +336,7 @@ describe('batch load', () => {
   ];
 
   it('starts the state machine on objects created under incoming/ in the raw bucket, and nothing else', () => {
-    const rules = ofType('AWS::Events::Rule');
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties?.['EventPattern']);
     expect(rules.map(([id]) => id)).toEqual(['BatchUploadRule']);
     expect(props('BatchUploadRule')['EventPattern']).toEqual({
       source: ['aws.s3'],
@@ -746,6 +826,19 @@ const IAM: Record<string, Record<string, string[]>> = {
       'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
     ],
   },
+  RefreshRole: {
+    'logs:CreateLogStream': ['RefreshLogGroup.Arn'],
+    'logs:PutLogEvents': ['RefreshLogGroup.Arn'],
+    'redshift-data:BatchExecuteStatement': [
+      'arn:${AWS::Partition}:redshift-serverless:${AWS::Region}:${AWS::AccountId}:workgroup/*',
+      'arn:${AWS::Partition}:redshift:${AWS::Region}:${AWS::AccountId}:cluster:*',
+    ],
+    'redshift-data:DescribeStatement': ['*'],
+    'redshift-data:CancelStatement': ['*'],
+    'secretsmanager:GetSecretValue': [
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
+    ],
+  },
   BatchStateMachineRole: {
     'lambda:InvokeFunction': ['BatchLambdaFunction.Arn'],
   },
@@ -787,6 +880,7 @@ const PLATFORM_ACTIONS: Record<string, readonly string[]> = {
   ],
   // The Data API reads the database credentials from Secrets Manager with the caller's permissions.
   BatchRole: ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'],
+  RefreshRole: ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'],
 };
 
 /**
@@ -844,7 +938,7 @@ describe('IAM', () => {
 
   it('lets only the intended service assume each role', () => {
     const trust = (id: string) => at(props(id), 'AssumeRolePolicyDocument', 'Statement') as JsonObject[];
-    for (const id of ['ApiRole', 'TransformRole', 'BatchRole']) {
+    for (const id of ['ApiRole', 'TransformRole', 'BatchRole', 'RefreshRole']) {
       expect(trust(id)).toEqual([
         { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
       ]);
@@ -873,6 +967,7 @@ describe('IAM matches the SDK calls each handler can reach', () => {
     ['ApiRole', 'src/handlers/api.ts'],
     ['TransformRole', 'src/handlers/transform.ts'],
     ['BatchRole', 'src/handlers/batch.ts'],
+    ['RefreshRole', 'src/handlers/refresh.ts'],
   ])('%s grants what %s calls, and nothing more', async (role, entry) => {
     const called = await sdkActionsOf(REPO, entry);
     const granted = Object.keys(actionMap(resource(role))).sort();
