@@ -4,6 +4,7 @@
  * in the same run: the raw PutRecords throughput of kinesalite and the raw BatchWriteItem throughput of
  * dynalite (the stand-ins the stack runs, on the same threads), and the original one-row-per-request design.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,20 +18,14 @@ import { createKinesisClient, putRecords } from '../src/adapters/kinesis.js';
 import { tableDefinitions } from '../src/adapters/table-definitions.js';
 import { startEmulators } from '../src/local/emulators.js';
 import type { ReplaySummary } from '../src/local/replay.js';
+import { STACK_PORT_VARIABLES } from '../src/local/settings.js';
 import { itemsForLine } from '../src/transform/dynamo-items.js';
 import { LineCleaner } from '../src/transform/line-cleaner.js';
 import type { CleanLine } from '../src/transform/schema.js';
 import { fmtMs, ROOT } from './lib.js';
 
 const CLI = join(ROOT, 'bin', 'ecomflow.js');
-const PORT_VARIABLES = [
-  'PORT',
-  'ECOMFLOW_KINESIS_PORT',
-  'ECOMFLOW_DYNAMODB_PORT',
-  'ECOMFLOW_S3_PORT',
-  'ECOMFLOW_FIREHOSE_PORT',
-  'ECOMFLOW_WAREHOUSE_PORT',
-];
+const PORT_VARIABLES = STACK_PORT_VARIABLES;
 
 export async function benchReplay(realData: string): Promise<string> {
   const homes: string[] = [];

@@ -23,6 +23,16 @@ export const STACK_VARIABLES = {
   bufferMs: 'ECOMFLOW_FIREHOSE_BUFFER_MS',
 } as const;
 
+/** Every variable that places a part of the stack on a port (tests and benchmarks pick free ones). */
+export const STACK_PORT_VARIABLES = [
+  STACK_VARIABLES.apiPort,
+  STACK_VARIABLES.kinesis,
+  STACK_VARIABLES.dynamodb,
+  STACK_VARIABLES.s3,
+  STACK_VARIABLES.firehose,
+  STACK_VARIABLES.warehouse,
+] as const;
+
 /** Names of the local resources: one place, shared by the stack and the CLI commands beside it. */
 export const LOCAL_RESOURCES = {
   stage: 'local',

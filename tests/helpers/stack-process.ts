@@ -3,24 +3,19 @@
  * a free port for every part, a short Firehose buffer. Also runs other CLI commands beside it.
  * `bin/ecomflow.js` runs `dist/`, which the jest global setup keeps fresh.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STACK_PORT_VARIABLES } from '../../src/local/settings.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'bin', 'ecomflow.js');
 
 /** The variables that place each part of the stack on a port. */
-export const PORT_ENV = [
-  'PORT',
-  'ECOMFLOW_KINESIS_PORT',
-  'ECOMFLOW_DYNAMODB_PORT',
-  'ECOMFLOW_S3_PORT',
-  'ECOMFLOW_FIREHOSE_PORT',
-  'ECOMFLOW_WAREHOUSE_PORT',
-] as const;
+export const PORT_ENV = STACK_PORT_VARIABLES;
 
 /** `n` distinct ports free right now (held open together, so they cannot repeat). */
 export async function freePorts(n: number): Promise<number[]> {
