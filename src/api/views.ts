@@ -1,3 +1,4 @@
+import type { CustomerLineFields } from '../transform/dynamo-items.js';
 /**
  * The JSON shapes of the GET routes, computed from stored items. Money is summed in integer thousandths
  * (the contract keeps prices exact to 1/1000), so a total is the exact decimal, never a float sum's drift.
@@ -44,15 +45,7 @@ export function invoiceView(lines: readonly CleanLine[]): InvoiceView {
 }
 
 /** What a customer's line item holds. */
-export interface CustomerLine {
-  line_id: string;
-  invoice_no: string;
-  invoice_date: string;
-  country: string;
-  quantity: number;
-  line_total: number;
-  is_cancellation: boolean;
-}
+export type CustomerLine = CustomerLineFields;
 
 export interface CustomerView {
   customer_id: number;

@@ -97,16 +97,15 @@ export interface InvoiceStockItem extends Keys {
   country: string;
 }
 
-/** A line on the customers table: what the customer views need. */
-export interface CustomerLineItem extends Keys {
+/** The fields of a line that the customer views need: all a customers-table item holds besides its keys. */
+export type CustomerLineFields = Pick<
+  CleanLine,
+  'line_id' | 'invoice_no' | 'invoice_date' | 'country' | 'quantity' | 'line_total' | 'is_cancellation'
+>;
+
+/** A line on the customers table. */
+export interface CustomerLineItem extends Keys, CustomerLineFields {
   kind: typeof ITEM_KINDS.customerLine;
-  line_id: string;
-  invoice_no: string;
-  invoice_date: string;
-  country: string;
-  quantity: number;
-  line_total: number;
-  is_cancellation: boolean;
 }
 
 export type TableItem = InvoiceLineItem | InvoiceStockItem | CustomerLineItem;
