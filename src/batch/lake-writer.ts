@@ -1,3 +1,4 @@
+import { lakePartition } from '../transform/partition.js';
 import type { CleanLine } from '../transform/schema.js';
 import { ParquetLineWriter } from './parquet.js';
 
@@ -20,11 +21,6 @@ export interface LakeWriterOptions {
   maxBufferedRows?: number;
   /** Part uploads under way at once. */
   concurrency?: number;
-}
-
-/** The event-time partition of a line: `year=YYYY/month=MM/day=DD/`, as Firehose's dynamic partitioning. */
-export function partitionOf(invoiceDate: string): string {
-  return `year=${invoiceDate.slice(0, 4)}/month=${invoiceDate.slice(5, 7)}/day=${invoiceDate.slice(8, 10)}/`;
 }
 
 interface OpenPart {
@@ -63,7 +59,7 @@ export class PartitionedLakeWriter {
   }
 
   append(line: CleanLine): void {
-    const partition = partitionOf(line.invoice_date);
+    const partition = lakePartition(line.invoice_date);
     let part = this.open.get(partition);
     if (!part) {
       part = { writer: ParquetLineWriter.inMemory(64_000), rows: 0, touched: 0 };

@@ -5,6 +5,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Warehouse } from '../adapters/warehouse.js';
 import { RAW_TABLE } from '../adapters/warehouse.js';
 import { ParquetLineWriter } from '../batch/parquet.js';
+import { lakePartition } from '../transform/partition.js';
 import type { CleanLine } from '../transform/schema.js';
 
 /** Where each delivery stream delivers, as the two Firehose streams of serverless.yml do on AWS. */
@@ -22,7 +23,7 @@ export interface LocalDeliveryOptions {
 
 /** Lake key prefix for a line's event-time partition, as Firehose's dynamic partitioning writes it. */
 export function lakePartitionPrefix(prefix: string, invoiceDate: string): string {
-  return `${prefix}year=${invoiceDate.slice(0, 4)}/month=${invoiceDate.slice(5, 7)}/day=${invoiceDate.slice(8, 10)}/`;
+  return `${prefix}${lakePartition(invoiceDate)}`;
 }
 
 interface StreamBuffer {

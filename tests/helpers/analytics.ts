@@ -11,6 +11,7 @@ import { ParquetLineWriter } from '../../src/batch/parquet.js';
 import { cleanFile } from '../../src/batch/source.js';
 import { LocalLake } from '../../src/local/lake.js';
 import { startLocalWarehouse } from '../../src/local/warehouse.js';
+import { lakePartition } from '../../src/transform/partition.js';
 import type { CleanLine } from '../../src/transform/schema.js';
 import { freePort } from './load-targets.js';
 
@@ -55,8 +56,7 @@ export async function cleanLines(path: string): Promise<CleanLine[]> {
 
 /** The lake partition of a line, as Firehose and the batch path name it: `year=2011/month=01/day=09`. */
 export function partitionOf(line: CleanLine): string {
-  const d = line.invoice_date;
-  return `year=${d.slice(0, 4)}/month=${d.slice(5, 7)}/day=${d.slice(8, 10)}`;
+  return lakePartition(line.invoice_date).slice(0, -1);
 }
 
 /** Writes lines into the lake, one Parquet file named `file` per partition. Returns the files written. */
