@@ -58,6 +58,18 @@ describe('the model manifest', () => {
     ]);
   });
 
+  it("declares staging.invoice_lines with exactly the record contract's columns", async () => {
+    // Prepare
+    const normalise = (sql: string) => sql.replace(/\s+/g, ' ').trim();
+    // Act
+    const statements = await loadWarehouseStatements(root, ['staging/invoice_lines']);
+    const create = statements
+      .map((s) => normalise(dropLeadingComments(s.sql)))
+      .find((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS staging.invoice_lines'));
+    // Assess
+    expect(create).toBe(normalise(createLineTableSql('staging.invoice_lines')));
+  });
+
   it('reads each view file as one CREATE OR REPLACE VIEW named after the file', async () => {
     // Act
     const views = await loadLakeViews(root);
