@@ -13,7 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { RecordBoundaryScanner } from '../src/batch/aws/ranges.js';
 import { PartitionedLakeWriter } from '../src/batch/lake-writer.js';
 import { cleanStream } from '../src/batch/source.js';
-import { StreamDecoder } from '../src/transform/decode.js';
+import { StreamDecoder } from '../src/core/decode.js';
 import { ROOT } from './lib.js';
 
 const RUNS = Number(process.env['RUNS'] ?? 3);

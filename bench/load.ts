@@ -17,12 +17,12 @@ import { tableDefinitions } from '../src/adapters/table-definitions.js';
 import { Warehouse } from '../src/adapters/warehouse.js';
 import { loadFile } from '../src/batch/load.js';
 import { cleanFile } from '../src/batch/source.js';
+import { csvLine } from '../src/core/csv.js';
+import { type ItemWrite, itemsForLine } from '../src/core/dynamo-items.js';
+import { GENERATED_HEADER } from '../src/core/generate.js';
+import { type CleanLine, COLUMN_NAMES, createLineTableSql } from '../src/core/schema.js';
 import { startEmulators } from '../src/local/emulators.js';
 import { startLocalWarehouse } from '../src/local/warehouse.js';
-import { csvLine } from '../src/transform/csv.js';
-import { type ItemWrite, itemsForLine } from '../src/transform/dynamo-items.js';
-import { GENERATED_HEADER } from '../src/transform/generate.js';
-import { type CleanLine, COLUMN_NAMES, createLineTableSql } from '../src/transform/schema.js';
 import { fmtMs, measureProcess, OUT, ratio, timed } from './lib.js';
 
 const TABLES = { invoices: 'bench-invoices', customers: 'bench-customers' };

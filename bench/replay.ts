@@ -16,12 +16,12 @@ import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import { batchWrite, createDocumentClient } from '../src/adapters/dynamodb.js';
 import { createKinesisClient, putRecords } from '../src/adapters/kinesis.js';
 import { tableDefinitions } from '../src/adapters/table-definitions.js';
+import { STACK_PORT_VARIABLES } from '../src/config/local.js';
+import { itemsForLine } from '../src/core/dynamo-items.js';
+import { LineCleaner } from '../src/core/line-cleaner.js';
+import type { CleanLine } from '../src/core/schema.js';
 import { startEmulators } from '../src/local/emulators.js';
 import type { ReplaySummary } from '../src/local/replay.js';
-import { STACK_PORT_VARIABLES } from '../src/local/settings.js';
-import { itemsForLine } from '../src/transform/dynamo-items.js';
-import { LineCleaner } from '../src/transform/line-cleaner.js';
-import type { CleanLine } from '../src/transform/schema.js';
 import { fmtMs, ROOT } from './lib.js';
 
 const CLI = join(ROOT, 'bin', 'ecomflow.js');

@@ -1,6 +1,6 @@
 /**
  * Writes the parts of the CloudFormation resources that derive from the record contract, so that the Glue
- * table and the Redshift COPY column list are generated from `src/transform/schema.ts`, never retyped.
+ * table and the Redshift COPY column list are generated from `src/core/schema.ts`, never retyped.
  *
  * `serverless.yml` reads the output through `${file(./resources/generated/record-contract.json):...}`.
  * Run it after changing the contract: `npm run generate`. A test fails while the committed file is stale.
@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { COLUMN_NAMES, glueColumns } from '../src/transform/schema.js';
+import { COLUMN_NAMES, glueColumns } from '../src/core/schema.js';
 
 /** Where the generated file lives, relative to the repository root. */
 export const GENERATED_PATH = 'resources/generated/record-contract.json';

@@ -1,12 +1,8 @@
-import {
-  ConfigError,
-  loadApiConfig,
-  loadBatchConfig,
-  loadConfig,
-  loadRemoteLoadConfig,
-  loadTransformConfig,
-  once,
-} from '../src/config.js';
+import { loadApiConfig } from '../src/config/api.js';
+import { loadBatchConfig, loadRemoteLoadConfig } from '../src/config/batch.js';
+import { ConfigError, once } from '../src/config/env.js';
+import { loadPipelineConfig } from '../src/config/local.js';
+import { loadTransformConfig } from '../src/config/transform.js';
 
 const FULL = {
   STAGE: 'dev',
@@ -18,9 +14,9 @@ const FULL = {
   QUARANTINE_BUCKET: 'ecomflow-dev-data',
 };
 
-describe('loadConfig', () => {
+describe('loadPipelineConfig', () => {
   it('reads every variable into a typed configuration with AWS endpoints by default', () => {
-    expect(loadConfig({ ...FULL, AWS_REGION: 'eu-west-1' })).toEqual({
+    expect(loadPipelineConfig({ ...FULL, AWS_REGION: 'eu-west-1' })).toEqual({
       stage: 'dev',
       aws: { region: 'eu-west-1', endpoints: {} },
       streamName: 'ecomflow-dev-lines',
@@ -34,7 +30,7 @@ describe('loadConfig', () => {
     const { STREAM_NAME: _s, CUSTOMERS_TABLE: _c, ...partial } = FULL;
     const error = (() => {
       try {
-        loadConfig({ ...partial, STAGE: '  ' });
+        loadPipelineConfig({ ...partial, STAGE: '  ' });
       } catch (e) {
         return e;
       }
@@ -58,7 +54,7 @@ describe('loadConfig', () => {
   });
 
   it('takes endpoint overrides and normalises the quarantine prefix', () => {
-    const config = loadConfig({
+    const config = loadPipelineConfig({
       ...FULL,
       QUARANTINE_PREFIX: '/rejects',
       ECOMFLOW_KINESIS_ENDPOINT: 'http://127.0.0.1:4567',
@@ -66,11 +62,11 @@ describe('loadConfig', () => {
     });
     expect(config.aws.endpoints).toEqual({ kinesis: 'http://127.0.0.1:4567', s3: 'http://localhost:4569' });
     expect(config.quarantine.prefix).toBe('rejects/');
-    expect(loadConfig({ ...FULL, QUARANTINE_PREFIX: '' }).quarantine.prefix).toBe('');
+    expect(loadPipelineConfig({ ...FULL, QUARANTINE_PREFIX: '' }).quarantine.prefix).toBe('');
   });
 
   it('refuses an endpoint override that is not a URL, naming it', () => {
-    expect(() => loadConfig({ ...FULL, ECOMFLOW_DYNAMODB_ENDPOINT: 'localhost:8000' })).toThrow(
+    expect(() => loadPipelineConfig({ ...FULL, ECOMFLOW_DYNAMODB_ENDPOINT: 'localhost:8000' })).toThrow(
       'endpoint override must be an http(s) URL: ECOMFLOW_DYNAMODB_ENDPOINT="localhost:8000"',
     );
   });

@@ -1,5 +1,5 @@
-import type { AwsConfig, Endpoints } from '../config.js';
-import { LOCAL_REGION } from '../config.js';
+import type { AwsConfig, Endpoints } from '../config/aws.js';
+import { LOCAL_REGION } from '../config/aws.js';
 
 /**
  * Static credentials for local stand-ins. s3rver accepts only this key pair; kinesalite, dynalite and the

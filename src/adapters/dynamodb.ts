@@ -6,7 +6,7 @@ import {
   type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import type { AwsConfig } from '../config.js';
+import type { AwsConfig } from '../config/aws.js';
 import {
   BY_STOCK_INDEX,
   customerPk,
@@ -17,7 +17,7 @@ import {
   SK_PREFIXES,
   stockKey,
   writeKey,
-} from '../transform/dynamo-items.js';
+} from '../core/dynamo-items.js';
 import { baseClientConfig } from './aws.js';
 import { sendWithEntryRetries } from './batching.js';
 import { DynamoReadError, DynamoWriteError } from './errors.js';

@@ -1,5 +1,5 @@
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import type { AwsConfig } from '../config.js';
+import type { AwsConfig } from '../config/aws.js';
 import { baseClientConfig } from './aws.js';
 import { sendWithEntryRetries } from './batching.js';
 import { type EntryFailure, FirehosePutError } from './errors.js';

@@ -1,6 +1,6 @@
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { AwsConfig } from '../config.js';
+import type { AwsConfig } from '../config/aws.js';
 import { baseClientConfig } from './aws.js';
 import { sendWithEntryRetries } from './batching.js';
 import { type EntryFailure, KinesisPutError } from './errors.js';

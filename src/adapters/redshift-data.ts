@@ -6,39 +6,13 @@ import {
   ExecuteStatementCommand,
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
+import type { RedshiftTarget } from '../config/redshift.js';
 
 /**
  * Redshift through the Redshift Data API: SQL over HTTPS, with no driver, VPC attachment or connection
  * pool in the Lambda. Statements run asynchronously: a call returns an id, and DescribeStatement is polled
  * until the statement finishes.
  */
-
-/** Where statements run and as whom. Exactly one of `workgroupName` and `clusterIdentifier`. */
-export interface RedshiftTarget {
-  database: string;
-  /** Secrets Manager secret with `username` and `password` of the database user. */
-  secretArn: string;
-  /** Redshift Serverless workgroup (name or ARN). */
-  workgroupName?: string | undefined;
-  /** Provisioned cluster identifier; it must match the one stored in the secret. */
-  clusterIdentifier?: string | undefined;
-}
-
-/**
- * The workgroup or cluster named by an endpoint host: its first label, serverless when the host is under
- * `redshift-serverless.amazonaws.com`. Anything else names neither.
- * @example hostTarget('ecomflow.123456789012.eu-west-1.redshift-serverless.amazonaws.com').workgroupName === 'ecomflow'
- */
-export function hostTarget(host: string | undefined): { workgroupName?: string; clusterIdentifier?: string } {
-  const match =
-    /^([a-z0-9-]+)\.[^.]+\.[a-z0-9-]+\.(redshift-serverless|redshift)\.amazonaws\.com(\.cn)?$/i.exec(
-      host ?? '',
-    );
-  if (!match) return {};
-  return match[2]!.toLowerCase() === 'redshift-serverless'
-    ? { workgroupName: match[1]! }
-    : { clusterIdentifier: match[1]! };
-}
 
 export const REDSHIFT_DATA_LIMITS = {
   /** BatchExecuteStatement takes at most 40 statements, run as one transaction. */

@@ -1,5 +1,5 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { AwsConfig, QuarantineConfig } from '../config.js';
+import type { AwsConfig, QuarantineConfig } from '../config/aws.js';
 import { baseClientConfig } from './aws.js';
 import { QuarantineWriteError } from './errors.js';
 

@@ -1,10 +1,10 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { BY_STOCK_INDEX, KEY_ATTRIBUTES, type LogicalTable, TABLES } from '../transform/dynamo-items.js';
+import { BY_STOCK_INDEX, KEY_ATTRIBUTES, type LogicalTable, TABLES } from '../core/dynamo-items.js';
 
 /**
  * The DynamoDB tables, as `CreateTable` input: the one description the test setup and the local stack
  * create, and that `resources/tables.yml` mirrors (on AWS, also with PITR and SSE, which the emulators
- * do not model). Keys are explained in `src/transform/dynamo-items.ts`.
+ * do not model). Keys are explained in `src/core/dynamo-items.ts`.
  */
 export function tableDefinition(table: LogicalTable, tableName: string): CreateTableCommandInput {
   const { pk, sk, gsi1pk, gsi1sk } = KEY_ATTRIBUTES;

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { type CleanLine, COLUMN_NAMES, createLineTableSql } from '../transform/schema.js';
+import { type CleanLine, COLUMN_NAMES, createLineTableSql } from '../core/schema.js';
 
 /**
  * The warehouse (Redshift on AWS, the embedded PostgreSQL locally) over the PostgreSQL wire protocol.

@@ -1,10 +1,6 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import {
-  executeBatch,
-  type PollOptions,
-  RedshiftStatementError,
-  type RedshiftTarget,
-} from '../adapters/redshift-data.js';
+import { executeBatch, type PollOptions, RedshiftStatementError } from '../adapters/redshift-data.js';
+import type { RedshiftTarget } from '../config/redshift.js';
 import { RefreshError } from './errors.js';
 import type { ModelStatement } from './models.js';
 import { statementHeadline, type TransactionRunner } from './refresh.js';

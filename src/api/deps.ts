@@ -5,7 +5,7 @@ import { createDocumentClient } from '../adapters/dynamodb.js';
 import { createKinesisClient } from '../adapters/kinesis.js';
 import type { RetryOptions } from '../adapters/retry.js';
 import { createS3Client } from '../adapters/s3.js';
-import type { ApiConfig } from '../config.js';
+import type { ApiConfig } from '../config/api.js';
 
 /** What the API's routes use: its configuration and one client per service. */
 export interface ApiDeps {

@@ -2,8 +2,8 @@
  * The JSON shapes of the GET routes, computed from stored items. Money is summed in integer thousandths
  * (the contract keeps prices exact to 1/1000), so a total is the exact decimal, never a float sum's drift.
  */
-import type { CustomerLineFields } from '../transform/dynamo-items.js';
-import type { CleanLine } from '../transform/schema.js';
+import type { CustomerLineFields } from '../core/dynamo-items.js';
+import type { CleanLine } from '../core/schema.js';
 
 /** A decimal exact to thousandths as an integer count of thousandths. */
 export function toMilli(value: number): number {

@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Rejection } from '../transform/clean.js';
-import type { CleanReport } from '../transform/line-cleaner.js';
+import type { Rejection } from '../core/clean.js';
+import type { CleanReport } from '../core/line-cleaner.js';
 import { ThreadedParquetFile } from './parquet.js';
 import { cleanFile, type ReadOptions } from './source.js';
 

@@ -1,5 +1,5 @@
-import { lakePartition } from '../transform/partition.js';
-import type { CleanLine } from '../transform/schema.js';
+import { lakePartition } from '../core/partition.js';
+import type { CleanLine } from '../core/schema.js';
 import { ParquetLineWriter } from './parquet.js';
 
 /** Where finished Parquet parts go: S3 (the lake bucket) on AWS and locally. */

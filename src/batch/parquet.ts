@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ByteWriter, ParquetWriter, type SchemaElement, type Writer } from 'hyparquet-writer';
-import { type CleanLine, COLUMN_NAMES, parquetSchema } from '../transform/schema.js';
+import { type CleanLine, COLUMN_NAMES, parquetSchema } from '../core/schema.js';
 
 /** Rows per row group: large enough for good compression, small enough to keep memory flat. */
 export const ROW_GROUP_ROWS = 64_000;

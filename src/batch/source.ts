@@ -3,8 +3,8 @@ import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { type Encoding, StreamDecoder } from '../transform/decode.js';
-import { type CleanReport, type CleanSink, LineCleaner } from '../transform/line-cleaner.js';
+import { type Encoding, StreamDecoder } from '../core/decode.js';
+import { type CleanReport, type CleanSink, LineCleaner } from '../core/line-cleaner.js';
 import { InputError } from './errors.js';
 
 export interface ReadOptions {

@@ -1,5 +1,5 @@
 import { BatchError } from '../batch/errors.js';
-import { TransformError } from '../transform/errors.js';
+import { CoreError } from '../core/errors.js';
 import { cleanCommand, cleanUsage } from './commands/clean.js';
 import { generateCommand, generateUsage } from './commands/generate.js';
 import { loadCommand, loadUsage } from './commands/load.js';
@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`ecomflow ${name}: ${err.message}`);
       return err.exitCode;
     }
-    if (err instanceof TransformError || err instanceof BatchError || isArgError(err)) {
+    if (err instanceof CoreError || err instanceof BatchError || isArgError(err)) {
       console.error(`ecomflow ${name}: ${(err as Error).message}`);
       return 1;
     }

@@ -4,7 +4,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { type ApiDeps, createApiDeps } from '../api/deps.js';
 import { jsonErrors } from '../api/middleware/json-errors.js';
 import { dispatch } from '../api/router.js';
-import { loadApiConfig, once } from '../config.js';
+import { loadApiConfig } from '../config/api.js';
+import { once } from '../config/env.js';
 
 /**
  * The API "lambda-lith": every route of the REST API, routed in `src/api/router.ts`.
@@ -20,4 +21,4 @@ export function createApiHandler(getDeps: () => ApiDeps) {
 }
 
 /** Configuration and clients are made on the first request and kept for the container's life. */
-export const handler = createApiHandler(once(() => createApiDeps(loadApiConfig())));
+export const handler = createApiHandler(once(() => createApiDeps(loadApiConfig(process.env))));

@@ -1,6 +1,7 @@
 import { type BatchDeps, createBatchDeps } from '../batch/aws/deps.js';
 import { type BatchEvent, type BatchResult, runBatchStep } from '../batch/aws/steps.js';
-import { loadBatchConfig, once } from '../config.js';
+import { loadBatchConfig } from '../config/batch.js';
+import { once } from '../config/env.js';
 
 /**
  * The batch load's steps, invoked by its state machine (resources/batch.yml): `plan` when an upload lands
@@ -12,4 +13,4 @@ export function createBatchHandler(getDeps: () => BatchDeps) {
 }
 
 /** Configuration and clients are made on the first invocation and kept for the container's life. */
-export const handler = createBatchHandler(once(() => createBatchDeps(loadBatchConfig())));
+export const handler = createBatchHandler(once(() => createBatchDeps(loadBatchConfig(process.env))));

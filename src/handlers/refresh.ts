@@ -2,8 +2,8 @@ import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { createRedshiftDataClient } from '../adapters/redshift-data.js';
 import { redshiftRunner } from '../analytics/redshift-runner.js';
 import { type RefreshResult, refreshWarehouse } from '../analytics/refresh.js';
-import { loadRefreshConfig, type RefreshConfig } from '../analytics/refresh-config.js';
-import { once } from '../config.js';
+import { once } from '../config/env.js';
+import { loadRefreshConfig, type RefreshConfig } from '../config/refresh.js';
 
 export interface RefreshDeps {
   config: RefreshConfig;
@@ -29,7 +29,7 @@ export function createRefreshHandler(getDeps: () => RefreshDeps) {
 /** Configuration and the client are made on the first invocation and kept for the container's life. */
 export const handler = createRefreshHandler(
   once(() => {
-    const config = loadRefreshConfig();
+    const config = loadRefreshConfig(process.env);
     return { config, client: createRedshiftDataClient({ region: config.region }) };
   }),
 );

@@ -1,5 +1,6 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { loadTransformConfig, once } from '../config.js';
+import { once } from '../config/env.js';
+import { loadTransformConfig } from '../config/transform.js';
 import { createTransformDeps, type TransformDeps } from '../stream/deps.js';
 import { processBatch } from '../stream/process-batch.js';
 
@@ -13,4 +14,6 @@ export function createTransformHandler(getDeps: () => TransformDeps) {
 }
 
 /** Configuration and clients are made on the first batch and kept for the container's life. */
-export const handler = createTransformHandler(once(() => createTransformDeps(loadTransformConfig())));
+export const handler = createTransformHandler(
+  once(() => createTransformDeps(loadTransformConfig(process.env))),
+);

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import S3rver from 's3rver';
+import { STACK_VARIABLES } from '../config/local.js';
 import type { EmulatorWorkerData, EmulatorWorkerReply } from './emulator-worker.js';
 
 /** A stand-in could not listen: names the port and the variable that moves it. */
@@ -37,13 +38,6 @@ export interface RunningEmulators {
   stop(): Promise<void>;
 }
 
-/** The variable that sets each stand-in's port, for error messages and docs. */
-export const PORT_VARIABLES: Record<keyof EmulatorPorts, string> = {
-  kinesis: 'ECOMFLOW_KINESIS_PORT',
-  dynamodb: 'ECOMFLOW_DYNAMODB_PORT',
-  s3: 'ECOMFLOW_S3_PORT',
-};
-
 /**
  * Starts kinesalite, dynalite and s3rver from the project's own dependencies, with their data under
  * `stateDir` so it survives a restart. Port 0 picks a free port.
@@ -64,18 +58,18 @@ export async function startEmulators(stateDir: string, ports: EmulatorPorts): Pr
     const kinesis = await startEmulatorWorker(
       { kind: 'kinesalite', path: dirs.kinesis, port: ports.kinesis },
       'Kinesis (kinesalite)',
-      PORT_VARIABLES.kinesis,
+      STACK_VARIABLES.kinesis,
     );
     started.push(kinesis.stop);
     const dynamo = await startEmulatorWorker(
       { kind: 'dynalite', path: dirs.dynamodb, port: ports.dynamodb },
       'DynamoDB (dynalite)',
-      PORT_VARIABLES.dynamodb,
+      STACK_VARIABLES.dynamodb,
     );
     started.push(dynamo.stop);
     const s3rver = new S3rver({ address: '127.0.0.1', port: ports.s3, silent: true, directory: dirs.s3 });
     const s3Address = await s3rver.run().catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'EADDRINUSE' ? new PortInUseError('S3 (s3rver)', ports.s3, PORT_VARIABLES.s3) : err;
+      throw err.code === 'EADDRINUSE' ? new PortInUseError('S3 (s3rver)', ports.s3, STACK_VARIABLES.s3) : err;
     });
     started.push(() => s3rver.close());
     return {

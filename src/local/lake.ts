@@ -1,5 +1,5 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { LINE_COLUMNS } from '../transform/schema.js';
+import { LINE_COLUMNS } from '../core/schema.js';
 
 /**
  * DuckDB standing in for Athena over the local lake: a view `invoice_lines` with the contract's columns,

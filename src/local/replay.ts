@@ -2,12 +2,12 @@ import { createReadStream } from 'node:fs';
 import { appendFile, open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { cleanRow, isRejection } from '../transform/clean.js';
-import { CsvParser, type CsvRecord } from '../transform/csv.js';
-import { StreamDecoder } from '../transform/decode.js';
-import { HeaderError } from '../transform/errors.js';
-import { type ColumnIndex, resolveHeader } from '../transform/header.js';
-import { LineIdSet } from '../transform/id-set.js';
+import { cleanRow, isRejection } from '../core/clean.js';
+import { CsvParser, type CsvRecord } from '../core/csv.js';
+import { StreamDecoder } from '../core/decode.js';
+import { HeaderError } from '../core/errors.js';
+import { type ColumnIndex, resolveHeader } from '../core/header.js';
+import { LineIdSet } from '../core/id-set.js';
 import { REPLAY_ERROR_CODES, ReplayError } from './errors.js';
 import { TokenBucket } from './token-bucket.js';
 

@@ -1,4 +1,4 @@
-import { GENERATED_HEADER, generateCsv } from '../transform/generate.js';
+import { GENERATED_HEADER, generateCsv } from '../core/generate.js';
 
 /**
  * Streams a generated sample through `POST /ingest`, in CSV batches, the way a shop's traffic arrives.

@@ -14,13 +14,23 @@ import { createKinesisClient } from '../adapters/kinesis.js';
 import { createS3Client } from '../adapters/s3.js';
 import { tableDefinitions } from '../adapters/table-definitions.js';
 import { Warehouse } from '../adapters/warehouse.js';
-import { type Config, loadConfig } from '../config.js';
+import { createApiDeps } from '../api/deps.js';
+import { once } from '../config/env.js';
+import {
+  LOCAL_RESOURCES,
+  localPipelineConfig,
+  type PipelineConfig,
+  STACK_VARIABLES,
+  type StackSettings,
+} from '../config/local.js';
+import { createApiHandler } from '../handlers/api.js';
+import { createTransformHandler } from '../handlers/transform.js';
+import { createTransformDeps } from '../stream/deps.js';
 import { close, listen, PortInUseError, startEmulators } from './emulators.js';
 import { LocalFirehoseDelivery } from './firehose-delivery.js';
 import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
 import { KinesisPoller } from './kinesis-poller.js';
-import { LOCAL_RESOURCES, STACK_VARIABLES, type StackSettings } from './settings.js';
 import { startLocalWarehouse } from './warehouse.js';
 
 /** What `ecomflow up` writes to `<home>/stack.json`, so the commands beside it find the running parts. */
@@ -37,7 +47,7 @@ export interface StackInfo {
 
 export interface RunningStack {
   info: StackInfo;
-  config: Config;
+  config: PipelineConfig;
   /** True when the state folder was new: the caller streams the sample in. */
   fresh: boolean;
   /** Stops taking requests, finishes the batches under way, flushes Firehose, stops every part. */
@@ -120,34 +130,19 @@ export async function startStack(
     const recovered = await delivery.recover();
     if (recovered > 0) log(`delivered ${recovered} lines a previous run had accepted but not yet delivered`);
 
-    // The handlers read exactly these variables, as they do from serverless.yml on AWS.
-    const env = {
-      STAGE: r.stage,
-      AWS_REGION: r.region,
-      STREAM_NAME: r.stream,
-      INVOICES_TABLE: r.invoicesTable,
-      CUSTOMERS_TABLE: r.customersTable,
-      LAKE_DELIVERY_STREAM: r.lakeDeliveryStream,
-      WAREHOUSE_DELIVERY_STREAM: r.warehouseDeliveryStream,
-      QUARANTINE_BUCKET: r.rawBucket,
-      QUARANTINE_PREFIX: r.quarantinePrefix,
-      ECOMFLOW_KINESIS_ENDPOINT: emulators.endpoints.kinesis,
-      ECOMFLOW_DYNAMODB_ENDPOINT: emulators.endpoints.dynamodb,
-      ECOMFLOW_S3_ENDPOINT: emulators.endpoints.s3,
-      ECOMFLOW_FIREHOSE_ENDPOINT: firehose.url,
-    };
-    Object.assign(process.env, env);
-    const config = loadConfig(env);
+    // The same configuration serverless.yml gives the functions on AWS, built here from the names of the
+    // local resources and the stand-ins' endpoints.
+    const config = localPipelineConfig({ ...emulators.endpoints, firehose: firehose.url });
     const kinesis = createKinesisClient(config.aws);
     await createResources(config, kinesis, s3);
 
-    const { handler: transform } = await import('../handlers/transform.js');
+    const transform = createTransformHandler(once(() => createTransformDeps(config)));
     const poller = new KinesisPoller({
       kinesis,
       streamName: r.stream,
       streamArn: `arn:aws:kinesis:${r.region}:000000000000:stream/${r.stream}`,
       region: r.region,
-      handler: transform as never,
+      handler: transform,
       checkpointFile: join(home, 'poller-checkpoints.json'),
       deadLetterFile: join(home, 'dead-letter.ndjson'),
       onError: (err) => log(`transform: ${err.message}`),
@@ -155,8 +150,8 @@ export async function startStack(
     await poller.start();
     stops.push(() => poller.stop());
 
-    const { handler: api } = await import('../handlers/api.js');
-    const gateway: Server = createGateway({ handler: api as never, apiKey, stage: r.stage });
+    const api = createApiHandler(once(() => createApiDeps(config)));
+    const gateway: Server = createGateway({ handler: api, apiKey, stage: r.stage });
     const apiPort = await listen(gateway, settings.apiPort, 'the API', STACK_VARIABLES.apiPort);
     stops.push(() => close(gateway));
 
@@ -181,7 +176,7 @@ export async function startStack(
 
 /** Creates the stream, tables and buckets unless they exist (the state folder keeps them). */
 async function createResources(
-  config: Config,
+  config: PipelineConfig,
   kinesis: ReturnType<typeof createKinesisClient>,
   s3: S3Client,
 ) {

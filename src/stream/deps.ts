@@ -5,7 +5,7 @@ import { createDocumentClient } from '../adapters/dynamodb.js';
 import { createFirehoseClient } from '../adapters/firehose.js';
 import type { RetryOptions } from '../adapters/retry.js';
 import { createS3Client } from '../adapters/s3.js';
-import type { TransformConfig } from '../config.js';
+import type { TransformConfig } from '../config/transform.js';
 
 /** What the stream consumer uses: its configuration and one client per service. */
 export interface TransformDeps {

@@ -1,5 +1,5 @@
-import { SOURCE_FIELDS } from '../transform/header.js';
-import type { SourceRow } from '../transform/row-objects.js';
+import { SOURCE_FIELDS } from '../core/header.js';
+import type { SourceRow } from '../core/row-objects.js';
 import { EnvelopeError } from './errors.js';
 
 export const ENVELOPE_VERSION = 1;

@@ -1,8 +1,8 @@
 import type { BatchWriteItemCommandInput, BatchWriteItemCommandOutput } from '@aws-sdk/client-dynamodb';
 import { batchWrite, queryInvoiceStockLines } from '../../src/adapters/dynamodb.js';
 import { DynamoWriteError } from '../../src/adapters/errors.js';
-import { type ItemWrite, itemsForLine } from '../../src/transform/dynamo-items.js';
-import type { CleanLine } from '../../src/transform/schema.js';
+import { type ItemWrite, itemsForLine } from '../../src/core/dynamo-items.js';
+import type { CleanLine } from '../../src/core/schema.js';
 import { type Emulators, scanTable, startEmulators } from '../helpers/emulators.js';
 import { FAST_RETRY, interceptCommand, serviceError } from '../helpers/faults.js';
 

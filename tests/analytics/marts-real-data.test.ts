@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { findSqlRoot, loadLakeQueries, MARTS, type Mart } from '../../src/analytics/models.js';
+import type { CleanLine } from '../../src/core/schema.js';
 import type { LocalLake } from '../../src/local/lake.js';
-import type { CleanLine } from '../../src/transform/schema.js';
 import {
   type AnalyticsBench,
   bindParameters,

@@ -10,9 +10,9 @@ import { jest } from '@jest/globals';
 import { MARTS, type Mart } from '../../src/analytics/models.js';
 import { VIEW_COLUMN_TYPES, VIEW_COLUMNS } from '../../src/analytics/view-columns.js';
 import { main } from '../../src/cli/main.js';
+import { generateCsv } from '../../src/core/generate.js';
+import { type CleanLine, COLUMN_NAMES } from '../../src/core/schema.js';
 import type { LocalLake } from '../../src/local/lake.js';
-import { generateCsv } from '../../src/transform/generate.js';
-import { type CleanLine, COLUMN_NAMES } from '../../src/transform/schema.js';
 import {
   type AnalyticsBench,
   cleanLines,

@@ -14,7 +14,7 @@ import {
   WAREHOUSE_MODELS,
 } from '../../src/analytics/models.js';
 import { VIEW_COLUMNS } from '../../src/analytics/view-columns.js';
-import { createLineTableSql } from '../../src/transform/schema.js';
+import { createLineTableSql } from '../../src/core/schema.js';
 
 const root = findSqlRoot();
 

@@ -1,5 +1,6 @@
-import { hostTarget, loadRefreshConfig } from '../../src/analytics/refresh-config.js';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/config/env.js';
+import { hostTarget } from '../../src/config/redshift.js';
+import { loadRefreshConfig } from '../../src/config/refresh.js';
 
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:wh';
 

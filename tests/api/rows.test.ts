@@ -1,7 +1,7 @@
 import { BadRequestError } from '../../src/api/errors.js';
 import { parseCsvRows, parseJsonRows, parseNdjsonRows } from '../../src/api/ingest/rows.js';
-import { HeaderError } from '../../src/transform/errors.js';
-import { cleanSourceRow } from '../../src/transform/row-objects.js';
+import { HeaderError } from '../../src/core/errors.js';
+import { cleanSourceRow } from '../../src/core/row-objects.js';
 
 const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
 

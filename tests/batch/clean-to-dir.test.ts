@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { cleanToDirectory } from '../../src/batch/clean-to-dir.js';
 import { InputError } from '../../src/batch/errors.js';
-import { COLUMN_NAMES } from '../../src/transform/schema.js';
+import { COLUMN_NAMES } from '../../src/core/schema.js';
 import { duckQuery } from '../helpers/duckdb.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'online-retail-dirty.csv');

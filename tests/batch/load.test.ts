@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadFile } from '../../src/batch/load.js';
-import { generateCsv } from '../../src/transform/generate.js';
+import { generateCsv } from '../../src/core/generate.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { type LoadBench, startLoadTargets } from '../helpers/load-targets.js';
 import { describeWithRealData, REAL_DATA } from '../helpers/real-data.js';

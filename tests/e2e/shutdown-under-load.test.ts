@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { generateCsv } from '../../src/transform/generate.js';
+import { generateCsv } from '../../src/core/generate.js';
 import {
   CLI,
   childEnv,

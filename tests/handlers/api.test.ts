@@ -13,7 +13,7 @@ import { createKinesisClient } from '../../src/adapters/kinesis.js';
 import { createS3Client } from '../../src/adapters/s3.js';
 import type { ApiDeps } from '../../src/api/deps.js';
 import { MAX_BODY_BYTES } from '../../src/api/ingest/ingest.js';
-import { loadApiConfig } from '../../src/config.js';
+import { loadApiConfig } from '../../src/config/api.js';
 import { createApiHandler } from '../../src/handlers/api.js';
 import {
   closedPort,

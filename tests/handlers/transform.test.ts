@@ -12,13 +12,13 @@ import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda
 import { createDocumentClient } from '../../src/adapters/dynamodb.js';
 import { createFirehoseClient } from '../../src/adapters/firehose.js';
 import { createS3Client } from '../../src/adapters/s3.js';
-import { loadTransformConfig } from '../../src/config.js';
+import { loadTransformConfig } from '../../src/config/transform.js';
+import type { SourceRow } from '../../src/core/row-objects.js';
+import { cleanSourceRow } from '../../src/core/row-objects.js';
+import type { CleanLine } from '../../src/core/schema.js';
 import { createTransformHandler } from '../../src/handlers/transform.js';
 import type { TransformDeps } from '../../src/stream/deps.js';
 import { encodeEnvelope } from '../../src/stream/envelope.js';
-import type { SourceRow } from '../../src/transform/row-objects.js';
-import { cleanSourceRow } from '../../src/transform/row-objects.js';
-import type { CleanLine } from '../../src/transform/schema.js';
 import { type Emulators, readQuarantine, scanTable, startEmulators } from '../helpers/emulators.js';
 import { kinesisEvent, kinesisRecord } from '../helpers/events.js';
 import { FAST_RETRY, interceptCommand, serviceError } from '../helpers/faults.js';

@@ -9,10 +9,10 @@ import { VIEW_COLUMNS } from '../../src/analytics/view-columns.js';
 import { warehouseRunner } from '../../src/analytics/warehouse-runner.js';
 import { ParquetLineWriter } from '../../src/batch/parquet.js';
 import { cleanFile } from '../../src/batch/source.js';
+import { lakePartition } from '../../src/core/partition.js';
+import type { CleanLine } from '../../src/core/schema.js';
 import { LocalLake } from '../../src/local/lake.js';
 import { startLocalWarehouse } from '../../src/local/warehouse.js';
-import { lakePartition } from '../../src/transform/partition.js';
-import type { CleanLine } from '../../src/transform/schema.js';
 import { freePort } from './load-targets.js';
 
 /** An embedded PostgreSQL in a temporary folder, and a lake folder beside it. */

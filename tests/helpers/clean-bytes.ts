@@ -1,7 +1,7 @@
-import type { Rejection } from '../../src/transform/clean.js';
-import { type Encoding, StreamDecoder } from '../../src/transform/decode.js';
-import { type CleanReport, LineCleaner } from '../../src/transform/line-cleaner.js';
-import type { CleanLine } from '../../src/transform/schema.js';
+import type { Rejection } from '../../src/core/clean.js';
+import { type Encoding, StreamDecoder } from '../../src/core/decode.js';
+import { type CleanReport, LineCleaner } from '../../src/core/line-cleaner.js';
+import type { CleanLine } from '../../src/core/schema.js';
 
 export interface CleanResult {
   report: CleanReport;

@@ -33,7 +33,7 @@ import { createDocumentClient, type Item } from '../../src/adapters/dynamodb.js'
 import { createKinesisClient } from '../../src/adapters/kinesis.js';
 import { createS3Client } from '../../src/adapters/s3.js';
 import { tableDefinitions } from '../../src/adapters/table-definitions.js';
-import { type Config, loadConfig } from '../../src/config.js';
+import { loadPipelineConfig, type PipelineConfig } from '../../src/config/local.js';
 import {
   type EntryError,
   type FirehoseServer,
@@ -44,7 +44,7 @@ import { kinesisRecord } from './events.js';
 export interface Emulators {
   /** The environment both handlers read, endpoints included. */
   env: Record<string, string>;
-  config: Config;
+  config: PipelineConfig;
   kinesis: KinesisClient;
   dynamo: DynamoDBDocumentClient;
   s3: S3Client;
@@ -103,7 +103,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     ECOMFLOW_S3_ENDPOINT: `http://127.0.0.1:${s3Address.port}`,
     ECOMFLOW_FIREHOSE_ENDPOINT: firehose.url,
   };
-  const config = loadConfig(env);
+  const config = loadPipelineConfig(env);
   const kinesis = createKinesisClient(config.aws);
   const dynamo = createDocumentClient(config.aws);
   const s3 = createS3Client(config.aws);

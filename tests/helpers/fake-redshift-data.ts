@@ -17,7 +17,7 @@ import {
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parquetReadObjects } from 'hyparquet';
 import pg from 'pg';
-import { COLUMN_NAMES } from '../../src/transform/schema.js';
+import { COLUMN_NAMES } from '../../src/core/schema.js';
 
 export interface FakeRedshiftData {
   client: RedshiftDataClient;

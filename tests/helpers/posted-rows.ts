@@ -2,9 +2,9 @@
  * Generated CSV bodies for end-to-end tests, with what the cleaning core says about them: the clean lines
  * and, per invoice, the distinct line ids a GET must list.
  */
-import { generateCsv } from '../../src/transform/generate.js';
-import { LineCleaner } from '../../src/transform/line-cleaner.js';
-import type { CleanLine } from '../../src/transform/schema.js';
+import { generateCsv } from '../../src/core/generate.js';
+import { LineCleaner } from '../../src/core/line-cleaner.js';
+import type { CleanLine } from '../../src/core/schema.js';
 
 export interface PostedRows {
   csv: string;

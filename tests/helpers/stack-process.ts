@@ -9,7 +9,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STACK_PORT_VARIABLES } from '../../src/local/settings.js';
+import { STACK_PORT_VARIABLES } from '../../src/config/local.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'bin', 'ecomflow.js');

@@ -7,8 +7,8 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GENERATED_PATH, renderRecordContract } from '../../scripts/generate-resources.js';
 import { tableDefinition } from '../../src/adapters/table-definitions.js';
-import { TABLES } from '../../src/transform/dynamo-items.js';
-import { COLUMN_NAMES, glueColumns } from '../../src/transform/schema.js';
+import { TABLES } from '../../src/core/dynamo-items.js';
+import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
 import {
   actionMap,
   apiRoutes,
@@ -614,7 +614,7 @@ describe('Glue catalogue', () => {
     expect(at(props('GlueDatabase'), 'DatabaseInput', 'Name')).toBe(`ecomflow_${STAGE}`);
   });
 
-  it('has invoice_lines with exactly the contract columns, generated from src/transform/schema.ts', () => {
+  it('has invoice_lines with exactly the contract columns, generated from src/core/schema.ts', () => {
     const input = at(props('LakeTable'), 'TableInput');
     expect(at(input, 'Name')).toBe('invoice_lines');
     expect(at(input, 'StorageDescriptor', 'Columns')).toEqual(glueColumns());

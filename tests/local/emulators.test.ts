@@ -12,11 +12,11 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite, createDocumentClient, queryInvoiceLines } from '../../src/adapters/dynamodb.js';
 import { tableDefinitions } from '../../src/adapters/table-definitions.js';
+import { itemsForLine } from '../../src/core/dynamo-items.js';
+import { generateCsv } from '../../src/core/generate.js';
+import { LineCleaner } from '../../src/core/line-cleaner.js';
+import type { CleanLine } from '../../src/core/schema.js';
 import { PortInUseError, type RunningEmulators, startEmulators } from '../../src/local/emulators.js';
-import { itemsForLine } from '../../src/transform/dynamo-items.js';
-import { generateCsv } from '../../src/transform/generate.js';
-import { LineCleaner } from '../../src/transform/line-cleaner.js';
-import type { CleanLine } from '../../src/transform/schema.js';
 
 const FREE = { kinesis: 0, dynamodb: 0, s3: 0 };
 const TABLES = { invoices: 'invoices', customers: 'customers' };

@@ -19,8 +19,8 @@ import {
 import { parquetReadObjects } from 'hyparquet';
 import { ndjsonRecord } from '../../src/adapters/firehose.js';
 import { RAW_TABLE, type Warehouse } from '../../src/adapters/warehouse.js';
+import type { CleanLine } from '../../src/core/schema.js';
 import { LocalFirehoseDelivery, lakePartitionPrefix } from '../../src/local/firehose-delivery.js';
-import type { CleanLine } from '../../src/transform/schema.js';
 import { type Emulators, startEmulators } from '../helpers/emulators.js';
 import { eventually, ROOT } from '../helpers/stack-process.js';
 

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseCsvRows } from '../../src/api/ingest/rows.js';
+import { generateCsv } from '../../src/core/generate.js';
 import { close } from '../../src/local/emulators.js';
 import { ReplayError } from '../../src/local/errors.js';
 import { percentile, replay } from '../../src/local/replay.js';
 import { TokenBucket } from '../../src/local/token-bucket.js';
-import { generateCsv } from '../../src/transform/generate.js';
 
 let dir: string;
 let server: Server;

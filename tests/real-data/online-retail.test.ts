@@ -1,6 +1,6 @@
 import { cleanFile } from '../../src/batch/source.js';
-import type { CleanReport } from '../../src/transform/line-cleaner.js';
-import type { CleanLine } from '../../src/transform/schema.js';
+import type { CleanReport } from '../../src/core/line-cleaner.js';
+import type { CleanLine } from '../../src/core/schema.js';
 import { describeWithRealData, REAL_DATA } from '../helpers/real-data.js';
 
 /** The figures in ../shared/data/online-retail/README.md, counted independently of this project. */

@@ -2,7 +2,7 @@
 --
 -- Firehose (the stream path) and the batch COPY write here; nothing ever updates or deletes. At-least-once
 -- delivery means a line can arrive twice, so nothing reads this table except staging, which dedupes.
--- The columns are the record contract (src/transform/schema.ts); a test checks that they still match.
+-- The columns are the record contract (src/core/schema.ts); a test checks that they still match.
 --
 -- "raw" is quoted because RAW is a reserved word in Redshift (a column encoding); PostgreSQL folds the
 -- quoted lower-case name to the same schema, so the statement runs unchanged on both.

@@ -1,10 +1,10 @@
 import { KinesisPutError, QuarantineWriteError } from '../../adapters/errors.js';
 import { KINESIS_LIMITS, putRecords, type StreamRecord } from '../../adapters/kinesis.js';
 import { writeQuarantine } from '../../adapters/s3.js';
+import type { Rejection } from '../../core/clean.js';
+import { type Encoding, StreamDecoder } from '../../core/decode.js';
+import { EncodingError, HeaderError } from '../../core/errors.js';
 import { encodeEnvelope } from '../../stream/envelope.js';
-import type { Rejection } from '../../transform/clean.js';
-import { type Encoding, StreamDecoder } from '../../transform/decode.js';
-import { EncodingError, HeaderError } from '../../transform/errors.js';
 import type { ApiDeps } from '../deps.js';
 import {
   BadRequestError,

@@ -5,18 +5,18 @@
  * goes on the stream); an invalid one becomes a `Rejection`. Nothing is deduplicated: exact duplicates
  * collapse downstream by `line_id`, and every posted row is counted, so `received = valid + rejected`.
  */
-import { cleanRow, isRejection, QUARANTINE_REASONS, type Rejection } from '../../transform/clean.js';
-import { CsvParser, type CsvRecord } from '../../transform/csv.js';
-import { HeaderError } from '../../transform/errors.js';
-import { type ColumnIndex, resolveHeader, SOURCE_FIELDS } from '../../transform/header.js';
+import { cleanRow, isRejection, QUARANTINE_REASONS, type Rejection } from '../../core/clean.js';
+import { CsvParser, type CsvRecord } from '../../core/csv.js';
+import { HeaderError } from '../../core/errors.js';
+import { type ColumnIndex, resolveHeader, SOURCE_FIELDS } from '../../core/header.js';
 import {
   CANONICAL_COLUMNS,
   type RowObject,
   rowObjectToFields,
   type SourceRow,
   toSourceRow,
-} from '../../transform/row-objects.js';
-import type { CleanLine } from '../../transform/schema.js';
+} from '../../core/row-objects.js';
+import type { CleanLine } from '../../core/schema.js';
 import { BadRequestError } from '../errors.js';
 
 export const BODY_KINDS = { csv: 'csv', json: 'json', ndjson: 'ndjson' } as const;

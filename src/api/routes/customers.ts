@@ -5,7 +5,7 @@ import {
   queryAll,
   queryPages,
 } from '../../adapters/dynamodb.js';
-import { customerPk, KEY_ATTRIBUTES } from '../../transform/dynamo-items.js';
+import { customerPk, KEY_ATTRIBUTES } from '../../core/dynamo-items.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
 import { BadRequestError, NotFoundError } from '../errors.js';

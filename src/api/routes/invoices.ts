@@ -1,5 +1,5 @@
 import { queryInvoiceLines, queryInvoiceStockLines } from '../../adapters/dynamodb.js';
-import { lineFromItem } from '../../transform/dynamo-items.js';
+import { lineFromItem } from '../../core/dynamo-items.js';
 import type { ApiDeps } from '../deps.js';
 import { NotFoundError } from '../errors.js';
 import { type HttpResponse, json } from '../http.js';

@@ -1,5 +1,5 @@
 import { type ItemKey, queryPages, stockInvoicesQuery } from '../../adapters/dynamodb.js';
-import { KEY_ATTRIBUTES, stockKey } from '../../transform/dynamo-items.js';
+import { KEY_ATTRIBUTES, stockKey } from '../../core/dynamo-items.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
 import { NotFoundError } from '../errors.js';

@@ -1,5 +1,5 @@
 import { readJson, readRange, writeJson, writeObject } from '../../adapters/s3-objects.js';
-import type { Rejection } from '../../transform/clean.js';
+import type { Rejection } from '../../core/clean.js';
 import { quarantineRecord } from '../clean-to-dir.js';
 import { PartitionedLakeWriter } from '../lake-writer.js';
 import { cleanStream } from '../source.js';

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createRedshiftDataClient } from '../../adapters/redshift-data.js';
 import { createS3Client } from '../../adapters/s3.js';
-import type { BatchConfig } from '../../config.js';
+import { BATCH_LIMIT_DEFAULTS_MB, type BatchConfig } from '../../config/batch.js';
 import { redshiftLoader, type WarehouseLoader } from './redshift-load.js';
 
 /** What the batch steps need; the handler builds it from `BatchConfig`, tests from the emulators. */
@@ -33,9 +33,9 @@ export interface BatchLimits {
 }
 
 export const DEFAULT_LIMITS: BatchLimits = {
-  rangeBytes: 128 << 20,
-  singlePassMaxBytes: 1536 << 20,
-  gzipMaxBytes: 256 << 20,
+  rangeBytes: BATCH_LIMIT_DEFAULTS_MB.range << 20,
+  singlePassMaxBytes: BATCH_LIMIT_DEFAULTS_MB.singlePassMax << 20,
+  gzipMaxBytes: BATCH_LIMIT_DEFAULTS_MB.gzipMax << 20,
   progressIntervalMs: 5_000,
 };
 

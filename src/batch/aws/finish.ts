@@ -1,6 +1,6 @@
 import { listKeys, readJson, writeJson } from '../../adapters/s3-objects.js';
 import { RAW_SCHEMA } from '../../adapters/warehouse.js';
-import { type CleanReport, emptyReport } from '../../transform/line-cleaner.js';
+import { type CleanReport, emptyReport } from '../../core/line-cleaner.js';
 import type { BatchDeps } from './deps.js';
 import { timestamp } from './deps.js';
 import { LoadStateError } from './errors.js';

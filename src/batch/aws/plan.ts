@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { headObject, type ObjectHead, readJson, readRange, writeJson } from '../../adapters/s3-objects.js';
-import { ENCODINGS, type Encoding, StreamDecoder } from '../../transform/decode.js';
+import { ENCODINGS, type Encoding, StreamDecoder } from '../../core/decode.js';
 import { type BatchDeps, timestamp } from './deps.js';
 import { UnloadableObjectError } from './errors.js';
 import { RecordBoundaryScanner, wholeRange } from './ranges.js';

@@ -1,4 +1,4 @@
-import type { Rejection } from '../../transform/clean.js';
+import type { Rejection } from '../../core/clean.js';
 
 /**
  * Splitting an uncompressed CSV object into byte ranges that can be cleaned independently and in parallel.

@@ -1,5 +1,5 @@
-import type { Encoding } from '../../transform/decode.js';
-import type { CleanReport } from '../../transform/line-cleaner.js';
+import type { Encoding } from '../../core/decode.js';
+import type { CleanReport } from '../../core/line-cleaner.js';
 import type { ByteRange } from './ranges.js';
 
 /**

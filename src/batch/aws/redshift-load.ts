@@ -1,7 +1,8 @@
 import { DescribeStatementCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { executeBatch, type PollOptions, type RedshiftTarget } from '../../adapters/redshift-data.js';
+import { executeBatch, type PollOptions } from '../../adapters/redshift-data.js';
 import { mergeLoadTableSql } from '../../adapters/warehouse.js';
-import { createLineTableSql } from '../../transform/schema.js';
+import type { RedshiftTarget } from '../../config/redshift.js';
+import { createLineTableSql } from '../../core/schema.js';
 
 /** What the load step needs from a warehouse: a bulk COPY of the parts, then the merge by line_id. */
 export interface WarehouseLoader {

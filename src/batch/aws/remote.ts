@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { listKeys, readJson } from '../../adapters/s3-objects.js';
 import { uploadStream } from '../../adapters/s3-upload.js';
-import type { Encoding } from '../../transform/decode.js';
+import type { Encoding } from '../../core/decode.js';
 import { InputError } from '../errors.js';
 import { fileId } from '../load.js';
 import { RemoteLoadError } from './errors.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { cleanToDirectory } from '../../batch/clean-to-dir.js';
-import { ENCODINGS, type Encoding } from '../../transform/decode.js';
+import { ENCODINGS, type Encoding } from '../../core/decode.js';
 import { UsageError } from '../errors.js';
 import { formatCount, ProgressBar } from '../progress.js';
 

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { generateCsv } from '../../transform/generate.js';
+import { generateCsv } from '../../core/generate.js';
 import { UsageError } from '../errors.js';
 
 export const generateUsage = `ecomflow generate --rows N [--seed S] [--style spark|uci] [--dirty FRACTION] [--out file.csv]

@@ -1,8 +1,9 @@
 import { createS3Client } from '../../adapters/s3.js';
 import { INCOMING_PREFIX, loadRemotely, type RemoteLoadResult } from '../../batch/aws/remote.js';
 import { BatchError } from '../../batch/errors.js';
-import { ConfigError, loadRemoteLoadConfig } from '../../config.js';
-import type { Encoding } from '../../transform/decode.js';
+import { loadRemoteLoadConfig } from '../../config/batch.js';
+import { ConfigError } from '../../config/env.js';
+import type { Encoding } from '../../core/decode.js';
 import { UsageError } from '../errors.js';
 import { formatCount, ProgressBar } from '../progress.js';
 import { printReport } from './clean.js';

@@ -4,7 +4,7 @@ import { createDocumentClient } from '../../adapters/dynamodb.js';
 import { createS3Client } from '../../adapters/s3.js';
 import { Warehouse } from '../../adapters/warehouse.js';
 import { type LoadResult, loadFile } from '../../batch/load.js';
-import { LOCAL_RESOURCES, readStackSettings } from '../../local/settings.js';
+import { LOCAL_RESOURCES, readStackSettings } from '../../config/local.js';
 import { readStackInfo } from '../../local/stack.js';
 import { UsageError } from '../errors.js';
 import { formatCount, ProgressBar } from '../progress.js';

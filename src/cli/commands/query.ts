@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { Warehouse } from '../../adapters/warehouse.js';
 import { createLakeViews } from '../../analytics/lake-views.js';
+import { readStackSettings } from '../../config/local.js';
 import { LocalLake } from '../../local/lake.js';
-import { readStackSettings } from '../../local/settings.js';
 import { readStackInfo } from '../../local/stack.js';
 import { UsageError } from '../errors.js';
 import { formatTable } from '../table.js';

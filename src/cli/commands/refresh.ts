@@ -1,19 +1,24 @@
 import { parseArgs } from 'node:util';
 import { Warehouse } from '../../adapters/warehouse.js';
 import { AnalyticsError } from '../../analytics/errors.js';
-import { resolveWarehouseUrl, WAREHOUSE_URL_VARIABLE } from '../../analytics/local-warehouse.js';
 import { MARTS } from '../../analytics/models.js';
 import { refreshWarehouse } from '../../analytics/refresh.js';
 import { redactUrl, warehouseRunner } from '../../analytics/warehouse-runner.js';
-import { readStackSettings } from '../../local/settings.js';
+import {
+  DEFAULT_WAREHOUSE_URL,
+  readStackSettings,
+  resolveWarehouseUrl,
+  STACK_VARIABLES,
+} from '../../config/local.js';
+import { readStackInfo } from '../../local/stack.js';
 import { UsageError } from '../errors.js';
 import { formatCount } from '../progress.js';
 
 export const refreshUsage = `ecomflow refresh [--url <postgres-url>] [--full]
 
 Rebuilds staging and the marts (warehouse/*.sql) on the local warehouse, in one transaction; running it
-twice changes nothing. The warehouse is --url, else $${WAREHOUSE_URL_VARIABLE}, else the running local
-stack's, else postgres://ecomflow:ecomflow@127.0.0.1:5433/ecomflow. --full rebuilds staging from all of
+twice changes nothing. The warehouse is --url, else $${STACK_VARIABLES.warehouseUrl}, else the running local
+stack's, else ${DEFAULT_WAREHOUSE_URL}. --full rebuilds staging from all of
 raw (after raw was reloaded). On AWS the scheduled refresh function runs the same SQL on Redshift.`;
 
 export async function refreshCommand(argv: string[]): Promise<void> {
@@ -24,7 +29,9 @@ export async function refreshCommand(argv: string[]): Promise<void> {
   });
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${refreshUsage}`);
-  const { url, source } = await resolveWarehouseUrl(values.url, process.env, readStackSettings().home);
+  const settings = readStackSettings();
+  const running = await readStackInfo(settings.home).catch(() => undefined);
+  const { url, source } = resolveWarehouseUrl(values.url, settings, running?.warehouseUrl);
   const target = redactUrl(url);
   const warehouse = new Warehouse(url);
   try {

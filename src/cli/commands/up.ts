@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
+import { readStackSettings } from '../../config/local.js';
 import { postSample } from '../../local/sample.js';
-import { readStackSettings } from '../../local/settings.js';
 import { startStack } from '../../local/stack.js';
 import { UsageError } from '../errors.js';
 

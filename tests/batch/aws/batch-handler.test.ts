@@ -14,10 +14,10 @@ import { loadKeys, type RangeResult } from '../../../src/batch/aws/records.js';
 import { copyStatements } from '../../../src/batch/aws/redshift-load.js';
 import { quarantineRecord } from '../../../src/batch/clean-to-dir.js';
 import { cleanStream } from '../../../src/batch/source.js';
-import type { Rejection } from '../../../src/transform/clean.js';
-import { csvLine } from '../../../src/transform/csv.js';
-import { generateCsv } from '../../../src/transform/generate.js';
-import type { CleanLine } from '../../../src/transform/schema.js';
+import type { Rejection } from '../../../src/core/clean.js';
+import { csvLine } from '../../../src/core/csv.js';
+import { generateCsv } from '../../../src/core/generate.js';
+import type { CleanLine } from '../../../src/core/schema.js';
 import {
   type BatchBench,
   COPY_ROLE_ARN,

@@ -15,11 +15,11 @@ import {
   relocateRejection,
 } from '../../../src/batch/aws/ranges.js';
 import { cleanStream } from '../../../src/batch/source.js';
-import type { Rejection } from '../../../src/transform/clean.js';
-import { CsvParser, type CsvRecord, csvLine } from '../../../src/transform/csv.js';
-import { generateCsv } from '../../../src/transform/generate.js';
-import type { CleanReport } from '../../../src/transform/line-cleaner.js';
-import type { CleanLine } from '../../../src/transform/schema.js';
+import type { Rejection } from '../../../src/core/clean.js';
+import { CsvParser, type CsvRecord, csvLine } from '../../../src/core/csv.js';
+import { generateCsv } from '../../../src/core/generate.js';
+import type { CleanReport } from '../../../src/core/line-cleaner.js';
+import type { CleanLine } from '../../../src/core/schema.js';
 import { describeWithRealData, REAL_DATA } from '../../helpers/real-data.js';
 
 /** Scans `bytes` in chunks of `chunk` bytes. */

@@ -14,7 +14,7 @@ import { SOURCE_ID_METADATA } from '../../../src/batch/aws/plan.js';
 import { loadRemotely, type RemoteProgress } from '../../../src/batch/aws/remote.js';
 import { fileId } from '../../../src/batch/load.js';
 import { main } from '../../../src/cli/main.js';
-import { generateCsv } from '../../../src/transform/generate.js';
+import { generateCsv } from '../../../src/core/generate.js';
 import { type BatchBench, RAW_BUCKET, startBatchBench } from '../../helpers/batch-load.js';
 import type { Execution } from '../../helpers/state-machine.js';
 

@@ -1,16 +1,16 @@
 /** Errors of the cleaning core. Each carries a stable `code` callers can branch on. */
 
-export class TransformError extends Error {
+export class CoreError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'TransformError';
+    this.name = 'CoreError';
     this.code = code;
   }
 }
 
 /** The header is absent or lacks required columns. `missing` names them in source spelling. */
-export class HeaderError extends TransformError {
+export class HeaderError extends CoreError {
   readonly missing: readonly string[];
   constructor(message: string, missing: readonly string[]) {
     super('missing_columns', message);
@@ -20,7 +20,7 @@ export class HeaderError extends TransformError {
 }
 
 /** The bytes cannot be decoded in the chosen encoding. */
-export class EncodingError extends TransformError {
+export class EncodingError extends CoreError {
   constructor(message: string, options?: ErrorOptions) {
     super('invalid_encoding', message, options);
     this.name = 'EncodingError';

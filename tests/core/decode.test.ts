@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { StreamDecoder } from '../../src/transform/decode.js';
-import { EncodingError } from '../../src/transform/errors.js';
+import { StreamDecoder } from '../../src/core/decode.js';
+import { EncodingError } from '../../src/core/errors.js';
 
 function decodeAll(bytes: Uint8Array, chunk: number, encoding?: 'auto' | 'utf-8' | 'windows-1252'): string {
   const decoder = new StreamDecoder(encoding);

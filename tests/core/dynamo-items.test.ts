@@ -7,8 +7,8 @@ import {
   lineFromItem,
   lineSkPrefix,
   writeKey,
-} from '../../src/transform/dynamo-items.js';
-import type { CleanLine } from '../../src/transform/schema.js';
+} from '../../src/core/dynamo-items.js';
+import type { CleanLine } from '../../src/core/schema.js';
 
 const LINE: CleanLine = {
   line_id: '0123456789abcdef0123456789abcdef',

@@ -1,4 +1,4 @@
-import { generateCsv } from '../../src/transform/generate.js';
+import { generateCsv } from '../../src/core/generate.js';
 import { cleanBytes } from '../helpers/clean-bytes.js';
 
 function generated(

@@ -1,14 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Rejection } from '../../src/transform/clean.js';
-import {
-  cleanRow,
-  isRejection,
-  parseInteger,
-  parseInvoiceDate,
-  parseMilli,
-} from '../../src/transform/clean.js';
-import { CANONICAL_COLUMNS } from '../../src/transform/row-objects.js';
-import type { CleanLine } from '../../src/transform/schema.js';
+import type { Rejection } from '../../src/core/clean.js';
+import { cleanRow, isRejection, parseInteger, parseInvoiceDate, parseMilli } from '../../src/core/clean.js';
+import { CANONICAL_COLUMNS } from '../../src/core/row-objects.js';
+import type { CleanLine } from '../../src/core/schema.js';
 
 /** A canonical-order row with sensible defaults; override what a test is about. */
 function row(

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeaderError } from '../../src/transform/errors.js';
+import { HeaderError } from '../../src/core/errors.js';
 import { cleanBytes } from '../helpers/clean-bytes.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');

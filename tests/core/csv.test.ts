@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { CsvParser, type CsvRecord, csvLine } from '../../src/transform/csv.js';
+import { CsvParser, type CsvRecord, csvLine } from '../../src/core/csv.js';
 
 function parse(text: string, chunkSize = text.length || 1): CsvRecord[] {
   const parser = new CsvParser();

@@ -1,0 +1,42 @@
+import {
+  type AwsConfig,
+  awsConfig,
+  ENV,
+  type QuarantineConfig,
+  quarantineConfig,
+  type TablesConfig,
+} from './aws.js';
+import { type Env, requireVars } from './env.js';
+
+/** What `src/handlers/api.ts` needs: the stream, the tables and the quarantine. */
+export interface ApiConfig {
+  stage: string;
+  aws: AwsConfig;
+  streamName: string;
+  tables: TablesConfig;
+  quarantine: QuarantineConfig;
+}
+
+export const API_VARS = [
+  ENV.STAGE,
+  ENV.STREAM_NAME,
+  ENV.INVOICES_TABLE,
+  ENV.CUSTOMERS_TABLE,
+  ENV.QUARANTINE_BUCKET,
+] as const;
+
+/**
+ * The API function's configuration.
+ * @throws ConfigError naming every missing variable
+ * @example loadApiConfig({ STAGE: 'dev', STREAM_NAME: 's', INVOICES_TABLE: 'i', CUSTOMERS_TABLE: 'c', QUARANTINE_BUCKET: 'q' })
+ */
+export function loadApiConfig(env: Env): ApiConfig {
+  const v = requireVars(env, API_VARS, 'api');
+  return {
+    stage: v.STAGE,
+    aws: awsConfig(env),
+    streamName: v.STREAM_NAME,
+    tables: { invoices: v.INVOICES_TABLE, customers: v.CUSTOMERS_TABLE },
+    quarantine: quarantineConfig(env, v.QUARANTINE_BUCKET),
+  };
+}

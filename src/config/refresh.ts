@@ -1,0 +1,62 @@
+import { ENV } from './aws.js';
+import { ConfigError, type Env, read } from './env.js';
+import { hostTarget, type RedshiftTarget } from './redshift.js';
+
+/**
+ * The refresh function's configuration (resources/functions/refresh.yml sets it). Serverless Redshift
+ * names a workgroup, a provisioned cluster its identifier: exactly one, given directly or derived from the
+ * endpoint host the stack already has for Firehose.
+ */
+export interface RefreshConfig {
+  region: string | undefined;
+  target: RedshiftTarget;
+  timeoutMs: number;
+}
+
+/** How long a refresh transaction may take when `REFRESH_TIMEOUT_SECONDS` is unset. */
+export const DEFAULT_REFRESH_TIMEOUT_SECONDS = 600;
+
+/**
+ * @throws ConfigError naming every missing or conflicting variable
+ * @example loadRefreshConfig({ REDSHIFT_DATABASE: 'dev', REDSHIFT_SECRET_ARN: 'arn:...', REDSHIFT_WORKGROUP: 'ecomflow' })
+ */
+export function loadRefreshConfig(env: Env): RefreshConfig {
+  const database = read(env, ENV.REDSHIFT_DATABASE);
+  const secretArn = read(env, ENV.REDSHIFT_SECRET_ARN);
+  const host = hostTarget(read(env, ENV.REDSHIFT_HOST));
+  const explicitWorkgroup = read(env, ENV.REDSHIFT_WORKGROUP);
+  const explicitCluster = read(env, ENV.REDSHIFT_CLUSTER_ID);
+  // A workgroup or cluster named directly wins over the host; the host is only read when neither is.
+  const explicit = explicitWorkgroup || explicitCluster;
+  const workgroupName = explicitWorkgroup ?? (explicit ? undefined : host.workgroupName);
+  const clusterIdentifier = explicitCluster ?? (explicit ? undefined : host.clusterIdentifier);
+  const missing: string[] = [
+    ...(database ? [] : [ENV.REDSHIFT_DATABASE]),
+    ...(secretArn ? [] : [ENV.REDSHIFT_SECRET_ARN]),
+  ];
+  if (!workgroupName && !clusterIdentifier) {
+    missing.push(`${ENV.REDSHIFT_WORKGROUP}, ${ENV.REDSHIFT_CLUSTER_ID} or a Redshift ${ENV.REDSHIFT_HOST}`);
+  }
+  if (missing.length > 0) {
+    throw new ConfigError(`refresh: missing environment variable(s) ${missing.join(', ')}`, missing);
+  }
+  if (workgroupName && clusterIdentifier) {
+    throw new ConfigError(
+      `refresh: set ${ENV.REDSHIFT_WORKGROUP} (serverless) or ${ENV.REDSHIFT_CLUSTER_ID} (provisioned), not both`,
+      [],
+    );
+  }
+  const timeoutText = read(env, ENV.REFRESH_TIMEOUT_SECONDS);
+  const timeoutSeconds = timeoutText === undefined ? DEFAULT_REFRESH_TIMEOUT_SECONDS : Number(timeoutText);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds <= 0) {
+    throw new ConfigError(
+      `refresh: ${ENV.REFRESH_TIMEOUT_SECONDS} must be a positive whole number of seconds, not "${timeoutText}"`,
+      [],
+    );
+  }
+  return {
+    region: read(env, ENV.AWS_REGION),
+    target: { database: database!, secretArn: secretArn!, workgroupName, clusterIdentifier },
+    timeoutMs: timeoutSeconds * 1000,
+  };
+}
