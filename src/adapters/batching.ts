@@ -1,3 +1,4 @@
+import { mapLimit } from '../task-pool.js';
 import { describeError, type EntryFailure } from './errors.js';
 import { backoff, isRetryableRequestError, type RetryOptions } from './retry.js';
 
@@ -34,22 +35,6 @@ export function chunkBySize(
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-/** Runs `work` over `items` with at most `limit` in flight; resolves when all have settled or one throws. */
-export async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      await work(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
 /** What a service said about one entry of a request: `null` when stored. */

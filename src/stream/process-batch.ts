@@ -1,5 +1,4 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
-import { mapLimit } from '../adapters/batching.js';
 import { batchWrite } from '../adapters/dynamodb.js';
 import { DynamoWriteError, FirehosePutError, QuarantineWriteError } from '../adapters/errors.js';
 import { ndjsonRecord, putRecordBatch } from '../adapters/firehose.js';
@@ -8,6 +7,7 @@ import { isRejection } from '../core/clean.js';
 import { type ItemWrite, itemsForLine } from '../core/dynamo-items.js';
 import { cleanSourceRow } from '../core/row-objects.js';
 import type { CleanLine } from '../core/schema.js';
+import { mapLimit } from '../task-pool.js';
 import type { TransformDeps } from './deps.js';
 import { decodeEnvelope } from './envelope.js';
 import { EnvelopeError } from './errors.js';
