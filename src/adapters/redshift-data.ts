@@ -136,6 +136,15 @@ export async function executeStatement(
   return waitFor(client, started.Id!, options);
 }
 
+/**
+ * Rows each statement of a finished batch affected (COPY: rows loaded; INSERT: rows inserted), in order;
+ * -1 where Redshift does not say.
+ */
+export async function subStatementRows(client: RedshiftDataClient, id: string): Promise<number[]> {
+  const described = await client.send(new DescribeStatementCommand({ Id: id }));
+  return (described.SubStatements ?? []).map((s) => s.ResultRows ?? -1);
+}
+
 /** Polls DescribeStatement with a growing interval until the statement is done. */
 async function waitFor(
   client: RedshiftDataClient,

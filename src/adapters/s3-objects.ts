@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import {
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -66,15 +67,30 @@ export async function writeJson(
   );
 }
 
-/** Writes bytes or text. */
+/** Writes bytes or text; without a content type S3 stores `binary/octet-stream`. */
 export async function writeObject(
   client: S3Client,
   bucket: string,
   key: string,
   body: Uint8Array | string,
-  contentType: string,
+  contentType?: string,
 ): Promise<void> {
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  await client.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ...(contentType === undefined ? {} : { ContentType: contentType }),
+    }),
+  );
+}
+
+/** Whether the bucket exists and this caller may use it (HeadBucket); any failure counts as no. */
+export async function bucketReachable(client: S3Client, bucket: string): Promise<boolean> {
+  return client.send(new HeadBucketCommand({ Bucket: bucket })).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
-import { DescribeStatementCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { executeBatch, type PollOptions } from '../../adapters/redshift-data.js';
+import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { executeBatch, type PollOptions, subStatementRows } from '../../adapters/redshift-data.js';
 import { mergeLoadTableSql } from '../../adapters/warehouse.js';
 import type { RedshiftTarget } from '../../config/redshift.js';
 import { createLineTableSql } from '../../core/schema.js';
@@ -58,11 +58,6 @@ export function redshiftLoader(
   poll: PollOptions = {},
 ): WarehouseLoader {
   const name = target.workgroupName ?? target.clusterIdentifier ?? 'redshift';
-  /** Rows each statement of a finished batch affected (COPY: rows loaded; INSERT: rows inserted). */
-  const rowsOf = async (id: string): Promise<number[]> => {
-    const described = await client.send(new DescribeStatementCommand({ Id: id }));
-    return (described.SubStatements ?? []).map((s) => s.ResultRows ?? -1);
-  };
   return {
     target: `redshift ${name}/${target.database}`,
     async copyAndMerge(load) {
@@ -70,12 +65,12 @@ export function redshiftLoader(
         ...poll,
         name: 'ecomflow-batch-copy',
       });
-      const copied = (await rowsOf(copy.id))[2] ?? -1;
+      const copied = (await subStatementRows(client, copy.id))[2] ?? -1;
       const merge = await executeBatch(client, target, mergeStatements(load), {
         ...poll,
         name: 'ecomflow-batch-merge',
       });
-      const inserted = (await rowsOf(merge.id))[0] ?? -1;
+      const inserted = (await subStatementRows(client, merge.id))[0] ?? -1;
       return { copied, inserted };
     },
   };

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createDocumentClient } from '../../adapters/dynamodb.js';
 import { createS3Client } from '../../adapters/s3.js';
+import { bucketReachable, writeObject } from '../../adapters/s3-objects.js';
 import { Warehouse } from '../../adapters/warehouse.js';
 import { type LoadResult, loadFile } from '../../batch/load.js';
 import { LOCAL_RESOURCES, readStackSettings } from '../../config/local.js';
@@ -57,7 +57,7 @@ export async function loadCommand(argv: string[]): Promise<void> {
       {
         lake: {
           put: async (key, body) => {
-            await s3.send(new PutObjectCommand({ Bucket: LOCAL_RESOURCES.lakeBucket, Key: key, Body: body }));
+            await writeObject(s3, LOCAL_RESOURCES.lakeBucket, key, body);
           },
         },
         lakePrefix: LOCAL_RESOURCES.lakePrefix,
@@ -100,9 +100,7 @@ async function ensureRunning(
       `the local ${part} is not running: start the stack with \`npm start\` (its API would be at ${apiUrl})`,
       1,
     );
-  await s3.send(new HeadBucketCommand({ Bucket: LOCAL_RESOURCES.lakeBucket })).catch(() => {
-    throw notRunning('S3 (s3rver)');
-  });
+  if (!(await bucketReachable(s3, LOCAL_RESOURCES.lakeBucket))) throw notRunning('S3 (s3rver)');
   await warehouse.query('SELECT 1').catch(() => {
     throw notRunning('warehouse (PostgreSQL)');
   });
