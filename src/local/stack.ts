@@ -2,17 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  ResourceInUseException as StreamInUse,
-} from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig } from '../adapters/aws.js';
 import { createKinesisClient } from '../adapters/kinesis.js';
+import { createPipelineResources } from '../adapters/provision.js';
 import { createS3Client } from '../adapters/s3.js';
-import { tableDefinitions } from '../adapters/table-definitions.js';
 import { Warehouse } from '../adapters/warehouse.js';
 import { createApiDeps } from '../api/deps.js';
 import { once } from '../config/env.js';
@@ -182,26 +177,14 @@ async function createResources(
 ) {
   const dynamo = new DynamoDBClient(baseClientConfig(config.aws, 'dynamodb'));
   try {
-    await kinesis
-      .send(new CreateStreamCommand({ StreamName: config.streamName, ShardCount: LOCAL_RESOURCES.shards }))
-      .catch((err) => {
-        if (!(err instanceof StreamInUse)) throw err;
-      });
-    for (;;) {
-      const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: config.streamName }));
-      if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    for (const table of tableDefinitions(config.tables)) {
-      await dynamo.send(new CreateTableCommand(table)).catch((err) => {
-        if (!(err instanceof ResourceInUseException)) throw err;
-      });
-    }
-    for (const bucket of [LOCAL_RESOURCES.lakeBucket, LOCAL_RESOURCES.rawBucket]) {
-      await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: Error) => {
-        if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
-      });
-    }
+    await createPipelineResources(
+      { kinesis, dynamo, s3 },
+      {
+        stream: { name: config.streamName, shards: LOCAL_RESOURCES.shards },
+        tables: config.tables,
+        buckets: [LOCAL_RESOURCES.lakeBucket, LOCAL_RESOURCES.rawBucket],
+      },
+    );
   } finally {
     dynamo.destroy();
   }

@@ -9,21 +9,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import {
-  CreateStreamCommand,
   GetRecordsCommand,
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import dynalite from 'dynalite';
@@ -31,8 +24,8 @@ import kinesalite from 'kinesalite';
 import S3rver from 's3rver';
 import { createDocumentClient, type Item } from '../../src/adapters/dynamodb.js';
 import { createKinesisClient } from '../../src/adapters/kinesis.js';
+import { createPipelineResources } from '../../src/adapters/provision.js';
 import { createS3Client } from '../../src/adapters/s3.js';
-import { tableDefinitions } from '../../src/adapters/table-definitions.js';
 import { loadPipelineConfig, type PipelineConfig } from '../../src/config/local.js';
 import {
   type EntryError,
@@ -108,11 +101,14 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   const dynamo = createDocumentClient(config.aws);
   const s3 = createS3Client(config.aws);
 
-  await Promise.all([
-    kinesis.send(new CreateStreamCommand({ StreamName: config.streamName, ShardCount: options.shards ?? 2 })),
-    ...tableDefinitions(config.tables).map((t) => dynamo.send(new CreateTableCommand(t))),
-    s3.send(new CreateBucketCommand({ Bucket: config.quarantine.bucket })),
-  ]);
+  await createPipelineResources(
+    { kinesis, dynamo, s3 },
+    {
+      stream: { name: config.streamName, shards: options.shards ?? 2 },
+      tables: config.tables,
+      buckets: [config.quarantine.bucket],
+    },
+  );
 
   Object.assign(emulators, {
     env,

@@ -8,10 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite, createDocumentClient, queryInvoiceLines } from '../../src/adapters/dynamodb.js';
-import { tableDefinitions } from '../../src/adapters/table-definitions.js';
+import { createPipelineResources } from '../../src/adapters/provision.js';
 import { itemsForLine } from '../../src/core/dynamo-items.js';
 import { generateCsv } from '../../src/core/generate.js';
 import { LineCleaner } from '../../src/core/line-cleaner.js';
@@ -62,7 +61,7 @@ describe('the stand-ins of the local stack', () => {
     // Prepare
     running = await startEmulators(dir, FREE);
     let doc = documentClient(running);
-    for (const table of tableDefinitions(TABLES)) await doc.send(new CreateTableCommand(table));
+    await createPipelineResources({ dynamo: doc }, { tables: TABLES });
     await doc.send(new PutCommand({ TableName: 'customers', Item: { pk: 'C#1', sk: 'x', n: 1 } }));
     doc.destroy();
     await running.stop();
@@ -86,7 +85,7 @@ describe('the stand-ins of the local stack', () => {
     cleaner.end();
     running = await startEmulators(dir, FREE);
     const doc = documentClient(running);
-    for (const table of tableDefinitions(TABLES)) await doc.send(new CreateTableCommand(table));
+    await createPipelineResources({ dynamo: doc }, { tables: TABLES });
     let writing = true;
     let queries = 0;
     const reader = (async () => {
