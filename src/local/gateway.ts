@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { matchTemplate, ROUTES } from '../api/router.js';
+import { matchTemplate, ROUTES } from '../api/routes.js';
 import { lambdaContext } from './lambda-context.js';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -13,9 +13,6 @@ export interface GatewayOptions {
   /** API Gateway's own payload limit (10 MB); the handler applies the API's 5 MB limit itself. */
   maxPayloadBytes?: number;
 }
-
-/** Resources that need no API key, as `private: false` in serverless.yml. */
-const PUBLIC_RESOURCES = new Set(['/health']);
 
 /**
  * A local API Gateway (REST, Lambda proxy integration) in front of the same `api` handler: it matches the
@@ -37,6 +34,7 @@ export function createGateway(options: GatewayOptions): Server {
     const segments = url.pathname.split('/').filter(Boolean).map(safeDecode);
     const route = ROUTES.map((r) => ({
       resource: r.resource,
+      private: r.private,
       params: matchTemplate(r.resource, segments),
     })).find((r) => r.params !== null);
     if (!route) {
@@ -45,7 +43,7 @@ export function createGateway(options: GatewayOptions): Server {
       req.resume();
       return;
     }
-    if (!PUBLIC_RESOURCES.has(route.resource) && req.headers['x-api-key'] !== options.apiKey) {
+    if (route.private && req.headers['x-api-key'] !== options.apiKey) {
       send(res, 403, { message: 'Forbidden' });
       req.resume();
       return;

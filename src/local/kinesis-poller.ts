@@ -12,17 +12,8 @@ import type {
   KinesisStreamEvent,
   KinesisStreamRecord,
 } from 'aws-lambda';
+import { TRANSFORM_EVENT_SOURCE } from '../stream/event-source.js';
 import { lambdaContext } from './lambda-context.js';
-
-/**
- * The event source mapping of the `transform` function, as resources declare it. The template test checks
- * that serverless.yml says the same, so the local poller behaves as AWS does.
- */
-export const TRANSFORM_EVENT_SOURCE = {
-  batchSize: 500,
-  maximumRetryAttempts: 5,
-  bisectBatchOnFunctionError: true,
-} as const;
 
 export type TransformHandler = (
   event: KinesisStreamEvent,

@@ -289,7 +289,7 @@ describe('routing and errors', () => {
   });
 
   it('answers 404 for an unknown path and 405 for a wrong method, as JSON', async () => {
-    const unknown = await call(apiEvent({ resource: '/{proxy+}', params: { proxy: 'nope' } }));
+    const unknown = await call(apiEvent({ resource: '/nope' }));
     expect(unknown).toMatchObject({
       statusCode: 404,
       body: { error: 'not_found', message: 'no route for GET /nope' },
@@ -301,12 +301,20 @@ describe('routing and errors', () => {
     expect(wrong.headers?.['Allow']).toBe('GET');
   });
 
-  it('routes a {proxy+} event by its path, decoding path segments', async () => {
+  it("hands a route API Gateway's decoded path parameters", async () => {
     const { statusCode, body } = await call(
-      apiEvent({ resource: '/{proxy+}', params: { proxy: 'invoices/NOPE 1' } }),
+      apiEvent({ resource: '/invoices/{invoiceNo}', params: { invoiceNo: 'NOPE 1' } }),
     );
     expect(statusCode).toBe(404);
     expect(body['message']).toBe('invoice "NOPE 1" not found');
+  });
+
+  it('routes by the declared resource only: a {proxy+} event is not matched by its path', async () => {
+    const { statusCode, body } = await call(
+      apiEvent({ resource: '/{proxy+}', params: { proxy: 'invoices/536365' } }),
+    );
+    expect(statusCode).toBe(404);
+    expect(body['message']).toBe('no route for GET /invoices/536365');
   });
 
   it('answers 500 with the request id and no stack trace when something unexpected fails', async () => {

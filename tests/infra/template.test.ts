@@ -5,10 +5,13 @@
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import yaml from 'js-yaml';
 import { GENERATED_PATH, renderRecordContract } from '../../scripts/generate-resources.js';
 import { tableDefinition } from '../../src/adapters/table-definitions.js';
+import { ROUTES as API_ROUTES } from '../../src/api/routes.js';
 import { TABLES } from '../../src/core/dynamo-items.js';
 import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
+import { TRANSFORM_EVENT_SOURCE } from '../../src/stream/event-source.js';
 import {
   actionMap,
   apiRoutes,
@@ -28,6 +31,15 @@ import { sdkActionsOf } from './sdk-calls.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const STAGE = 'test';
+
+/** The CloudFormation short forms (!Ref, !GetAtt, ...) that the resource files use, read as plain values. */
+const CFN_TAGS = yaml.DEFAULT_SCHEMA.extend(
+  ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'ImportValue'].flatMap((tag) =>
+    (['scalar', 'sequence', 'mapping'] as const).map(
+      (kind) => new yaml.Type(`!${tag}`, { kind, construct: (data: unknown) => ({ [tag]: data }) }),
+    ),
+  ),
+);
 
 let template: Template;
 let packageDir: string;
@@ -455,13 +467,13 @@ describe('stream and transformer', () => {
       EventSourceArn: { 'Fn::GetAtt': ['IngestStream', 'Arn'] },
       FunctionName: { 'Fn::GetAtt': ['TransformLambdaFunction', 'Arn'] },
       Enabled: true,
-      StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 500,
-      MaximumBatchingWindowInSeconds: 1,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: 5,
-      MaximumRecordAgeInSeconds: 3600,
+      StartingPosition: TRANSFORM_EVENT_SOURCE.startingPosition,
+      BatchSize: TRANSFORM_EVENT_SOURCE.batchSize,
+      MaximumBatchingWindowInSeconds: TRANSFORM_EVENT_SOURCE.batchWindowSeconds,
+      FunctionResponseTypes: [TRANSFORM_EVENT_SOURCE.functionResponseType],
+      BisectBatchOnFunctionError: TRANSFORM_EVENT_SOURCE.bisectBatchOnFunctionError,
+      MaximumRetryAttempts: TRANSFORM_EVENT_SOURCE.maximumRetryAttempts,
+      MaximumRecordAgeInSeconds: TRANSFORM_EVENT_SOURCE.maximumRecordAgeInSeconds,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['TransformDLQ', 'Arn'] } } },
     });
     // The role must exist, with its permissions, before Lambda validates the mapping.
@@ -548,21 +560,14 @@ describe('buckets', () => {
 });
 
 describe('REST API', () => {
-  const ROUTES = [
-    'GET /health',
-    'POST /ingest',
-    'GET /invoices/{invoiceNo}',
-    'GET /invoices/{invoiceNo}/items/{stockCode}',
-    'GET /customers/{customerId}',
-    'GET /customers/{customerId}/invoices',
-    'GET /stock/{stockCode}/invoices',
-  ];
+  /** The manifest's routes as `METHOD /resource`, the form apiRoutes() names the template's methods. */
+  const MANIFEST = API_ROUTES.map((r) => `${r.method} ${r.resource}`);
 
-  it('is a REST API (not an HTTP API) with exactly the routes of the issue, all on the api function', () => {
+  it('is a REST API (not an HTTP API) with exactly the routes of the manifest, all on the api function', () => {
     expect(ofType('AWS::ApiGateway::RestApi')).toHaveLength(1);
     expect(ofType('AWS::ApiGatewayV2::Api')).toHaveLength(0);
     const routes = apiRoutes(template);
-    expect([...routes.keys()].sort()).toEqual([...ROUTES].sort());
+    expect([...routes.keys()].sort()).toEqual([...MANIFEST].sort());
     for (const method of routes.values()) {
       expect(at(method.Properties ?? {}, 'Integration', 'Type')).toBe('AWS_PROXY');
       expect(JSON.stringify(at(method.Properties ?? {}, 'Integration', 'Uri'))).toContain(
@@ -571,10 +576,26 @@ describe('REST API', () => {
     }
   });
 
-  it('requires an API key on every route but GET /health', () => {
+  it('requires the API key exactly on the routes the manifest calls private', () => {
     const required = [...apiRoutes(template)].map(([route, m]) => [route, m.Properties?.['ApiKeyRequired']]);
     expect(Object.fromEntries(required)).toEqual(
-      Object.fromEntries(ROUTES.map((r) => [r, r !== 'GET /health'])),
+      Object.fromEntries(API_ROUTES.map((r) => [`${r.method} ${r.resource}`, r.private])),
+    );
+    // Only the health check is public; a new route is private unless someone decides otherwise.
+    expect(API_ROUTES.filter((r) => !r.private).map((r) => r.resource)).toEqual(['/health']);
+  });
+
+  it('declares in resources/functions/api.yml the http events of the manifest, in its order', () => {
+    const file = yaml.load(readFileSync(join(REPO, 'resources', 'functions', 'api.yml'), 'utf8'), {
+      schema: CFN_TAGS,
+    }) as { api: { events: { http: { method: string; path: string; private?: boolean } }[] } };
+    const declared = file.api.events.map(({ http }) => ({
+      method: http.method.toUpperCase(),
+      resource: `/${http.path}`,
+      private: http.private ?? false,
+    }));
+    expect(declared).toEqual(
+      API_ROUTES.map((r) => ({ method: r.method, resource: r.resource, private: r.private })),
     );
   });
 
