@@ -1,3 +1,4 @@
+import { EcomflowError } from '../errors.js';
 /** Errors of the local stack's tools beside the running stack (`ecomflow replay`). */
 
 export const REPLAY_ERROR_CODES = {
@@ -13,13 +14,10 @@ export const REPLAY_ERROR_CODES = {
 export type ReplayErrorCode = (typeof REPLAY_ERROR_CODES)[keyof typeof REPLAY_ERROR_CODES];
 
 /** A replay that could not start or had to stop. The message names the request or file at fault. */
-export class ReplayError extends Error {
-  constructor(
-    readonly code: ReplayErrorCode,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
+export class ReplayError extends EcomflowError {
+  declare readonly code: ReplayErrorCode;
+  constructor(code: ReplayErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
     this.name = 'ReplayError';
   }
 }
