@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Rejection } from '../core/clean.js';
 import type { CleanReport } from '../core/line-cleaner.js';
-import { ThreadedParquetFile } from './parquet.js';
+import { ThreadedParquetFile } from '../lake/parquet.js';
 import { cleanFile, type ReadOptions } from './source.js';
 
 export interface CleanOutput {

@@ -1,10 +1,7 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ByteWriter, ParquetWriter, type SchemaElement, type Writer } from 'hyparquet-writer';
 import { type CleanLine, COLUMN_NAMES, parquetSchema } from '../core/schema.js';
+import { startModuleWorker } from '../worker-threads.js';
 
 /** Rows per row group: large enough for good compression, small enough to keep memory flat. */
 export const ROW_GROUP_ROWS = 64_000;
@@ -169,7 +166,7 @@ export class ThreadedParquetFile {
     private readonly groupRows = ROW_GROUP_ROWS,
     private readonly maxInFlight = 2,
   ) {
-    this.worker = startWorker(path);
+    this.worker = startModuleWorker(import.meta.url, 'parquet-worker', { workerData: { path } });
     this.worker.on('message', (reply: WorkerReply) => {
       if ('written' in reply) this.inFlight--;
       else if ('closed' in reply) this.onClosed?.(reply.closed);
@@ -233,17 +230,6 @@ export class ThreadedParquetFile {
     this.waiters = [];
     for (const w of waiters) w();
   }
-}
-
-/** The worker runs the compiled `.js`; from TypeScript sources (tests), tsx loads the `.ts`. */
-function startWorker(path: string): Worker {
-  const compiled = new URL('./parquet-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: { path } });
-  const source = new URL('./parquet-worker.ts', import.meta.url).href;
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsx = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: { path } });
 }
 
 function emptyColumns(): Columns {
