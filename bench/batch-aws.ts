@@ -11,9 +11,9 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { RecordBoundaryScanner } from '../src/batch/aws/ranges.js';
-import { PartitionedLakeWriter } from '../src/batch/lake-writer.js';
 import { cleanStream } from '../src/batch/source.js';
 import { StreamDecoder } from '../src/core/decode.js';
+import { PartitionedLakeWriter } from '../src/lake/lake-writer.js';
 import { ROOT } from './lib.js';
 
 const RUNS = Number(process.env['RUNS'] ?? 3);

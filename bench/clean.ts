@@ -10,10 +10,10 @@ import parquetjs from '@dsnp/parquetjs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parse as csvParse } from 'csv-parse/sync';
 import Papa from 'papaparse';
-import { ParquetLineWriter } from '../src/batch/parquet.js';
 import { CsvParser, type CsvRecord } from '../src/core/csv.js';
 import { LineCleaner } from '../src/core/line-cleaner.js';
 import type { CleanLine } from '../src/core/schema.js';
+import { ParquetLineWriter } from '../src/lake/parquet.js';
 import { best, fmtMs, measureProcess, OUT, ROOT, ratio, timed } from './lib.js';
 
 export async function benchClean(realData: string): Promise<string> {

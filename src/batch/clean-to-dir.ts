@@ -1,9 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Rejection } from '../core/clean.js';
 import type { CleanReport } from '../core/line-cleaner.js';
-import { ThreadedParquetFile } from './parquet.js';
+import { ThreadedParquetFile } from '../lake/threaded-parquet.js';
+import { quarantineRecord } from './quarantine.js';
 import { cleanFile, type ReadOptions } from './source.js';
 
 export interface CleanOutput {
@@ -11,12 +11,6 @@ export interface CleanOutput {
   parquetPath: string;
   quarantinePath: string;
   reportPath: string;
-}
-
-/** One quarantine record as written to `quarantine.ndjson` and the quarantine prefix. */
-export function quarantineRecord(rejection: Rejection, source: string): string {
-  const { line, reason, field, message, raw } = rejection;
-  return `${JSON.stringify({ source, line, reason, field, message, raw })}\n`;
 }
 
 /**

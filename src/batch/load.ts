@@ -9,8 +9,8 @@ import type { Encoding } from '../core/decode.js';
 import { type ItemWrite, itemsForLine } from '../core/dynamo-items.js';
 import type { CleanReport } from '../core/line-cleaner.js';
 import type { CleanLine } from '../core/schema.js';
+import { PartitionedLakeWriter, type PartStore } from '../lake/lake-writer.js';
 import { InputError } from './errors.js';
-import { PartitionedLakeWriter, type PartStore } from './lake-writer.js';
 import { cleanFile } from './source.js';
 
 export interface LoadTargets {

@@ -1,14 +1,11 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
 import S3rver from 's3rver';
 import { STACK_VARIABLES } from '../config/local.js';
 import { EcomflowError } from '../errors.js';
+import { startModuleWorker } from '../worker-threads.js';
 import type { EmulatorWorkerData, EmulatorWorkerReply } from './emulator-worker.js';
 
 /** A stand-in could not listen: names the port and the variable that moves it. */
@@ -96,7 +93,7 @@ async function startEmulatorWorker(
   part: string,
   variable: string,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
-  const worker = spawnWorker(data);
+  const worker = startModuleWorker(import.meta.url, 'emulator-worker', { workerData: data });
   const reply = await new Promise<EmulatorWorkerReply>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
@@ -119,17 +116,6 @@ async function startEmulatorWorker(
     await worker.terminate();
   };
   return { port: reply.port, stop };
-}
-
-/** The worker runs the compiled `.js`; from TypeScript sources (tests), tsx loads the `.ts`. */
-function spawnWorker(data: EmulatorWorkerData): Worker {
-  const compiled = new URL('./emulator-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: data });
-  const source = new URL('./emulator-worker.ts', import.meta.url).href;
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsx = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
 }
 
 /** Listens on 127.0.0.1; a taken port becomes a PortInUseError. Resolves to the port. */

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Warehouse } from '../adapters/warehouse.js';
 import { RAW_TABLE } from '../adapters/warehouse.js';
-import { ParquetLineWriter } from '../batch/parquet.js';
-import { lakePartition } from '../core/partition.js';
 import type { CleanLine } from '../core/schema.js';
+import { ParquetLineWriter } from '../lake/parquet.js';
+import { lakePartition } from '../lake/partition.js';
 
 /** Where each delivery stream delivers, as the two Firehose streams of serverless.yml do on AWS. */
 export interface LocalDeliveryOptions {

@@ -107,3 +107,24 @@ export async function sdkActionsOf(repo: string, entry: string): Promise<Set<str
   }
   return actions;
 }
+
+/**
+ * The `src/` modules a handler's esbuild bundle is built from (the metafile's inputs), sorted.
+ * @example await bundledSourcesOf(repo, 'src/handlers/batch.ts') // ['src/batch/aws/clean-range.ts', ...]
+ */
+export async function bundledSourcesOf(repo: string, entry: string): Promise<string[]> {
+  const result = await build({
+    entryPoints: [join(repo, entry)],
+    absWorkingDir: repo,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return Object.keys(result.metafile.inputs)
+    .filter((file) => file.startsWith('src/'))
+    .sort();
+}

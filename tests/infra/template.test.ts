@@ -27,7 +27,7 @@ import {
   type Template,
   walk,
 } from './cfn.js';
-import { sdkActionsOf } from './sdk-calls.js';
+import { bundledSourcesOf, sdkActionsOf } from './sdk-calls.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const STAGE = 'test';
@@ -269,6 +269,17 @@ describe('functions', () => {
     expect(refresh.includes('src/handlers/refresh.mjs')).toBe(true);
     // The refresh reads the warehouse SQL at run time.
     expect(refresh.includes('warehouse/marts/daily_revenue.sql')).toBe(true);
+  });
+
+  it('keep the CLI out of the batch bundle: no clean-to-dir, no Parquet worker thread', async () => {
+    // Prepare / Act
+    const sources = await bundledSourcesOf(REPO, 'src/handlers/batch.ts');
+    // Assess: the bundle holds the lake writer it needs, and none of the CLI's `ecomflow clean` code.
+    expect(sources).toContain('src/lake/lake-writer.ts');
+    expect(sources).not.toContain('src/batch/clean-to-dir.ts');
+    expect(sources).not.toContain('src/lake/threaded-parquet.ts');
+    expect(sources).not.toContain('src/worker-threads.ts');
+    expect(sources.filter((file) => file.startsWith('src/cli/'))).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { readJson, readRange, writeJson, writeObject } from '../../adapters/s3-objects.js';
 import type { Rejection } from '../../core/clean.js';
-import { quarantineRecord } from '../clean-to-dir.js';
-import { PartitionedLakeWriter } from '../lake-writer.js';
+import { PartitionedLakeWriter } from '../../lake/lake-writer.js';
+import { quarantineRecord } from '../quarantine.js';
 import { cleanStream } from '../source.js';
 import type { BatchDeps } from './deps.js';
 import { LoadStateError } from './errors.js';

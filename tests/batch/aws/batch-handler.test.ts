@@ -12,7 +12,7 @@ import { mergeLoadTableSql, RAW_SCHEMA, RAW_TABLE } from '../../../src/adapters/
 import { SOURCE_ID_METADATA, sourceIdOf } from '../../../src/batch/aws/plan.js';
 import { loadKeys, type RangeResult } from '../../../src/batch/aws/records.js';
 import { copyStatements } from '../../../src/batch/aws/redshift-load.js';
-import { quarantineRecord } from '../../../src/batch/clean-to-dir.js';
+import { quarantineRecord } from '../../../src/batch/quarantine.js';
 import { cleanStream } from '../../../src/batch/source.js';
 import type { Rejection } from '../../../src/core/clean.js';
 import { csvLine } from '../../../src/core/csv.js';

@@ -1,6 +1,6 @@
-import { lakePartition } from '../core/partition.js';
 import type { CleanLine } from '../core/schema.js';
 import { ParquetLineWriter } from './parquet.js';
+import { lakePartition } from './partition.js';
 
 /** Where finished Parquet parts go: S3 (the lake bucket) on AWS and locally. */
 export interface PartStore {
