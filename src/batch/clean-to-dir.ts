@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CleanReport } from '../core/line-cleaner.js';
 import { ThreadedParquetFile } from '../lake/threaded-parquet.js';
-import { quarantineRecord } from './quarantine.js';
+import { batchQuarantineLine } from './quarantine.js';
 import { cleanFile, type ReadOptions } from './source.js';
 
 export interface CleanOutput {
@@ -37,7 +37,7 @@ export async function cleanToDirectory(
       {
         line: (line) => parquet.append(line),
         reject: (rejection) => {
-          quarantine.write(quarantineRecord(rejection, input));
+          quarantine.write(batchQuarantineLine(rejection, input, new Date()));
         },
       },
       { ...options, afterChunk: () => parquet.drain() },

@@ -1,27 +1,14 @@
 import { hash } from 'node:crypto';
 import type { ColumnIndex, SourceField } from './header.js';
+import type { RejectedRow, RowReason } from './quarantine.js';
 import type { CleanLine } from './schema.js';
 
-/** Why a row was quarantined. Stable codes: the API, the quarantine files and the reports use them. */
-export const QUARANTINE_REASONS = {
-  missing_field: 'missing_field',
-  invalid_quantity: 'invalid_quantity',
-  invalid_price: 'invalid_price',
-  invalid_date: 'invalid_date',
-  invalid_customer_id: 'invalid_customer_id',
-  wrong_column_count: 'wrong_column_count',
-} as const;
-export type QuarantineReason = (typeof QUARANTINE_REASONS)[keyof typeof QUARANTINE_REASONS];
-
 /** A row that could not be cleaned, with enough context to find and fix it. */
-export interface Rejection {
+export interface Rejection extends RejectedRow {
   /** 1-based line in the source (the physical line a CSV record starts on, or the JSON row's position). */
   line: number;
-  raw: string;
-  reason: QuarantineReason;
-  /** The offending source field, in "Online Retail" spelling; null for a row-level problem. */
+  reason: RowReason;
   field: SourceField | null;
-  message: string;
 }
 
 export function isRejection(value: CleanLine | Rejection): value is Rejection {
@@ -186,7 +173,7 @@ export function lineId(
 function reject(
   line: number,
   raw: string,
-  reason: QuarantineReason,
+  reason: RowReason,
   field: SourceField | null,
   message: string,
 ): Rejection {

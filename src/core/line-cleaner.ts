@@ -1,8 +1,9 @@
-import { cleanRow, isRejection, QUARANTINE_REASONS, type QuarantineReason, type Rejection } from './clean.js';
+import { cleanRow, isRejection, type Rejection } from './clean.js';
 import { CsvParser, type CsvRecord } from './csv.js';
 import { HeaderError } from './errors.js';
 import { type ColumnIndex, resolveHeader } from './header.js';
 import { LineIdSet } from './id-set.js';
+import { QUARANTINE_REASONS, ROW_REASONS, type RowReason } from './quarantine.js';
 import type { CleanLine } from './schema.js';
 
 /** The counts every path reports. Invariant: rows_read = rows_clean + duplicates + quarantined. */
@@ -11,17 +12,17 @@ export interface CleanReport {
   rows_clean: number;
   duplicates: number;
   quarantined: number;
-  by_reason: Record<QuarantineReason, number>;
+  by_reason: Record<RowReason, number>;
 }
 
 export function emptyReport(): CleanReport {
-  const byReason = Object.fromEntries(Object.values(QUARANTINE_REASONS).map((r) => [r, 0]));
+  const byReason = Object.fromEntries(ROW_REASONS.map((r) => [r, 0]));
   return {
     rows_read: 0,
     rows_clean: 0,
     duplicates: 0,
     quarantined: 0,
-    by_reason: byReason as Record<QuarantineReason, number>,
+    by_reason: byReason as Record<RowReason, number>,
   };
 }
 
@@ -100,7 +101,7 @@ export class LineCleaner {
       ? {
           line: record.line,
           raw: record.raw,
-          reason: 'wrong_column_count',
+          reason: QUARANTINE_REASONS.malformed_row,
           field: null,
           message: `line ${record.line}: a quoted field is never closed`,
         }

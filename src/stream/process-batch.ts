@@ -5,6 +5,7 @@ import { ndjsonRecord, putRecordBatch } from '../adapters/firehose.js';
 import { writeQuarantine } from '../adapters/s3.js';
 import { isRejection } from '../core/clean.js';
 import { type ItemWrite, itemsForLine } from '../core/dynamo-items.js';
+import { QUARANTINE_REASONS, type QuarantineRecord, quarantineRecord } from '../core/quarantine.js';
 import { cleanSourceRow } from '../core/row-objects.js';
 import type { CleanLine } from '../core/schema.js';
 import { mapLimit } from '../task-pool.js';
@@ -12,11 +13,8 @@ import type { TransformDeps } from './deps.js';
 import { decodeEnvelope } from './envelope.js';
 import { EnvelopeError } from './errors.js';
 
-/** Stream-level quarantine reason for a record that is not an envelope (the core's reasons cover rows). */
-export const STREAM_REJECTION_REASONS = { malformed_record: 'malformed_record' } as const;
-
 /** One Kinesis record, decoded and cleaned. */
-type Decoded = { kind: 'line'; line: CleanLine } | { kind: 'rejected'; quarantine: Record<string, unknown> };
+type Decoded = { kind: 'line'; line: CleanLine } | { kind: 'rejected'; quarantine: QuarantineRecord };
 
 /**
  * Processes one batch of stream records: clean each row, put its DynamoDB items, quarantine rejected rows,
@@ -108,13 +106,15 @@ export async function processBatch(
 
 function decodeRecord(record: KinesisStreamRecord, deps: TransformDeps): Decoded {
   const data = Buffer.from(record.kinesis.data, 'base64');
-  const origin = {
-    source: 'stream',
-    sequence_number: record.kinesis.sequenceNumber,
-    shard_id: shardOf(record),
-    stage: deps.config.stage,
-    quarantined_at: (deps.now ?? (() => new Date()))().toISOString(),
-  };
+  const at = (deps.now ?? (() => new Date()))();
+  const origin = (requestId: string | null) =>
+    ({
+      source: 'stream',
+      shard_id: shardOf(record),
+      sequence_number: record.kinesis.sequenceNumber,
+      request_id: requestId,
+      stage: deps.config.stage,
+    }) as const;
   let envelope: ReturnType<typeof decodeEnvelope>;
   try {
     envelope = decodeEnvelope(data);
@@ -122,19 +122,22 @@ function decodeRecord(record: KinesisStreamRecord, deps: TransformDeps): Decoded
     if (!(error instanceof EnvelopeError)) throw error;
     return {
       kind: 'rejected',
-      quarantine: {
-        line: null,
-        raw: data.toString('utf8'),
-        reason: STREAM_REJECTION_REASONS.malformed_record,
-        field: null,
-        message: error.message,
-        ...origin,
-      },
+      quarantine: quarantineRecord(
+        {
+          line: null,
+          raw: data.toString('utf8'),
+          reason: QUARANTINE_REASONS.malformed_record,
+          field: null,
+          message: error.message,
+        },
+        origin(null),
+        at,
+      ),
     };
   }
   const result = cleanSourceRow(envelope.row, envelope.line);
   if (isRejection(result)) {
-    return { kind: 'rejected', quarantine: { ...result, request_id: envelope.request_id, ...origin } };
+    return { kind: 'rejected', quarantine: quarantineRecord(result, origin(envelope.request_id), at) };
   }
   return { kind: 'line', line: result };
 }

@@ -33,7 +33,7 @@ describe('parseCsvRows', () => {
     expect(valid[0]!.clean.line_id).toBe(valid[1]!.clean.line_id);
     expect(rejected.map((r) => [r.line, r.reason])).toEqual([
       [4, 'invalid_price'],
-      [5, 'wrong_column_count'],
+      [5, 'malformed_row'],
     ]);
   });
 
@@ -70,7 +70,7 @@ describe('parseJsonRows', () => {
     const { valid, rejected } = parseJsonRows(JSON.stringify(rows));
     expect(valid.map((v) => [v.line, v.row.InvoiceNo, v.clean.line_total])).toEqual([[1, '1', 1]]);
     expect(rejected.map((r) => [r.line, r.reason, r.field, r.message])).toEqual([
-      [2, 'wrong_column_count', null, 'line 2: is string, not a row object'],
+      [2, 'malformed_row', null, 'line 2: is string, not a row object'],
       [
         3,
         'missing_field',

@@ -35,9 +35,12 @@ describe('generateCsv', () => {
     expect(all.some((l) => l.description?.includes('"'))).toBe(true);
   });
 
-  it('with --dirty, produces rows of every quarantine reason', () => {
+  it('with --dirty, produces rows of every quarantine reason a field can have', () => {
     const { report } = cleanBytes(Buffer.from(generated(5_000, 2, { dirty: 0.05 })));
-    for (const count of Object.values(report.by_reason)) expect(count).toBeGreaterThan(0);
+    // The generator dirties fields; a record that cannot be split (malformed_row) is pinned in csv and rows.
+    const { malformed_row: unsplittable, ...byField } = report.by_reason;
+    for (const count of Object.values(byField)) expect(count).toBeGreaterThan(0);
+    expect(unsplittable).toBe(0);
     expect(report.rows_read).toBe(report.rows_clean + report.duplicates + report.quarantined);
   });
 

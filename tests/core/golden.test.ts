@@ -55,6 +55,7 @@ describe('the dirty fixture', () => {
       invalid_date: 2,
       invalid_customer_id: 1,
       wrong_column_count: 2,
+      malformed_row: 0,
     });
     expect(rejections.map((r) => [r.line, r.reason, r.field])).toContainEqual([
       14,

@@ -87,7 +87,7 @@ describe('POST /ingest', () => {
     ]);
     expect(posted['ndjson']?.body).toMatchObject({ received: 3, accepted: 2, rejected: 1 });
     expect(posted['ndjson']?.body['errors']).toEqual([
-      expect.objectContaining({ line: 4, reason: 'wrong_column_count', field: null }),
+      expect.objectContaining({ line: 4, reason: 'malformed_row', field: null }),
     ]);
   });
 
@@ -117,10 +117,11 @@ describe('POST /ingest', () => {
     const objects = await readQuarantine(emu.s3, emu.config.quarantine.bucket);
     const rows = objects.flatMap((o) => o.rows);
     expect(objects.every((o) => o.key.startsWith('quarantine/api/date='))).toBe(true);
-    expect(rows.map((r) => [r['reason'], r['line'], r['source']]).sort()).toEqual([
+    const sourceOf = (r: Record<string, unknown>) => (r['origin'] as { source: string }).source;
+    expect(rows.map((r) => [r['reason'], r['line'], sourceOf(r)]).sort()).toEqual([
       ['invalid_quantity', 10, 'api'],
+      ['malformed_row', 4, 'api'],
       ['missing_field', 3, 'api'],
-      ['wrong_column_count', 4, 'api'],
     ]);
     expect(rows.find((r) => r['reason'] === 'invalid_quantity')?.['raw']).toContain('6x');
   });

@@ -393,8 +393,16 @@ describe('records that cannot be cleaned', () => {
     ]);
     expect(objects[1]?.rows[0]).toMatchObject({
       field: 'UnitPrice',
-      request_id: 'req-t',
-      sequence_number: '1002',
+      origin: {
+        source: 'stream',
+        shard_id: 'shardId-000000000000',
+        sequence_number: '1002',
+        request_id: 'req-t',
+      },
+    });
+    expect(objects[0]?.rows[0]).toMatchObject({
+      line: null,
+      origin: { sequence_number: '1001', request_id: null },
     });
     await expectStoredExactlyOnce(cleanLines([good!]));
   });

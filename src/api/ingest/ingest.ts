@@ -4,6 +4,7 @@ import { writeQuarantine } from '../../adapters/s3.js';
 import type { Rejection } from '../../core/clean.js';
 import { type Encoding, StreamDecoder } from '../../core/decode.js';
 import { EncodingError, HeaderError } from '../../core/errors.js';
+import { quarantineRecord } from '../../core/quarantine.js';
 import { encodeEnvelope } from '../../stream/envelope.js';
 import type { ApiDeps } from '../deps.js';
 import {
@@ -215,13 +216,8 @@ function summary(parsed: ParsedRows, accepted: number): IngestSummary {
 async function quarantine(rejected: readonly Rejection[], requestId: string, deps: ApiDeps): Promise<void> {
   const now = (deps.now ?? (() => new Date()))();
   const day = now.toISOString().slice(0, 10);
-  const rows = rejected.map((r) => ({
-    ...r,
-    source: 'api',
-    request_id: requestId,
-    stage: deps.config.stage,
-    quarantined_at: now.toISOString(),
-  }));
+  const origin = { source: 'api', request_id: requestId, stage: deps.config.stage } as const;
+  const rows = rejected.map((r) => quarantineRecord(r, origin, now));
   const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
   await writeQuarantine(deps.s3, deps.config.quarantine, `api/date=${day}/${name}.ndjson`, rows);
 }

@@ -5,10 +5,11 @@
  * goes on the stream); an invalid one becomes a `Rejection`. Nothing is deduplicated: exact duplicates
  * collapse downstream by `line_id`, and every posted row is counted, so `received = valid + rejected`.
  */
-import { cleanRow, isRejection, QUARANTINE_REASONS, type Rejection } from '../../core/clean.js';
+import { cleanRow, isRejection, type Rejection } from '../../core/clean.js';
 import { CsvParser, type CsvRecord } from '../../core/csv.js';
 import { HeaderError } from '../../core/errors.js';
 import { type ColumnIndex, resolveHeader, SOURCE_FIELDS } from '../../core/header.js';
+import { QUARANTINE_REASONS } from '../../core/quarantine.js';
 import {
   CANONICAL_COLUMNS,
   type RowObject,
@@ -22,11 +23,8 @@ import { BadRequestError } from '../errors.js';
 export const BODY_KINDS = { csv: 'csv', json: 'json', ndjson: 'ndjson' } as const;
 export type BodyKind = (typeof BODY_KINDS)[keyof typeof BODY_KINDS];
 
-/**
- * The core has no reason for a row that is not a row at all (not a JSON object, not JSON): such rows are
- * reported as `wrong_column_count` with `field: null`, like a CSV record that cannot be split.
- */
-const MALFORMED = QUARANTINE_REASONS.wrong_column_count;
+/** A row that is not a row at all (not JSON, not an object), like a CSV record that cannot be split. */
+const MALFORMED = QUARANTINE_REASONS.malformed_row;
 
 /** A valid row: where it was, what it said, and its clean line. */
 export interface ValidRow {

@@ -1,7 +1,7 @@
 import { readJson, readRange, writeJson, writeObject } from '../../adapters/s3-objects.js';
 import type { Rejection } from '../../core/clean.js';
 import { PartitionedLakeWriter } from '../../lake/lake-writer.js';
-import { quarantineRecord } from '../quarantine.js';
+import { batchQuarantineLine } from '../quarantine.js';
 import { cleanStream } from '../source.js';
 import type { BatchDeps } from './deps.js';
 import { LoadStateError } from './errors.js';
@@ -180,7 +180,7 @@ class QuarantineSpool {
   ) {}
 
   add(rejection: Rejection): void {
-    const text = quarantineRecord(rejection, this.source);
+    const text = batchQuarantineLine(rejection, this.source, this.deps.now?.() ?? new Date());
     this.buffer.push(text);
     this.bufferedBytes += text.length;
     this.rows++;

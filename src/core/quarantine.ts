@@ -1,0 +1,73 @@
+/**
+ * The quarantine's record contract: what is written for a row that could not be cleaned, whichever path
+ * found it. The API (`quarantine/api/`), the transformer (`quarantine/stream/`) and the batch path
+ * (`quarantine/batch/`, and `quarantine.ndjson` of `ecomflow clean`) all build their records here, one JSON
+ * object per line (NDJSON). The README documents the format.
+ */
+
+/** Why a row was quarantined: stable codes, used by the API's answers, the quarantine and the reports. */
+export const QUARANTINE_REASONS = {
+  missing_field: 'missing_field',
+  invalid_quantity: 'invalid_quantity',
+  invalid_price: 'invalid_price',
+  invalid_date: 'invalid_date',
+  invalid_customer_id: 'invalid_customer_id',
+  /** The record was split, into more or fewer fields than the header has. */
+  wrong_column_count: 'wrong_column_count',
+  /** The record could not be split into fields: an unterminated quote, or a JSON row that is not an object. */
+  malformed_row: 'malformed_row',
+  /** A stream record that is not an ingest envelope (not JSON, or the wrong version or shape). */
+  malformed_record: 'malformed_record',
+} as const;
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[keyof typeof QUARANTINE_REASONS];
+
+/** The reasons a row of a file or body can have; `malformed_record` belongs to the stream alone. */
+export type RowReason = Exclude<QuarantineReason, typeof QUARANTINE_REASONS.malformed_record>;
+export const ROW_REASONS: readonly RowReason[] = Object.values(QUARANTINE_REASONS).filter(
+  (reason): reason is RowReason => reason !== QUARANTINE_REASONS.malformed_record,
+);
+
+/** Where a quarantined row came from, with the ids that find it again. */
+export type QuarantineOrigin =
+  | { source: 'api'; request_id: string; stage: string }
+  | {
+      source: 'stream';
+      shard_id: string;
+      sequence_number: string;
+      /** The API request that put it on the stream; null when the record is not an envelope. */
+      request_id: string | null;
+      stage: string;
+    }
+  | {
+      source: 'batch';
+      /** The file: a local path, or `s3://bucket/key` of an upload. */
+      object: string;
+    };
+
+/** What a rejected row says, before it is given an origin and a time. */
+export interface RejectedRow {
+  /** 1-based line in the source; null when there is none (a stream record that is not an envelope). */
+  line: number | null;
+  raw: string;
+  reason: QuarantineReason;
+  /** The offending source field, in "Online Retail" spelling; null for a row-level problem. */
+  field: string | null;
+  message: string;
+}
+
+/** One line of a quarantine object. */
+export interface QuarantineRecord extends RejectedRow {
+  origin: QuarantineOrigin;
+  /** ISO 8601, UTC. */
+  quarantined_at: string;
+}
+
+/**
+ * The record for a rejected row. Only the contract's fields are kept, in a fixed order, so every path
+ * writes the same shape.
+ * @example quarantineRecord(rejection, { source: 'batch', object: 'in.csv' }, new Date())
+ */
+export function quarantineRecord(row: RejectedRow, origin: QuarantineOrigin, at: Date): QuarantineRecord {
+  const { line, raw, reason, field, message } = row;
+  return { origin, line, raw, reason, field, message, quarantined_at: at.toISOString() };
+}
