@@ -14,7 +14,8 @@ import { parseCsvRows } from '../../src/api/ingest/rows.js';
 import { generateCsv } from '../../src/core/generate.js';
 import { close } from '../../src/local/emulators.js';
 import { ReplayError } from '../../src/replay/errors.js';
-import { percentile, replay } from '../../src/replay/replay.js';
+import { replay } from '../../src/replay/replay.js';
+import { percentile } from '../../src/replay/summary.js';
 import { TokenBucket } from '../../src/replay/token-bucket.js';
 
 let dir: string;

@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import { readStackSettings } from '../../config/local.js';
 import { readStackInfo } from '../../local/stack.js';
 import { REPLAY_ERROR_CODES, ReplayError } from '../../replay/errors.js';
-import { REPLAY_DEFAULTS, type ReplaySummary, replay } from '../../replay/replay.js';
+import { replay } from '../../replay/replay.js';
+import { REPLAY_DEFAULTS } from '../../replay/session.js';
+import type { ReplaySummary } from '../../replay/summary.js';
 import { UsageError } from '../errors.js';
 import { formatCount, ProgressBar } from '../progress.js';
 
