@@ -1,3 +1,4 @@
+import { EcomflowError } from '../errors.js';
 /**
  * Errors of the adapters. Each says which service and resource failed, carries what was not done (by the
  * index of the caller's input), and keeps the last underlying error as `cause`.
@@ -20,8 +21,8 @@ export interface EntryFailure {
   errorMessage: string;
 }
 
-export class AdapterError extends Error {
-  readonly code: AdapterErrorCode;
+export class AdapterError extends EcomflowError {
+  declare readonly code: AdapterErrorCode;
   /** The service that failed, e.g. `kinesis`. */
   readonly service: string;
   /** The stream, table, delivery stream or bucket. */
@@ -33,9 +34,8 @@ export class AdapterError extends Error {
     message: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'AdapterError';
-    this.code = code;
     this.service = service;
     this.resource = resource;
   }

@@ -7,6 +7,7 @@ import {
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import type { RedshiftTarget } from '../config/redshift.js';
+import { EcomflowError } from '../errors.js';
 
 /**
  * Redshift through the Redshift Data API: SQL over HTTPS, with no driver, VPC attachment or connection
@@ -32,8 +33,7 @@ export interface PollOptions {
 const POLL_DEFAULTS = { intervalMs: 250, maxIntervalMs: 5_000, timeoutMs: 600_000 } as const;
 
 /** A statement (or batch) that failed, was aborted, or did not finish in time. */
-export class RedshiftStatementError extends Error {
-  readonly code = 'warehouse_statement_failed';
+export class RedshiftStatementError extends EcomflowError {
   /** The Data API's statement id, for the console and SYS_QUERY_HISTORY. */
   readonly statementId: string;
   readonly status: string;
@@ -46,7 +46,7 @@ export class RedshiftStatementError extends Error {
     message: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    super('warehouse_statement_failed', message, options);
     this.name = 'RedshiftStatementError';
     this.statementId = statementId;
     this.status = status;

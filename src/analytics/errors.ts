@@ -1,3 +1,4 @@
+import { EcomflowError } from '../errors.js';
 /** Errors of the analytics layer: the warehouse refresh and the lake views. Each has a stable `code`. */
 
 export const ANALYTICS_ERROR_CODES = {
@@ -8,12 +9,11 @@ export const ANALYTICS_ERROR_CODES = {
 } as const;
 export type AnalyticsErrorCode = (typeof ANALYTICS_ERROR_CODES)[keyof typeof ANALYTICS_ERROR_CODES];
 
-export class AnalyticsError extends Error {
-  readonly code: AnalyticsErrorCode;
+export class AnalyticsError extends EcomflowError {
+  declare readonly code: AnalyticsErrorCode;
   constructor(code: AnalyticsErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'AnalyticsError';
-    this.code = code;
   }
 }
 

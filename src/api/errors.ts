@@ -1,3 +1,4 @@
+import { EcomflowError } from '../errors.js';
 /**
  * Errors the API answers with. Each maps to one HTTP status and a stable `error` code; the JSON body is
  * `{ error, message, ...details }`. Anything else becomes a 500 without details (see json-errors.ts).
@@ -23,9 +24,9 @@ export const API_ERROR_CODES = {
 } as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[keyof typeof API_ERROR_CODES];
 
-export class ApiError extends Error {
+export class ApiError extends EcomflowError {
   readonly statusCode: number;
-  readonly code: ApiErrorCode;
+  declare readonly code: ApiErrorCode;
   /** Extra fields of the JSON body, e.g. the ingest counts. */
   readonly details: Readonly<Record<string, unknown>>;
   readonly headers: Readonly<Record<string, string>>;
@@ -36,10 +37,9 @@ export class ApiError extends Error {
     details: Record<string, unknown> = {},
     options?: ErrorOptions & { headers?: Record<string, string> },
   ) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'ApiError';
     this.statusCode = statusCode;
-    this.code = code;
     this.details = details;
     this.headers = options?.headers ?? {};
   }

@@ -1,11 +1,10 @@
+import { EcomflowError } from '../errors.js';
 /** Errors of the batch path: what the CLI turns into a message and a non-zero exit. */
 
-export class BatchError extends Error {
-  readonly code: string;
+export class BatchError extends EcomflowError {
   constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'BatchError';
-    this.code = code;
   }
 }
 

@@ -1,5 +1,4 @@
-import { BatchError } from '../batch/errors.js';
-import { CoreError } from '../core/errors.js';
+import { EcomflowError } from '../errors.js';
 import { cleanCommand, cleanUsage } from './commands/clean.js';
 import { generateCommand, generateUsage } from './commands/generate.js';
 import { loadCommand, loadUsage } from './commands/load.js';
@@ -7,7 +6,7 @@ import { queryCommand, queryUsage, sqlCommand, sqlUsage } from './commands/query
 import { refreshCommand, refreshUsage } from './commands/refresh.js';
 import { replayCommand, replayUsage } from './commands/replay.js';
 import { upCommand, upUsage } from './commands/up.js';
-import { UsageError } from './errors.js';
+import { CliError } from './errors.js';
 
 type Command = { run: (argv: string[]) => Promise<void>; usage: string };
 
@@ -28,7 +27,10 @@ function usage(): string {
     .join('\n\n')}`;
 }
 
-/** Runs the CLI; resolves to the process exit code. Known errors print one line, never a stack. */
+/**
+ * Runs the CLI; resolves to the process exit code: 0 done, 1 a command that failed, 2 a command line to
+ * fix. Known errors print one line, never a stack.
+ */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -44,15 +46,11 @@ export async function main(argv: string[]): Promise<number> {
     await command.run(rest);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`ecomflow ${name}: ${err.message}`);
-      return err.exitCode;
-    }
-    if (err instanceof CoreError || err instanceof BatchError || isArgError(err)) {
-      console.error(`ecomflow ${name}: ${(err as Error).message}`);
-      return 1;
-    }
-    throw err;
+    // Ours (an EcomflowError, with a message meant for a person) or node's argument parser: one line.
+    // Anything else is a bug, and its stack is worth seeing.
+    if (!(err instanceof EcomflowError) && !isArgError(err)) throw err;
+    console.error(`ecomflow ${name}: ${(err as Error).message}`);
+    return err instanceof CliError ? err.exitCode : 1;
   }
 }
 

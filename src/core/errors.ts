@@ -1,11 +1,10 @@
+import { EcomflowError } from '../errors.js';
 /** Errors of the cleaning core. Each carries a stable `code` callers can branch on. */
 
-export class CoreError extends Error {
-  readonly code: string;
+export class CoreError extends EcomflowError {
   constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'CoreError';
-    this.code = code;
   }
 }
 

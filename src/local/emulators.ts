@@ -4,18 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import { STACK_VARIABLES } from '../config/local.js';
+import { EcomflowError } from '../errors.js';
 import { startModuleWorker } from '../worker-threads.js';
 import type { EmulatorWorkerData, EmulatorWorkerReply } from './emulator-worker.js';
 
 /** A stand-in could not listen: names the port and the variable that moves it. */
-export class PortInUseError extends Error {
-  readonly code = 'port_in_use';
+export class PortInUseError extends EcomflowError {
   constructor(
     readonly part: string,
     readonly port: number,
     readonly variable: string,
   ) {
     super(
+      'port_in_use',
       `port ${port} for ${part} is already in use: stop whatever holds it, or set ${variable} to a free port`,
     );
     this.name = 'PortInUseError';

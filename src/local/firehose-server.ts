@@ -15,6 +15,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EcomflowError } from '../errors.js';
 
 /** Receives the records of one request, in order, for one delivery stream. */
 export type Deliver = (deliveryStream: string, records: Buffer[]) => void | Promise<void>;
@@ -48,13 +49,14 @@ const TARGET_PREFIX = 'Firehose_20150804.';
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
 
 /** A request the service refuses, as `{ __type, message }` with an HTTP status. */
-class FirehoseProtocolError extends Error {
+class FirehoseProtocolError extends EcomflowError {
   constructor(
     readonly type: string,
     message: string,
     readonly status = 400,
   ) {
-    super(message);
+    // The code is the Firehose exception name the stand-in answers with, e.g. InvalidArgumentException.
+    super(type, message);
     this.name = 'FirehoseProtocolError';
   }
 }

@@ -1,3 +1,5 @@
+import { EcomflowError } from '../errors.js';
+
 /** Errors of `ecomflow replay`, the load-generating client of a running API. */
 
 export const REPLAY_ERROR_CODES = {
@@ -13,13 +15,10 @@ export const REPLAY_ERROR_CODES = {
 export type ReplayErrorCode = (typeof REPLAY_ERROR_CODES)[keyof typeof REPLAY_ERROR_CODES];
 
 /** A replay that could not start or had to stop. The message names the request or file at fault. */
-export class ReplayError extends Error {
-  constructor(
-    readonly code: ReplayErrorCode,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
+export class ReplayError extends EcomflowError {
+  declare readonly code: ReplayErrorCode;
+  constructor(code: ReplayErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
     this.name = 'ReplayError';
   }
 }

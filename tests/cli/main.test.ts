@@ -58,4 +58,26 @@ describe('ecomflow CLI', () => {
     expect(await main(['frobnicate'])).toBe(2);
     expect(errors.join('\n')).toMatch(/unknown command "frobnicate"/);
   });
+
+  it('exits 1 with one line, and no stack, when a command fails at run time', async () => {
+    // Prepare: a home with no running stack in it.
+    const saved = process.env['ECOMFLOW_HOME'];
+    process.env['ECOMFLOW_HOME'] = dir;
+    try {
+      // Act
+      const code = await main(['sql', 'SELECT 1']);
+      // Assess
+      expect(code).toBe(1);
+      expect(errors).toEqual([expect.stringMatching(/^ecomflow sql: no local stack found in /)]);
+      expect(errors[0]).not.toContain('    at ');
+    } finally {
+      if (saved === undefined) delete process.env['ECOMFLOW_HOME'];
+      else process.env['ECOMFLOW_HOME'] = saved;
+    }
+  });
+
+  it('exits 2 for a command line to fix, naming the command', async () => {
+    expect(await main(['generate', '--rows', 'many'])).toBe(2);
+    expect(errors).toEqual(['ecomflow generate: --rows must be a whole number, not "many"']);
+  });
 });

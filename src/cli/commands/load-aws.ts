@@ -4,7 +4,7 @@ import { BatchError } from '../../batch/errors.js';
 import { loadRemoteLoadConfig } from '../../config/batch.js';
 import { ConfigError } from '../../config/env.js';
 import type { Encoding } from '../../core/decode.js';
-import { UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { formatCount, ProgressBar } from '../progress.js';
 import { printReport } from './clean.js';
 
@@ -51,7 +51,7 @@ export async function loadAwsCommand(
     printRemoteLoad(result, (performance.now() - started) / 1000);
   } catch (err) {
     if (err instanceof BatchError || err instanceof UsageError) throw err;
-    throw new UsageError(`cannot load through s3://${config.rawBucket}: ${describeAwsError(err)}`, 1);
+    throw new CliError(`cannot load through s3://${config.rawBucket}: ${describeAwsError(err)}`);
   } finally {
     s3.destroy();
   }

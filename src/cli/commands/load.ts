@@ -6,7 +6,7 @@ import { Warehouse } from '../../adapters/warehouse.js';
 import { type LoadResult, loadFile } from '../../batch/load.js';
 import { LOCAL_RESOURCES, readStackSettings } from '../../config/local.js';
 import { readStackInfo } from '../../local/stack.js';
-import { UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { formatCount, ProgressBar } from '../progress.js';
 import { parseEncoding, printReport } from './clean.js';
 import { loadAwsCommand } from './load-aws.js';
@@ -42,7 +42,7 @@ export async function loadCommand(argv: string[]): Promise<void> {
 
   const settings = readStackSettings();
   const info = await readStackInfo(settings.home).catch((err: Error) => {
-    throw new UsageError(err.message, 1);
+    throw new CliError(err.message, { cause: err });
   });
   const aws = { region: LOCAL_RESOURCES.region, endpoints: info.endpoints };
   const s3 = createS3Client(aws);
@@ -96,9 +96,9 @@ async function ensureRunning(
   apiUrl: string,
 ): Promise<void> {
   const notRunning = (part: string) =>
-    new UsageError(
+    new CliError(
       `the local ${part} is not running: start the stack with \`npm start\` (its API would be at ${apiUrl})`,
-      1,
+      { code: 'not_running' },
     );
   if (!(await bucketReachable(s3, LOCAL_RESOURCES.lakeBucket))) throw notRunning('S3 (s3rver)');
   await warehouse.query('SELECT 1').catch(() => {

@@ -4,7 +4,7 @@ import { createLakeViews } from '../../analytics/lake-views.js';
 import { readStackSettings } from '../../config/local.js';
 import { LocalLake } from '../../local/lake.js';
 import { readStackInfo } from '../../local/stack.js';
-import { UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { formatTable } from '../table.js';
 
 export const queryUsage = `ecomflow query [--json] "<SQL>"   Athena-dialect SQL on DuckDB over the local lake (table invoice_lines)`;
@@ -28,7 +28,7 @@ function print(rows: Record<string, unknown>[], json: boolean): void {
 export async function queryCommand(argv: string[]): Promise<void> {
   const { sql, json } = parse(argv, queryUsage);
   const info = await readStackInfo(readStackSettings().home).catch((err: Error) => {
-    throw new UsageError(err.message, 1);
+    throw new CliError(err.message, { cause: err });
   });
   const lake = await LocalLake.open(info.lakeGlob);
   try {
@@ -43,16 +43,16 @@ export async function queryCommand(argv: string[]): Promise<void> {
 export async function sqlCommand(argv: string[]): Promise<void> {
   const { sql, json } = parse(argv, sqlUsage);
   const info = await readStackInfo(readStackSettings().home).catch((err: Error) => {
-    throw new UsageError(err.message, 1);
+    throw new CliError(err.message, { cause: err });
   });
   const warehouse = new Warehouse(info.warehouseUrl);
   try {
     print(
       await warehouse.query(sql).catch((err: Error & { code?: string }) => {
         if (err.code === 'ECONNREFUSED')
-          throw new UsageError(
+          throw new CliError(
             `the local warehouse is not running at ${info.warehouseUrl}: start it with \`npm start\``,
-            1,
+            { code: 'not_running' },
           );
         return failed(err);
       }),
@@ -64,5 +64,5 @@ export async function sqlCommand(argv: string[]): Promise<void> {
 }
 
 function failed(err: Error): never {
-  throw new UsageError(`query failed: ${err.message}`, 1);
+  throw new CliError(`query failed: ${err.message}`);
 }

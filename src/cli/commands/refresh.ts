@@ -11,7 +11,7 @@ import {
   STACK_VARIABLES,
 } from '../../config/local.js';
 import { readStackInfo } from '../../local/stack.js';
-import { UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { formatCount } from '../progress.js';
 
 export const refreshUsage = `ecomflow refresh [--url <postgres-url>] [--full]
@@ -47,9 +47,9 @@ export async function refreshCommand(argv: string[]): Promise<void> {
   } catch (err) {
     const codes = [(err as { code?: unknown }).code, (err as { cause?: { code?: unknown } }).cause?.code];
     if (codes.includes('ECONNREFUSED')) {
-      throw new UsageError(`no warehouse answers at ${target} (${source}): start it with \`npm start\``, 1);
+      throw new CliError(`no warehouse answers at ${target} (${source}): start it with \`npm start\``);
     }
-    if (err instanceof AnalyticsError) throw new UsageError(err.message, 1);
+    if (err instanceof AnalyticsError) throw new CliError(err.message, { cause: err });
     throw err;
   } finally {
     await warehouse.close();

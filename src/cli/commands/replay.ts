@@ -5,7 +5,7 @@ import { REPLAY_ERROR_CODES, ReplayError } from '../../replay/errors.js';
 import { replay } from '../../replay/replay.js';
 import { REPLAY_DEFAULTS } from '../../replay/session.js';
 import type { ReplaySummary } from '../../replay/summary.js';
-import { UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { formatCount, ProgressBar } from '../progress.js';
 
 export const replayUsage = `ecomflow replay <file> [--rate rows/s] [--batch rows] [--in-flight n] [--limit rows] [--ack-log file] [--json]
@@ -37,12 +37,12 @@ export async function replayCommand(argv: string[]): Promise<void> {
   const limit = values.limit === undefined ? undefined : wholeNumber('--limit', values.limit, 0, 1);
 
   const info = await readStackInfo(readStackSettings().home).catch((err: Error) => {
-    throw new UsageError(err.message, 1);
+    throw new CliError(err.message, { cause: err });
   });
   await fetch(`${info.apiUrl}/health`, { signal: AbortSignal.timeout(5_000) }).catch(() => {
-    throw new UsageError(
+    throw new CliError(
       `the local stack is not running at ${info.apiUrl}: start it with \`npm start\` (or set ECOMFLOW_HOME)`,
-      1,
+      { code: 'not_running' },
     );
   });
 
@@ -73,14 +73,14 @@ export async function replayCommand(argv: string[]): Promise<void> {
     });
   } catch (err) {
     if (err instanceof ReplayError && err.code === REPLAY_ERROR_CODES.bad_input) {
-      throw new UsageError(err.message, 1);
+      throw new CliError(err.message, { cause: err });
     }
     throw err;
   } finally {
     closeBar();
   }
   console.log(values.json ? JSON.stringify(summary) : formatSummary(summary));
-  if (summary.error) throw new UsageError(`stopped early: ${summary.error}`, 1);
+  if (summary.error) throw new CliError(`stopped early: ${summary.error}`);
 }
 
 /** The summary as a few readable lines. */

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { readStackSettings } from '../../config/local.js';
 import { postSample } from '../../local/sample.js';
 import { startStack } from '../../local/stack.js';
-import { UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 
 export const upUsage = `ecomflow up [--no-sample]        (what \`npm start\` runs)
 
@@ -21,7 +21,7 @@ export async function upCommand(argv: string[]): Promise<void> {
   const started = performance.now();
   const log = (message: string) => console.error(`ecomflow: ${message}`);
   const stack = await startStack(settings, log).catch((err: Error) => {
-    throw new UsageError(err.message, 1);
+    throw new CliError(err.message, { cause: err });
   });
   const { info } = stack;
   console.log(
