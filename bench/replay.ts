@@ -21,7 +21,7 @@ import { itemsForLine } from '../src/core/dynamo-items.js';
 import { LineCleaner } from '../src/core/line-cleaner.js';
 import type { CleanLine } from '../src/core/schema.js';
 import { startEmulators } from '../src/local/emulators.js';
-import type { ReplaySummary } from '../src/local/replay.js';
+import type { ReplaySummary } from '../src/replay/summary.js';
 import { fmtMs, ROOT } from './lib.js';
 
 const CLI = join(ROOT, 'bin', 'ecomflow.js');

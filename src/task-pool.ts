@@ -2,7 +2,7 @@
  * Bounded concurrency with first-failure capture: at most `limit` tasks in flight; the first task that
  * throws stops new work from starting, and `drain()` rethrows it once every started task has settled.
  * One implementation for every producer that must not outrun its consumer (a replay's POSTs, a load's
- * BatchWriteItem requests, the Parquet encoder's pages, a batch of Kinesis records).
+ * BatchWriteItem requests, the lake's part uploads, a batch of Kinesis records).
  *
  * @example
  * const pool = new TaskPool(4);

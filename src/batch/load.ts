@@ -10,6 +10,7 @@ import { type ItemWrite, itemsForLine } from '../core/dynamo-items.js';
 import type { CleanReport } from '../core/line-cleaner.js';
 import type { CleanLine } from '../core/schema.js';
 import { PartitionedLakeWriter, type PartStore } from '../lake/lake-writer.js';
+import { TaskPool } from '../task-pool.js';
 import { InputError } from './errors.js';
 import { cleanFile } from './source.js';
 
@@ -177,43 +178,48 @@ export async function loadFile(
 class DynamoFill {
   private pending: ItemWrite[] = [];
   private lines = 0;
-  private readonly inFlight = new Set<Promise<void>>();
-  private failure: Error | null = null;
+  /** Full chunks waiting for a request slot; `drain()` and `finish()` send them. */
+  private readonly ready: ItemWrite[][] = [];
+  private readonly requests: TaskPool;
   writes = 0;
 
-  constructor(private readonly target: NonNullable<LoadTargets['dynamodb']>) {}
+  constructor(private readonly target: NonNullable<LoadTargets['dynamodb']>) {
+    this.requests = new TaskPool(target.concurrency ?? 4);
+  }
 
   push(line: CleanLine): void {
     for (const write of itemsForLine(line)) this.pending.push(write);
-    if (++this.lines >= DYNAMO_CHUNK_LINES) this.send();
+    if (++this.lines >= DYNAMO_CHUNK_LINES) this.cut();
   }
 
+  /** Sends the full chunks, waiting while too many requests are under way; rethrows a request's failure. */
   async drain(): Promise<void> {
-    while (this.inFlight.size >= (this.target.concurrency ?? 4)) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
+    await this.send();
+    if (this.requests.failed) await this.requests.drain();
   }
 
   async finish(): Promise<number> {
-    this.send();
-    await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure;
+    this.cut();
+    await this.send();
+    await this.requests.drain();
     return this.writes;
   }
 
-  private send(): void {
+  private cut(): void {
     const writes = this.pending;
     this.pending = [];
     this.lines = 0;
-    if (writes.length === 0) return;
-    const request = batchWrite(this.target.doc, this.target.tables, writes, { concurrency: 4 })
-      .then(({ written }) => {
+    if (writes.length > 0) this.ready.push(writes);
+  }
+
+  private async send(): Promise<void> {
+    while (this.ready.length > 0 && !this.requests.failed) {
+      const writes = this.ready.shift()!;
+      await this.requests.run(async () => {
+        const { written } = await batchWrite(this.target.doc, this.target.tables, writes, { concurrency: 4 });
         this.writes += written;
-      })
-      .catch((err: Error) => {
-        this.failure ??= err;
-      })
-      .finally(() => this.inFlight.delete(request));
-    this.inFlight.add(request);
+      });
+    }
   }
 }
 

@@ -28,7 +28,10 @@ export function emptyReport(): CleanReport {
 
 /** Where cleaned rows go. Called synchronously, in input order. */
 export interface CleanSink {
-  line(line: CleanLine): void;
+  /** The first record, before it is resolved as the header (a client that re-sends rows repeats it). */
+  header?(record: CsvRecord): void;
+  /** A clean line, with the record it came from. */
+  line(line: CleanLine, record: CsvRecord): void;
   reject(rejection: Rejection): void;
   /** An exact duplicate of a line already passed to `line` (only when deduplicating). */
   duplicate?(line: CleanLine): void;
@@ -86,6 +89,7 @@ export class LineCleaner {
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       if (!this.columns) {
+        this.sink.header?.(record);
         this.columns = resolveHeader(record.fields);
         continue;
       }
@@ -118,6 +122,6 @@ export class LineCleaner {
       return;
     }
     report.rows_clean++;
-    this.sink.line(result);
+    this.sink.line(result, record);
   }
 }

@@ -1,4 +1,5 @@
 import type { CleanLine } from '../core/schema.js';
+import { TaskPool } from '../task-pool.js';
 import { ParquetLineWriter } from './parquet.js';
 import { lakePartition } from './partition.js';
 
@@ -42,11 +43,11 @@ export class PartitionedLakeWriter {
   private readonly partCounts = new Map<string, number>();
   private buffered = 0;
   private clock = 0;
-  private readonly uploads = new Set<Promise<void>>();
-  private failure: Error | null = null;
+  /** Closed parts waiting for an upload slot; `drain()` and `finish()` start them. */
+  private readonly closed: { key: string; body: Uint8Array; rows: number }[] = [];
+  private readonly uploads: TaskPool;
   private readonly partRows: number;
   private readonly maxBufferedRows: number;
-  private readonly concurrency: number;
   readonly written: { parts: number; skipped: number; rows: number } = { parts: 0, skipped: 0, rows: 0 };
 
   constructor(
@@ -55,7 +56,7 @@ export class PartitionedLakeWriter {
   ) {
     this.partRows = options.partRows ?? 250_000;
     this.maxBufferedRows = options.maxBufferedRows ?? 100_000;
-    this.concurrency = options.concurrency ?? 4;
+    this.uploads = new TaskPool(options.concurrency ?? 4);
   }
 
   append(line: CleanLine): void {
@@ -73,17 +74,28 @@ export class PartitionedLakeWriter {
     else if (this.buffered > this.maxBufferedRows) this.closePart(this.stalestPartition());
   }
 
-  /** Waits while too many uploads are under way; rethrows an upload's failure. */
+  /** Starts the uploads of the parts closed so far, waiting while too many are under way; rethrows an upload's failure. */
   async drain(): Promise<void> {
-    while (this.uploads.size >= this.concurrency) await Promise.race(this.uploads);
-    if (this.failure) throw this.failure;
+    await this.startUploads();
+    if (this.uploads.failed) await this.uploads.drain();
   }
 
   /** Writes every open part and waits for all uploads. */
   async finish(): Promise<void> {
     for (const partition of [...this.open.keys()]) this.closePart(partition);
-    await Promise.all(this.uploads);
-    if (this.failure) throw this.failure;
+    await this.startUploads();
+    await this.uploads.drain();
+  }
+
+  private async startUploads(): Promise<void> {
+    while (this.closed.length > 0 && !this.uploads.failed) {
+      const { key, body, rows } = this.closed.shift()!;
+      await this.uploads.run(async () => {
+        await this.store.put(key, body, rows);
+        this.written.parts++;
+        this.written.rows += rows;
+      });
+    }
   }
 
   private stalestPartition(): string {
@@ -110,17 +122,7 @@ export class PartitionedLakeWriter {
       this.written.rows += part.rows;
       return;
     }
-    const body = part.writer.close();
-    const upload = this.store
-      .put(key, body, part.rows)
-      .then(() => {
-        this.written.parts++;
-        this.written.rows += part.rows;
-      })
-      .catch((err: Error) => {
-        this.failure ??= err;
-      })
-      .finally(() => this.uploads.delete(upload));
-    this.uploads.add(upload);
+    // Encoded now, so the open part's columns are freed; the bytes wait for an upload slot.
+    this.closed.push({ key, body: part.writer.close(), rows: part.rows });
   }
 }

@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { readStackSettings } from '../../config/local.js';
-import { REPLAY_ERROR_CODES, ReplayError } from '../../local/errors.js';
-import { REPLAY_DEFAULTS, type ReplaySummary, replay } from '../../local/replay.js';
 import { readStackInfo } from '../../local/stack.js';
+import { REPLAY_ERROR_CODES, ReplayError } from '../../replay/errors.js';
+import { replay } from '../../replay/replay.js';
+import { REPLAY_DEFAULTS } from '../../replay/session.js';
+import type { ReplaySummary } from '../../replay/summary.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatCount, ProgressBar } from '../progress.js';
 

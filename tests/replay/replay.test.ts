@@ -13,9 +13,10 @@ import { gzipSync } from 'node:zlib';
 import { parseCsvRows } from '../../src/api/ingest/rows.js';
 import { generateCsv } from '../../src/core/generate.js';
 import { close } from '../../src/local/emulators.js';
-import { ReplayError } from '../../src/local/errors.js';
-import { percentile, replay } from '../../src/local/replay.js';
-import { TokenBucket } from '../../src/local/token-bucket.js';
+import { ReplayError } from '../../src/replay/errors.js';
+import { replay } from '../../src/replay/replay.js';
+import { percentile } from '../../src/replay/summary.js';
+import { TokenBucket } from '../../src/replay/token-bucket.js';
 
 let dir: string;
 let server: Server;

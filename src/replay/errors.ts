@@ -1,5 +1,6 @@
 import { EcomflowError } from '../errors.js';
-/** Errors of the local stack's tools beside the running stack (`ecomflow replay`). */
+
+/** Errors of `ecomflow replay`, the load-generating client of a running API. */
 
 export const REPLAY_ERROR_CODES = {
   /** The file cannot be read, or its header lacks required columns. */
