@@ -18,6 +18,14 @@ export class HeaderError extends CoreError {
   }
 }
 
+/** A body that is not rows at all: JSON that does not parse, or is not an array of row objects. */
+export class BodyError extends CoreError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid_body', message, options);
+    this.name = 'BodyError';
+  }
+}
+
 /** The bytes cannot be decoded in the chosen encoding. */
 export class EncodingError extends CoreError {
   constructor(message: string, options?: ErrorOptions) {

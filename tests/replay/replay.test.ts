@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { parseCsvRows } from '../../src/api/ingest/rows.js';
+import { parseCsvRows } from '../../src/core/body.js';
 import { generateCsv } from '../../src/core/generate.js';
 import { close } from '../../src/local/emulators.js';
 import { ReplayError } from '../../src/replay/errors.js';

@@ -1,9 +1,10 @@
 import { KinesisPutError, QuarantineWriteError } from '../../adapters/errors.js';
 import { KINESIS_LIMITS, putRecords, type StreamRecord } from '../../adapters/kinesis.js';
 import { writeQuarantine } from '../../adapters/s3.js';
+import { BODY_KINDS, type BodyKind, type ParsedRows, parseBody } from '../../core/body.js';
 import type { Rejection } from '../../core/clean.js';
-import { type Encoding, StreamDecoder } from '../../core/decode.js';
-import { EncodingError, HeaderError } from '../../core/errors.js';
+import type { Encoding } from '../../core/decode.js';
+import { BodyError, EncodingError, HeaderError } from '../../core/errors.js';
 import { quarantineRecord } from '../../core/quarantine.js';
 import { encodeEnvelope } from '../../stream/envelope.js';
 import type { ApiDeps } from '../deps.js';
@@ -14,7 +15,6 @@ import {
   UnsupportedMediaTypeError,
 } from '../errors.js';
 import { bodySize, type HttpResponse, json, parseMediaType } from '../http.js';
-import { BODY_KINDS, type BodyKind, type ParsedRows, parseRows } from './rows.js';
 
 /** The body limit: 5 MB. */
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -73,7 +73,7 @@ export async function ingest(request: IngestRequest, deps: ApiDeps): Promise<Htt
   if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError(size, MAX_BODY_BYTES);
   if (size === 0) throw new BadRequestError('invalid_body', 'body is empty');
 
-  const parsed = parse(kind, decodeBody(request.body, encoding));
+  const parsed = parse(request.body, kind, encoding);
   const received = parsed.valid.length + parsed.rejected.length;
   if (received === 0) throw new BadRequestError('no_rows', 'body has no rows');
 
@@ -161,12 +161,10 @@ function bodyFormat(contentType: string | undefined): { kind: BodyKind; encoding
   return { kind, encoding };
 }
 
-/** Bytes through the core's decoder in the declared charset; text API Gateway decoded is used as is. */
-function decodeBody(body: Buffer | string, encoding: Encoding): string {
-  if (typeof body === 'string') return body;
-  const decoder = new StreamDecoder(encoding);
+/** The body through the core's entry point; what is wrong with the body itself is a 400 naming it. */
+function parse(body: Buffer | string, kind: BodyKind, encoding: Encoding): ParsedRows {
   try {
-    return decoder.write(body) + decoder.end();
+    return parseBody(body, kind, encoding);
   } catch (error) {
     if (error instanceof EncodingError) {
       throw new BadRequestError(
@@ -176,14 +174,8 @@ function decodeBody(body: Buffer | string, encoding: Encoding): string {
         { cause: error },
       );
     }
-    throw error;
-  }
-}
-
-function parse(kind: BodyKind, text: string): ParsedRows {
-  try {
-    return parseRows(kind, text);
-  } catch (error) {
+    if (error instanceof BodyError)
+      throw new BadRequestError('invalid_body', error.message, {}, { cause: error });
     if (error instanceof HeaderError) {
       if (error.missing.length === 0)
         throw new BadRequestError('no_rows', error.message, {}, { cause: error });

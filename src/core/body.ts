@@ -1,24 +1,27 @@
 /**
- * POST /ingest bodies to validated rows: CSV, a JSON array of row objects, or NDJSON.
+ * The core's one entry point from a body or file to rows: bytes (or text) of CSV, a JSON array of row
+ * objects, or NDJSON, in the declared encoding; valid rows with their source values and clean lines, and
+ * rejections, out. POST /ingest calls it; the streaming paths (batch, replay) push the same CSV loop,
+ * `LineCleaner`, chunk by chunk.
  *
  * Every row goes through the cleaning core. A valid row keeps its source values in canonical order (what
  * goes on the stream); an invalid one becomes a `Rejection`. Nothing is deduplicated: exact duplicates
  * collapse downstream by `line_id`, and every posted row is counted, so `received = valid + rejected`.
  */
-import { cleanRow, isRejection, type Rejection } from '../../core/clean.js';
-import { CsvParser, type CsvRecord } from '../../core/csv.js';
-import { HeaderError } from '../../core/errors.js';
-import { type ColumnIndex, resolveHeader, SOURCE_FIELDS } from '../../core/header.js';
-import { QUARANTINE_REASONS } from '../../core/quarantine.js';
+import { cleanRow, isRejection, type Rejection } from './clean.js';
+import { type Encoding, StreamDecoder } from './decode.js';
+import { BodyError } from './errors.js';
+import { type ColumnIndex, SOURCE_FIELDS } from './header.js';
+import { LineCleaner } from './line-cleaner.js';
+import { QUARANTINE_REASONS } from './quarantine.js';
 import {
   CANONICAL_COLUMNS,
   type RowObject,
   rowObjectToFields,
   type SourceRow,
   toSourceRow,
-} from '../../core/row-objects.js';
-import type { CleanLine } from '../../core/schema.js';
-import { BadRequestError } from '../errors.js';
+} from './row-objects.js';
+import type { CleanLine } from './schema.js';
 
 export const BODY_KINDS = { csv: 'csv', json: 'json', ndjson: 'ndjson' } as const;
 export type BodyKind = (typeof BODY_KINDS)[keyof typeof BODY_KINDS];
@@ -39,8 +42,20 @@ export interface ParsedRows {
 }
 
 /**
- * Parses a body of the given kind.
- * @throws HeaderError (CSV without required columns), BadRequestError (JSON that is not an array)
+ * Decodes and parses a body or file of the given kind. Text (already decoded) is parsed as is.
+ * @throws EncodingError (bytes invalid in `encoding`), HeaderError (CSV without required columns),
+ *   BodyError (JSON that is not an array)
+ * @example parseBody(Buffer.from(csv), 'csv', 'auto').valid.length
+ */
+export function parseBody(body: Uint8Array | string, kind: BodyKind, encoding: Encoding): ParsedRows {
+  if (typeof body === 'string') return parseRows(kind, body);
+  const decoder = new StreamDecoder(encoding);
+  return parseRows(kind, decoder.write(body) + decoder.end());
+}
+
+/**
+ * Parses decoded text of the given kind.
+ * @throws HeaderError (CSV without required columns), BodyError (JSON that is not an array)
  */
 export function parseRows(kind: BodyKind, text: string): ParsedRows {
   switch (kind) {
@@ -58,51 +73,31 @@ export function parseRows(kind: BodyKind, text: string): ParsedRows {
  * @throws HeaderError naming the missing required columns, or when there is no header
  */
 export function parseCsvRows(text: string): ParsedRows {
-  const parser = new CsvParser();
-  const records: CsvRecord[] = [];
-  parser.push(text, records);
-  parser.end(records);
-  const [header, ...data] = records;
-  if (!header) throw new HeaderError('body is empty: expected a header row', []);
-  const columns = resolveHeader(header.fields);
   const out: ParsedRows = { valid: [], rejected: [] };
-  for (const record of data) {
-    if (record.malformed) {
-      out.rejected.push({
-        line: record.line,
-        raw: record.raw,
-        reason: MALFORMED,
-        field: null,
-        message: `line ${record.line}: a quoted field is never closed`,
-      });
-      continue;
-    }
-    const result = cleanRow(record.fields, columns, record.line, record.raw);
-    if (isRejection(result)) out.rejected.push(result);
-    else out.valid.push({ line: record.line, row: canonicalRow(record.fields, columns), clean: result });
-  }
+  // The core's loop, without deduplication: every posted row is counted and acknowledged.
+  const cleaner: LineCleaner = new LineCleaner({
+    line: (clean, record) =>
+      out.valid.push({ line: record.line, row: canonicalRow(record.fields, cleaner.header!), clean }),
+    reject: (rejection) => out.rejected.push(rejection),
+  });
+  cleaner.push(text);
+  cleaner.end();
   return out;
 }
 
 /**
  * A JSON array of row objects keyed by source column names. Lines are 1-based positions in the array.
- * @throws BadRequestError when the body is not JSON or not an array
+ * @throws BodyError when the body is not JSON or not an array
  */
 export function parseJsonRows(text: string): ParsedRows {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new BadRequestError(
-      'invalid_body',
-      `body is not valid JSON: ${(cause as Error).message}`,
-      {},
-      { cause },
-    );
+    throw new BodyError(`body is not valid JSON: ${(cause as Error).message}`, { cause });
   }
   if (!Array.isArray(value)) {
-    throw new BadRequestError(
-      'invalid_body',
+    throw new BodyError(
       `expected a JSON array of row objects, got ${value === null ? 'null' : typeof value}`,
     );
   }

@@ -1,6 +1,5 @@
-import { BadRequestError } from '../../src/api/errors.js';
-import { parseCsvRows, parseJsonRows, parseNdjsonRows } from '../../src/api/ingest/rows.js';
-import { HeaderError } from '../../src/core/errors.js';
+import { parseBody, parseCsvRows, parseJsonRows, parseNdjsonRows } from '../../src/core/body.js';
+import { BodyError, HeaderError } from '../../src/core/errors.js';
 import { cleanSourceRow } from '../../src/core/row-objects.js';
 
 const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
@@ -80,8 +79,11 @@ describe('parseJsonRows', () => {
     ]);
   });
 
-  it('throws BadRequestError for invalid JSON', () => {
-    expect(() => parseJsonRows('[{')).toThrow(BadRequestError);
+  it('throws BodyError (invalid_body) for invalid JSON', () => {
+    expect(() => parseJsonRows('[{')).toThrow(BodyError);
+    expect(() => parseJsonRows('{"InvoiceNo": 1}')).toThrow(
+      'expected a JSON array of row objects, got object',
+    );
   });
 });
 
@@ -98,5 +100,20 @@ describe('parseNdjsonRows', () => {
     const { valid, rejected } = parseNdjsonRows(`${good}\r\n\r\n{oops\n${good}`);
     expect(valid.map((v) => v.line)).toEqual([1, 4]);
     expect(rejected.map((r) => [r.line, r.raw])).toEqual([[3, '{oops']]);
+  });
+});
+
+describe('parseBody', () => {
+  it('decodes bytes in the declared encoding before parsing, and takes decoded text as is', () => {
+    // Prepare: a Windows-1252 description (0xE9 is é), as a shop's export has it.
+    const header = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
+    const row = '536365,85123A,CAF\u00c9 MUG,6,2010-12-01 08:26,2.55,17850,France';
+    const bytes = Buffer.from(`${header}\n${row}\n`, 'latin1');
+    // Act
+    const fromBytes = parseBody(bytes, 'csv', 'windows-1252');
+    const fromText = parseBody(`${header}\n${row}\n`, 'csv', 'auto');
+    // Assess
+    expect(fromBytes.valid.map((v) => v.clean.description)).toEqual(['CAF\u00c9 MUG']);
+    expect(fromBytes).toEqual(fromText);
   });
 });
