@@ -55,7 +55,7 @@ export function createGateway(options: GatewayOptions): Server {
     }
     const requestId = randomUUID();
     const event = proxyEvent(req, url, route.resource, route.params ?? {}, body, stage, requestId);
-    const result = await options.handler(event, lambdaContext('api', requestId));
+    const result = await options.handler(event, lambdaContext('ecomflow-local-api', requestId));
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
     res.writeHead(result.statusCode, headers);

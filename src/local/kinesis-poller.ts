@@ -6,13 +6,9 @@ import {
   type _Record as KinesisRecord,
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
-import type {
-  Context,
-  KinesisStreamBatchResponse,
-  KinesisStreamEvent,
-  KinesisStreamRecord,
-} from 'aws-lambda';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { TRANSFORM_EVENT_SOURCE } from '../stream/event-source.js';
+import { kinesisStreamRecord } from './kinesis-event.js';
 import { lambdaContext } from './lambda-context.js';
 
 export type TransformHandler = (
@@ -115,7 +111,7 @@ export class KinesisPoller {
       try {
         const response = await this.options.handler(
           this.event(shardId, batch.records),
-          lambdaContext('transform'),
+          lambdaContext('ecomflow-local-transform'),
         );
         const failures = response?.batchItemFailures ?? [];
         if (failures.length > 0) {
@@ -155,22 +151,16 @@ export class KinesisPoller {
   private event(shardId: string, records: KinesisRecord[]): KinesisStreamEvent {
     const { streamArn, region } = this.options;
     return {
-      Records: records.map(
-        (r): KinesisStreamRecord => ({
-          kinesis: {
-            kinesisSchemaVersion: '1.0',
-            partitionKey: r.PartitionKey!,
-            sequenceNumber: r.SequenceNumber!,
-            data: Buffer.from(r.Data ?? new Uint8Array()).toString('base64'),
-            approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
-          },
-          eventSource: 'aws:kinesis',
-          eventVersion: '1.0',
-          eventID: `${shardId}:${r.SequenceNumber}`,
-          eventName: 'aws:kinesis:record',
+      Records: records.map((r) =>
+        kinesisStreamRecord({
+          data: r.Data ?? new Uint8Array(),
+          sequenceNumber: r.SequenceNumber!,
+          partitionKey: r.PartitionKey!,
+          shardId,
+          streamArn,
+          region,
           invokeIdentityArn: 'arn:aws:iam::000000000000:role/ecomflow-local-transform',
-          awsRegion: region,
-          eventSourceARN: streamArn,
+          ...(r.ApproximateArrivalTimestamp ? { arrival: r.ApproximateArrivalTimestamp } : {}),
         }),
       ),
     };

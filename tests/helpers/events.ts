@@ -1,5 +1,7 @@
 /** Builders of Lambda events and contexts, shaped as API Gateway (REST, proxy) and Kinesis send them. */
 import type { APIGatewayProxyEvent, Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { kinesisStreamRecord } from '../../src/local/kinesis-event.js';
+import { lambdaContext as buildContext } from '../../src/local/lambda-context.js';
 
 export interface ApiEventOptions {
   method?: string;
@@ -79,21 +81,13 @@ export function ingestEvent(
   });
 }
 
+/** The context of a test invocation: the local stack's builder, with a test function name and region. */
 export function lambdaContext(requestId = 'ctx-request'): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'ecomflow-test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:ecomflow-test',
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: '/aws/lambda/ecomflow-test',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return buildContext('ecomflow-test', requestId, {
+    region: 'us-east-1',
+    account: '123456789012',
+    budgetMs: 30_000,
+  });
 }
 
 export interface KinesisRecordOptions {
@@ -105,23 +99,15 @@ export interface KinesisRecordOptions {
 
 /** One Kinesis record as Lambda delivers it (data base64-encoded). */
 export function kinesisRecord(options: KinesisRecordOptions): KinesisStreamRecord {
-  const shardId = options.shardId ?? 'shardId-000000000000';
-  return {
-    kinesis: {
-      kinesisSchemaVersion: '1.0',
-      partitionKey: options.partitionKey ?? 'pk',
-      sequenceNumber: options.sequenceNumber,
-      data: Buffer.from(options.data).toString('base64'),
-      approximateArrivalTimestamp: Date.now() / 1000,
-    },
-    eventSource: 'aws:kinesis',
-    eventVersion: '1.0',
-    eventID: `${shardId}:${options.sequenceNumber}`,
-    eventName: 'aws:kinesis:record',
+  return kinesisStreamRecord({
+    data: options.data,
+    sequenceNumber: options.sequenceNumber,
+    partitionKey: options.partitionKey ?? 'pk',
+    shardId: options.shardId ?? 'shardId-000000000000',
+    streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/ecomflow-test',
+    region: 'us-east-1',
     invokeIdentityArn: 'arn:aws:iam::123456789012:role/ecomflow-transform',
-    awsRegion: 'us-east-1',
-    eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/ecomflow-test',
-  };
+  });
 }
 
 export function kinesisEvent(records: KinesisStreamRecord[]): KinesisStreamEvent {
