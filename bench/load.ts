@@ -12,17 +12,17 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import { DuckDBInstance } from '@duckdb/node-api';
 import { baseClientConfig } from '../src/adapters/aws.js';
 import { batchWrite, createDocumentClient } from '../src/adapters/dynamodb.js';
+import { PgWarehouse } from '../src/adapters/pg-warehouse.js';
 import { createS3Client } from '../src/adapters/s3.js';
 import { tableDefinitions } from '../src/adapters/table-definitions.js';
-import { Warehouse } from '../src/adapters/warehouse.js';
 import { loadFile } from '../src/batch/load.js';
 import { cleanFile } from '../src/batch/source.js';
 import { csvLine } from '../src/core/csv.js';
 import { type ItemWrite, itemsForLine } from '../src/core/dynamo-items.js';
 import { GENERATED_HEADER } from '../src/core/generate.js';
 import { type CleanLine, COLUMN_NAMES, createLineTableSql } from '../src/core/schema.js';
+import { startEmbeddedPostgres } from '../src/local/embedded-postgres.js';
 import { startEmulators } from '../src/local/emulators.js';
-import { startLocalWarehouse } from '../src/local/warehouse.js';
 import { fmtMs, measureProcess, OUT, ratio, timed } from './lib.js';
 
 const TABLES = { invoices: 'bench-invoices', customers: 'bench-customers' };
@@ -31,11 +31,11 @@ export async function benchLoad(realData: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'ecomflow-bench-load-'));
   chmodSync(dir, 0o755);
   const emulators = await startEmulators(join(dir, 'emulators'), { kinesis: 0, dynamodb: 0, s3: 0 });
-  const local = await startLocalWarehouse({
+  const local = await startEmbeddedPostgres({
     dataDir: join(dir, 'warehouse'),
     port: 15600 + Math.floor(Math.random() * 300),
   });
-  const warehouse = new Warehouse(local.connectionString);
+  const warehouse = new PgWarehouse(local.connectionString);
   const aws = { region: 'us-east-1', endpoints: emulators.endpoints };
   const s3: S3Client = createS3Client(aws);
   await s3.send(new CreateBucketCommand({ Bucket: 'bench-lake' }));

@@ -9,7 +9,7 @@ import { stripComments } from './sql-text.js';
 
 /**
  * The warehouse refresh: staging and the marts rebuilt from raw by the SQL in `warehouse/`, the same text
- * on the local PostgreSQL and on Redshift. Only the runner differs (`Warehouse` locally, the Redshift Data
+ * on the local PostgreSQL and on Redshift. Only the runner differs (`PgWarehouse` locally, the Redshift Data
  * API on AWS).
  */
 
@@ -82,7 +82,7 @@ export async function planRefresh(options: RefreshOptions = {}): Promise<Refresh
  * old marts until the refresh transaction commits; a failure leaves everything as it was).
  *
  * @throws RefreshError from the runner
- * @example await refreshWarehouse(localRunner(new Warehouse(url)))
+ * @example await refreshWarehouse(localRunner(new PgWarehouse(url)))
  */
 export async function refreshWarehouse(
   runner: TransactionRunner,

@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWrite, type TableNames } from '../adapters/dynamodb.js';
-import { type CopyWriter, RAW_SCHEMA, type Warehouse } from '../adapters/warehouse.js';
+import { type CopyWriter, type PgWarehouse, RAW_SCHEMA } from '../adapters/pg-warehouse.js';
 import type { Encoding } from '../core/decode.js';
 import { type ItemWrite, itemsForLine } from '../core/dynamo-items.js';
 import type { CleanReport } from '../core/line-cleaner.js';
@@ -18,7 +18,7 @@ export interface LoadTargets {
   /** The lake bucket, as a part store. */
   lake: PartStore;
   lakePrefix: string;
-  warehouse: Warehouse;
+  warehouse: PgWarehouse;
   /** With `--dynamodb`: the look-up tables. */
   dynamodb?: { doc: DynamoDBDocumentClient; tables: TableNames; concurrency?: number };
 }

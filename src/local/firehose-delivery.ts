@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Warehouse } from '../adapters/warehouse.js';
-import { RAW_TABLE } from '../adapters/warehouse.js';
+import type { PgWarehouse } from '../adapters/pg-warehouse.js';
+import { RAW_TABLE } from '../adapters/pg-warehouse.js';
 import type { CleanLine } from '../core/schema.js';
 import { ParquetLineWriter } from '../lake/parquet.js';
 import { lakePartition } from '../lake/partition.js';
@@ -11,7 +11,7 @@ import { lakePartition } from '../lake/partition.js';
 /** Where each delivery stream delivers, as the two Firehose streams of serverless.yml do on AWS. */
 export interface LocalDeliveryOptions {
   lake: { stream: string; s3: S3Client; bucket: string; prefix: string };
-  warehouse: { stream: string; warehouse: Warehouse };
+  warehouse: { stream: string; warehouse: PgWarehouse };
   /** Buffering hints: flush when this many bytes are buffered... */
   bufferBytes?: number;
   /** ...or this long after the first record arrived. AWS's minimum is 60 s; locally 5 s keeps the demo live. */

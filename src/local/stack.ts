@@ -6,9 +6,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig } from '../adapters/aws.js';
 import { createKinesisClient } from '../adapters/kinesis.js';
+import { PgWarehouse } from '../adapters/pg-warehouse.js';
 import { createPipelineResources } from '../adapters/provision.js';
 import { createS3Client } from '../adapters/s3.js';
-import { Warehouse } from '../adapters/warehouse.js';
 import { createApiDeps } from '../api/deps.js';
 import { once } from '../config/env.js';
 import {
@@ -21,12 +21,12 @@ import {
 import { createApiHandler } from '../handlers/api.js';
 import { createTransformHandler } from '../handlers/transform.js';
 import { createTransformDeps } from '../stream/deps.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { close, listen, PortInUseError, startEmulators } from './emulators.js';
 import { LocalFirehoseDelivery } from './firehose-delivery.js';
 import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
 import { KinesisPoller } from './kinesis-poller.js';
-import { startLocalWarehouse } from './warehouse.js';
 
 /** What `ecomflow up` writes to `<home>/stack.json`, so the commands beside it find the running parts. */
 export interface StackInfo {
@@ -78,7 +78,7 @@ export async function startStack(
     const emulators = await startEmulators(home, settings.ports);
     stops.push(emulators.stop);
 
-    const local = await startLocalWarehouse({
+    const local = await startEmbeddedPostgres({
       dataDir: join(home, 'warehouse'),
       port: settings.ports.warehouse,
     }).catch((err: Error) => {
@@ -98,7 +98,7 @@ export async function startStack(
       throw err;
     });
     stops.push(local.stop);
-    const warehouse = new Warehouse(local.connectionString);
+    const warehouse = new PgWarehouse(local.connectionString);
     stops.push(() => warehouse.close());
     await warehouse.ensureRaw();
 

@@ -1,10 +1,10 @@
 import { REDSHIFT_DATA_LIMITS } from '../../src/adapters/redshift-data.js';
 import { RefreshError } from '../../src/analytics/errors.js';
 import { FULL_REBUILD_SQL, findSqlRoot } from '../../src/analytics/models.js';
+import { pgRunner, redactUrl } from '../../src/analytics/pg-runner.js';
 import { redshiftRunner } from '../../src/analytics/redshift-runner.js';
 import { planRefresh, REFRESH_LOCK_SQL, refreshWarehouse } from '../../src/analytics/refresh.js';
 import { stripComments } from '../../src/analytics/sql-text.js';
-import { redactUrl, warehouseRunner } from '../../src/analytics/warehouse-runner.js';
 import { fakeRedshiftData, recordingSleep } from '../helpers/redshift-data.js';
 
 const code = (sql: string) => stripComments(sql).trim();
@@ -61,11 +61,11 @@ describe('planRefresh', () => {
   });
 });
 
-describe('warehouseRunner', () => {
+describe('pgRunner', () => {
   it('sends each transaction as one multi-statement query and reports the statements run', async () => {
     // Prepare
     const queries: string[] = [];
-    const runner = warehouseRunner({ query: async (sql: string) => void queries.push(sql) }, 'pg');
+    const runner = pgRunner({ query: async (sql: string) => void queries.push(sql) }, 'pg');
     // Act
     const result = await refreshWarehouse(runner, { root: findSqlRoot(), now: () => 0 });
     // Assess
@@ -84,7 +84,7 @@ describe('warehouseRunner', () => {
       { model: 'b', statement: 2, sql: '-- why\nINSERT INTO marts.x SELECT nope' },
     ];
     const position = 'SELECT 1;\nSELECT 2;\n-- why\nINSERT INTO marts.x SELECT '.length + 1;
-    const runner = warehouseRunner(
+    const runner = pgRunner(
       {
         query: async () => {
           throw Object.assign(new Error('column "nope" does not exist'), { position: String(position) });
@@ -105,10 +105,7 @@ describe('warehouseRunner', () => {
   });
 
   it('still fails, without a statement, when PostgreSQL gives no position', async () => {
-    const runner = warehouseRunner(
-      { query: async () => Promise.reject(new Error('division by zero')) },
-      'pg',
-    );
+    const runner = pgRunner({ query: async () => Promise.reject(new Error('division by zero')) }, 'pg');
     await expect(
       runner.runTransaction([{ model: 'a', statement: 1, sql: 'SELECT 1/0' }]),
     ).rejects.toMatchObject({

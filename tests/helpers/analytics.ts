@@ -1,24 +1,24 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Warehouse } from '../../src/adapters/warehouse.js';
+import { PgWarehouse } from '../../src/adapters/pg-warehouse.js';
 import { createLakeViews } from '../../src/analytics/lake-views.js';
 import { type LakeView, MARTS, type Mart } from '../../src/analytics/models.js';
+import { pgRunner } from '../../src/analytics/pg-runner.js';
 import { refreshWarehouse } from '../../src/analytics/refresh.js';
 import { VIEW_COLUMNS } from '../../src/analytics/view-columns.js';
-import { warehouseRunner } from '../../src/analytics/warehouse-runner.js';
 import { cleanFile } from '../../src/batch/source.js';
 import type { CleanLine } from '../../src/core/schema.js';
 import { ParquetLineWriter } from '../../src/lake/parquet.js';
 import { lakePartition } from '../../src/lake/partition.js';
+import { startEmbeddedPostgres } from '../../src/local/embedded-postgres.js';
 import { LocalLake } from '../../src/local/lake.js';
-import { startLocalWarehouse } from '../../src/local/warehouse.js';
 import { freePort } from './load-targets.js';
 
 /** An embedded PostgreSQL in a temporary folder, and a lake folder beside it. */
 export interface AnalyticsBench {
   dir: string;
-  warehouse: Warehouse;
+  warehouse: PgWarehouse;
   warehouseUrl: string;
   /** Root of the lake: `<lakeDir>/invoice_lines/year=/month=/day=/*.parquet`. */
   lakeDir: string;
@@ -30,8 +30,8 @@ export async function startAnalyticsBench(): Promise<AnalyticsBench> {
   const dir = await mkdtemp(join(tmpdir(), 'ecomflow-analytics-'));
   // mkdtemp makes the folder private (0700); as root, PostgreSQL runs as `postgres` and must traverse it.
   await chmod(dir, 0o755);
-  const local = await startLocalWarehouse({ dataDir: join(dir, 'warehouse'), port: await freePort() });
-  const warehouse = new Warehouse(local.connectionString);
+  const local = await startEmbeddedPostgres({ dataDir: join(dir, 'warehouse'), port: await freePort() });
+  const warehouse = new PgWarehouse(local.connectionString);
   const lakeDir = join(dir, 'lake');
   return {
     dir,
@@ -79,8 +79,8 @@ export async function writeLake(lakeDir: string, lines: readonly CleanLine[], fi
 }
 
 /** Runs `ecomflow refresh`'s code path on the bench's warehouse. */
-export function refresh(warehouse: Warehouse, full = false) {
-  return refreshWarehouse(warehouseRunner(warehouse, 'test warehouse'), { full });
+export function refresh(warehouse: PgWarehouse, full = false) {
+  return refreshWarehouse(pgRunner(warehouse, 'test warehouse'), { full });
 }
 
 /** The local lake with every Athena view created on it. */
@@ -111,7 +111,7 @@ function rowText(view: LakeView, row: Record<string, unknown>): string {
 }
 
 /** Every row of a mart in the warehouse, as sorted text lines. */
-export async function warehouseRows(warehouse: Warehouse, mart: Mart): Promise<string[]> {
+export async function warehouseRows(warehouse: PgWarehouse, mart: Mart): Promise<string[]> {
   const rows = await warehouse.query(`SELECT ${selectList(mart)} FROM marts.${mart}`);
   return rows.map((r) => rowText(mart, r)).sort();
 }
@@ -123,7 +123,7 @@ export async function lakeRows(lake: LocalLake, view: LakeView): Promise<string[
 }
 
 /** All six marts of the warehouse. */
-export async function snapshotWarehouse(warehouse: Warehouse): Promise<Record<Mart, string[]>> {
+export async function snapshotWarehouse(warehouse: PgWarehouse): Promise<Record<Mart, string[]>> {
   const out = {} as Record<Mart, string[]>;
   for (const mart of MARTS) out[mart] = await warehouseRows(warehouse, mart);
   return out;

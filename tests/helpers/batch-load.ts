@@ -8,14 +8,14 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PgWarehouse, RAW_TABLE } from '../../src/adapters/pg-warehouse.js';
 import { listKeys, readJson } from '../../src/adapters/s3-objects.js';
-import { RAW_TABLE, Warehouse } from '../../src/adapters/warehouse.js';
 import { type BatchDeps, type BatchLimits, DEFAULT_LIMITS } from '../../src/batch/aws/deps.js';
 import { type LoadStatus, loadKeys } from '../../src/batch/aws/records.js';
 import { redshiftLoader } from '../../src/batch/aws/redshift-load.js';
 import type { BatchEvent } from '../../src/batch/aws/steps.js';
 import { createBatchHandler } from '../../src/handlers/batch.js';
-import { startLocalWarehouse } from '../../src/local/warehouse.js';
+import { startEmbeddedPostgres } from '../../src/local/embedded-postgres.js';
 import { type Emulators, startEmulators } from './emulators.js';
 import { type FakeRedshiftData, fakeRedshiftData } from './fake-redshift-data.js';
 import { freePort } from './load-targets.js';
@@ -60,7 +60,7 @@ export function objectCreatedEvent(bucket: string, key: string, size: number, et
 
 export interface BatchBench {
   emu: Emulators;
-  warehouse: Warehouse;
+  warehouse: PgWarehouse;
   redshift: FakeRedshiftData;
   /** Batch dependencies on the emulators, with test-sized limits. */
   deps(limits?: Partial<BatchLimits>): BatchDeps;
@@ -81,8 +81,8 @@ export async function startBatchBench(): Promise<BatchBench> {
   await chmod(dir, 0o755);
   const emu = await startEmulators();
   for (const Bucket of [RAW_BUCKET, LAKE_BUCKET]) await emu.s3.send(new CreateBucketCommand({ Bucket }));
-  const local = await startLocalWarehouse({ dataDir: join(dir, 'warehouse'), port: await freePort() });
-  const warehouse = new Warehouse(local.connectionString);
+  const local = await startEmbeddedPostgres({ dataDir: join(dir, 'warehouse'), port: await freePort() });
+  const warehouse = new PgWarehouse(local.connectionString);
   await warehouse.ensureRaw();
   const redshift = fakeRedshiftData(local.connectionString, emu.s3);
   const sizes = new Map<string, number>();

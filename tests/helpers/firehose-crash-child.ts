@@ -4,8 +4,8 @@
  * Prints `spooled` once every record is accepted.
  */
 import { readFile } from 'node:fs/promises';
+import type { PgWarehouse } from '../../src/adapters/pg-warehouse.js';
 import { createS3Client } from '../../src/adapters/s3.js';
-import type { Warehouse } from '../../src/adapters/warehouse.js';
 import { LocalFirehoseDelivery } from '../../src/local/firehose-delivery.js';
 
 export async function run([spoolDir, recordsFile]: string[]): Promise<void> {
@@ -17,7 +17,7 @@ export async function run([spoolDir, recordsFile]: string[]): Promise<void> {
       bucket: 'lake',
       prefix: 'lake/',
     },
-    warehouse: { stream: 'warehouse-stream', warehouse: {} as Warehouse },
+    warehouse: { stream: 'warehouse-stream', warehouse: {} as PgWarehouse },
     bufferMs: 600_000,
     spoolDir: spoolDir!,
   });

@@ -3,14 +3,14 @@
  * check that a re-run finishes the job. Same targets as tests/helpers/load-targets.ts.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PgWarehouse } from '../../src/adapters/pg-warehouse.js';
 import { createS3Client } from '../../src/adapters/s3.js';
-import { Warehouse } from '../../src/adapters/warehouse.js';
 import { loadFile } from '../../src/batch/load.js';
 import { LAKE_BUCKET, LAKE_PREFIX } from './load-targets.js';
 
 export async function run([file, manifestDir, warehouseUrl, s3Endpoint]: string[]): Promise<void> {
   const s3 = createS3Client({ region: 'us-east-1', endpoints: { s3: s3Endpoint! } });
-  const warehouse = new Warehouse(warehouseUrl!);
+  const warehouse = new PgWarehouse(warehouseUrl!);
   await loadFile(
     file!,
     {

@@ -8,9 +8,9 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { Warehouse } from '../../src/adapters/warehouse.js';
+import { PgWarehouse } from '../../src/adapters/pg-warehouse.js';
 import type { LoadTargets } from '../../src/batch/load.js';
-import { startLocalWarehouse } from '../../src/local/warehouse.js';
+import { startEmbeddedPostgres } from '../../src/local/embedded-postgres.js';
 import { type Emulators, startEmulators } from './emulators.js';
 
 export const LAKE_BUCKET = 'ecomflow-test-lake';
@@ -30,7 +30,7 @@ export function freePort(): Promise<number> {
 
 export interface LoadBench {
   emu: Emulators;
-  warehouse: Warehouse;
+  warehouse: PgWarehouse;
   warehouseUrl: string;
   dir: string;
   targets: LoadTargets;
@@ -47,8 +47,8 @@ export async function startLoadTargets(): Promise<LoadBench> {
   // mkdtemp makes 0700; PostgreSQL, run as `postgres` when the tests run as root, must reach its data dir.
   await chmod(dir, 0o755);
   const emu = await startEmulators();
-  const local = await startLocalWarehouse({ dataDir: join(dir, 'warehouse'), port: await freePort() });
-  const warehouse = new Warehouse(local.connectionString);
+  const local = await startEmbeddedPostgres({ dataDir: join(dir, 'warehouse'), port: await freePort() });
+  const warehouse = new PgWarehouse(local.connectionString);
   await emu.s3.send(new CreateBucketCommand({ Bucket: LAKE_BUCKET }));
   const lakeKeys = async (prefix = LAKE_PREFIX) => {
     const keys: string[] = [];

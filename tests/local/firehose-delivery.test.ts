@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { parquetReadObjects } from 'hyparquet';
 import { ndjsonRecord } from '../../src/adapters/firehose.js';
-import { RAW_TABLE, type Warehouse } from '../../src/adapters/warehouse.js';
+import { type PgWarehouse, RAW_TABLE } from '../../src/adapters/pg-warehouse.js';
 import type { CleanLine } from '../../src/core/schema.js';
 import { LocalFirehoseDelivery, lakePartitionPrefix } from '../../src/local/firehose-delivery.js';
 import { type Emulators, startEmulators } from '../helpers/emulators.js';
@@ -43,7 +43,7 @@ const warehouse = {
     copied.push({ table, lines: [...lines] });
     return copied.at(-1)!.lines.length;
   },
-} as unknown as Warehouse;
+} as unknown as PgWarehouse;
 
 beforeAll(async () => {
   emulators = await startEmulators();

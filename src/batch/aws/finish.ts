@@ -1,5 +1,5 @@
+import { RAW_SCHEMA } from '../../adapters/pg-warehouse.js';
 import { listKeys, readJson, writeJson } from '../../adapters/s3-objects.js';
-import { RAW_SCHEMA } from '../../adapters/warehouse.js';
 import { type CleanReport, emptyReport } from '../../core/line-cleaner.js';
 import type { BatchDeps } from './deps.js';
 import { timestamp } from './deps.js';

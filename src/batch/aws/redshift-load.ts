@@ -1,6 +1,6 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { mergeLoadTableSql } from '../../adapters/pg-warehouse.js';
 import { executeBatch, type PollOptions, subStatementRows } from '../../adapters/redshift-data.js';
-import { mergeLoadTableSql } from '../../adapters/warehouse.js';
 import type { RedshiftTarget } from '../../config/redshift.js';
 import { createLineTableSql } from '../../core/schema.js';
 

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '../../adapters/dynamodb.js';
+import { PgWarehouse } from '../../adapters/pg-warehouse.js';
 import { createS3Client } from '../../adapters/s3.js';
 import { bucketReachable, writeObject } from '../../adapters/s3-objects.js';
-import { Warehouse } from '../../adapters/warehouse.js';
 import { type LoadResult, loadFile } from '../../batch/load.js';
 import { LOCAL_RESOURCES, readStackSettings } from '../../config/local.js';
 import { readStackInfo } from '../../local/stack.js';
@@ -46,7 +46,7 @@ export async function loadCommand(argv: string[]): Promise<void> {
   });
   const aws = { region: LOCAL_RESOURCES.region, endpoints: info.endpoints };
   const s3 = createS3Client(aws);
-  const warehouse = new Warehouse(info.warehouseUrl);
+  const warehouse = new PgWarehouse(info.warehouseUrl);
   const doc = values.dynamodb ? createDocumentClient(aws) : null;
   try {
     await ensureRunning(s3, warehouse, info.apiUrl);
@@ -92,7 +92,7 @@ export async function loadCommand(argv: string[]): Promise<void> {
 
 async function ensureRunning(
   s3: ReturnType<typeof createS3Client>,
-  warehouse: Warehouse,
+  warehouse: PgWarehouse,
   apiUrl: string,
 ): Promise<void> {
   const notRunning = (part: string) =>

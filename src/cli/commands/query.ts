@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Warehouse } from '../../adapters/warehouse.js';
+import { PgWarehouse } from '../../adapters/pg-warehouse.js';
 import { createLakeViews } from '../../analytics/lake-views.js';
 import { readStackSettings } from '../../config/local.js';
 import { LocalLake } from '../../local/lake.js';
@@ -45,7 +45,7 @@ export async function sqlCommand(argv: string[]): Promise<void> {
   const info = await readStackInfo(readStackSettings().home).catch((err: Error) => {
     throw new CliError(err.message, { cause: err });
   });
-  const warehouse = new Warehouse(info.warehouseUrl);
+  const warehouse = new PgWarehouse(info.warehouseUrl);
   try {
     print(
       await warehouse.query(sql).catch((err: Error & { code?: string }) => {

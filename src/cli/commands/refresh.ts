@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { Warehouse } from '../../adapters/warehouse.js';
+import { PgWarehouse } from '../../adapters/pg-warehouse.js';
 import { AnalyticsError } from '../../analytics/errors.js';
 import { MARTS } from '../../analytics/models.js';
+import { pgRunner, redactUrl } from '../../analytics/pg-runner.js';
 import { refreshWarehouse } from '../../analytics/refresh.js';
-import { redactUrl, warehouseRunner } from '../../analytics/warehouse-runner.js';
 import {
   DEFAULT_WAREHOUSE_URL,
   readStackSettings,
@@ -33,9 +33,9 @@ export async function refreshCommand(argv: string[]): Promise<void> {
   const running = await readStackInfo(settings.home).catch(() => undefined);
   const { url, source } = resolveWarehouseUrl(values.url, settings, running?.warehouseUrl);
   const target = redactUrl(url);
-  const warehouse = new Warehouse(url);
+  const warehouse = new PgWarehouse(url);
   try {
-    const result = await refreshWarehouse(warehouseRunner(warehouse, target), { full: values.full ?? false });
+    const result = await refreshWarehouse(pgRunner(warehouse, target), { full: values.full ?? false });
     console.log(
       `refreshed ${target} (from ${source})${result.full ? ', staging rebuilt in full' : ''}: ` +
         `${result.statements} statements in ${result.ms} ms`,

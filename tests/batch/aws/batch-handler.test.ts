@@ -7,8 +7,8 @@
  */
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { mergeLoadTableSql, RAW_SCHEMA, RAW_TABLE } from '../../../src/adapters/pg-warehouse.js';
 import { listKeys, readJson } from '../../../src/adapters/s3-objects.js';
-import { mergeLoadTableSql, RAW_SCHEMA, RAW_TABLE } from '../../../src/adapters/warehouse.js';
 import { SOURCE_ID_METADATA, sourceIdOf } from '../../../src/batch/aws/plan.js';
 import { loadKeys, type RangeResult } from '../../../src/batch/aws/records.js';
 import { copyStatements } from '../../../src/batch/aws/redshift-load.js';

@@ -8,7 +8,7 @@ import { type CleanLine, COLUMN_NAMES, createLineTableSql } from '../core/schema
  * The warehouse (Redshift on AWS, the embedded PostgreSQL locally) over the PostgreSQL wire protocol.
  * The SQL here is the common dialect of both engines: no `ON CONFLICT`, no `DISTINCT ON`.
  */
-export class Warehouse {
+export class PgWarehouse {
   private readonly pool: pg.Pool;
 
   constructor(connectionString: string) {
@@ -189,7 +189,7 @@ WHERE l.copy_no = 1
   AND NOT EXISTS (SELECT 1 FROM ${rawTable} r WHERE r.line_id = l.line_id)`;
 }
 
-/** A COPY under way; see `Warehouse.startCopy`. */
+/** A COPY under way; see `PgWarehouse.startCopy`. */
 export interface CopyWriter {
   write(line: CleanLine): boolean;
   drain(): Promise<void>;

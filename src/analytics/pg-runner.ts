@@ -2,7 +2,7 @@ import { RefreshError } from './errors.js';
 import type { ModelStatement } from './models.js';
 import { statementHeadline, type TransactionRunner } from './refresh.js';
 
-/** What the runner needs of `Warehouse` (src/adapters/warehouse.ts). */
+/** What the runner needs of `PgWarehouse` (src/adapters/pg-warehouse.ts). */
 export interface SqlQuery {
   query(sql: string): Promise<unknown>;
 }
@@ -10,16 +10,16 @@ export interface SqlQuery {
 const SEPARATOR = ';\n';
 
 /**
- * Runs the refresh on a PostgreSQL-protocol warehouse through `Warehouse.query`.
+ * Runs the refresh on a PostgreSQL-protocol warehouse through `PgWarehouse.query`.
  *
  * The statements go in one simple-protocol query: PostgreSQL runs a multi-statement query as one implicit
  * transaction, committed at the end and rolled back entirely on an error, which is the all-or-nothing a
  * refresh needs, on a pooled connection, with no BEGIN/COMMIT to leak if the client dies in between.
  * PostgreSQL's error position (an offset in the query text) tells which statement failed.
  *
- * @example await refreshWarehouse(warehouseRunner(new Warehouse(url), redactUrl(url)))
+ * @example await refreshWarehouse(pgRunner(new PgWarehouse(url), redactUrl(url)))
  */
-export function warehouseRunner(warehouse: SqlQuery, target: string): TransactionRunner {
+export function pgRunner(warehouse: SqlQuery, target: string): TransactionRunner {
   return {
     target,
     async runTransaction(statements: readonly ModelStatement[]): Promise<void> {

@@ -8,7 +8,7 @@ import { LOCAL_WAREHOUSE_DEFAULTS, localWarehouseUrl } from '../config/local.js'
 // after the Firehose buffers are flushed, so those hooks are taken off as soon as the module loads.
 for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
-export interface LocalWarehouseOptions {
+export interface EmbeddedPostgresOptions {
   /** Where the cluster lives; it survives restarts. */
   dataDir: string;
   port: number;
@@ -17,7 +17,7 @@ export interface LocalWarehouseOptions {
   database?: string;
 }
 
-export interface LocalWarehouse {
+export interface RunningEmbeddedPostgres {
   connectionString: string;
   stop(): Promise<void>;
 }
@@ -26,7 +26,9 @@ export interface LocalWarehouse {
  * Starts the embedded PostgreSQL that stands in for Redshift: a real server on 127.0.0.1, reachable by psql
  * and by Tableau's or Power BI's PostgreSQL connector. The first start initialises the cluster.
  */
-export async function startLocalWarehouse(options: LocalWarehouseOptions): Promise<LocalWarehouse> {
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<RunningEmbeddedPostgres> {
   const user = options.user ?? LOCAL_WAREHOUSE_DEFAULTS.user;
   const password = options.password ?? LOCAL_WAREHOUSE_DEFAULTS.password;
   const database = options.database ?? LOCAL_WAREHOUSE_DEFAULTS.database;
