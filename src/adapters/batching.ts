@@ -1,6 +1,6 @@
 import { mapLimit } from '../task-pool.js';
 import { describeError, type EntryFailure } from './errors.js';
-import { backoff, isRetryableRequestError, type RetryOptions } from './retry.js';
+import { backoff, type RetryOptions } from './retry.js';
 
 /** Splitting work into service-sized requests, and running them with bounded concurrency. */
 
@@ -65,9 +65,10 @@ export interface EntryRetryResult {
  * The retry loop of batch APIs that can partly fail (PutRecords, PutRecordBatch).
  *
  * Each round chunks the pending entries, sends the chunks, and keeps for the next round only the entries
- * that failed, so an acknowledged entry is never sent twice. A whole request that fails with a retryable
- * error is retried in the next round; one that fails with a client error is not. Rounds are separated by
- * jittered exponential backoff and bounded by `retry.maxAttempts`.
+ * that the service refused in its answer (FailedRecordCount, FailedPutCount, UnprocessedItems), so an
+ * acknowledged entry is never sent twice. Whole requests are the SDK's to retry (sdkRetryStrategy in
+ * aws.ts): a request error that escapes it is final, and its entries are reported, not resent. Rounds are
+ * separated by jittered exponential backoff and bounded by `retry.maxAttempts`.
  */
 export async function sendWithEntryRetries(options: EntryRetryOptions): Promise<EntryRetryResult> {
   const { sizes, retry } = options;
@@ -89,7 +90,6 @@ export async function sendWithEntryRetries(options: EntryRetryOptions): Promise<
         lastError = error;
         const described = describeError(error);
         for (const index of chunk) failures.set(index, { index, ...described });
-        if (isRetryableRequestError(error)) next.push(...chunk);
         return;
       }
       chunk.forEach((index, j) => {

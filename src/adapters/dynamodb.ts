@@ -18,7 +18,7 @@ import {
   stockKey,
   writeKey,
 } from '../core/dynamo-items.js';
-import { baseClientConfig } from './aws.js';
+import { baseClientConfig, type ClientOptions } from './aws.js';
 import { sendWithEntryRetries } from './batching.js';
 import { DynamoReadError, DynamoWriteError } from './errors.js';
 import { type RetryOptions, retryOptions } from './retry.js';
@@ -35,8 +35,8 @@ export type Item = Record<string, unknown>;
 export type ItemKey = Record<string, unknown>;
 
 /** A document client (plain JavaScript values in and out) over a DynamoDB client. */
-export function createDocumentClient(aws: AwsConfig): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(baseClientConfig(aws, 'dynamodb')), {
+export function createDocumentClient(aws: AwsConfig, options: ClientOptions = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(baseClientConfig(aws, 'dynamodb', options)), {
     marshallOptions: { removeUndefinedValues: true },
   });
 }

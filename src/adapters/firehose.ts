@@ -1,6 +1,6 @@
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import type { AwsConfig } from '../config/aws.js';
-import { baseClientConfig } from './aws.js';
+import { baseClientConfig, type ClientOptions } from './aws.js';
 import { sendWithEntryRetries } from './batching.js';
 import { type EntryFailure, FirehosePutError } from './errors.js';
 import { type RetryOptions, retryOptions } from './retry.js';
@@ -13,8 +13,8 @@ export const FIREHOSE_LIMITS = {
   maxRecordBytes: 1000 * 1024,
 } as const;
 
-export function createFirehoseClient(aws: AwsConfig): FirehoseClient {
-  return new FirehoseClient(baseClientConfig(aws, 'firehose'));
+export function createFirehoseClient(aws: AwsConfig, options: ClientOptions = {}): FirehoseClient {
+  return new FirehoseClient(baseClientConfig(aws, 'firehose', options));
 }
 
 export interface DeliverOptions extends Partial<RetryOptions> {

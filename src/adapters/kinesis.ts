@@ -1,7 +1,7 @@
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsConfig } from '../config/aws.js';
-import { baseClientConfig } from './aws.js';
+import { baseClientConfig, type ClientOptions } from './aws.js';
 import { sendWithEntryRetries } from './batching.js';
 import { type EntryFailure, KinesisPutError } from './errors.js';
 import { type RetryOptions, retryOptions } from './retry.js';
@@ -20,9 +20,9 @@ export const KINESIS_LIMITS = {
  * A Kinesis client. It uses the HTTP/1.1 handler: the default for Kinesis is HTTP/2 (for SubscribeToShard),
  * which kinesalite does not speak, and PutRecords gains nothing from it.
  */
-export function createKinesisClient(aws: AwsConfig): KinesisClient {
+export function createKinesisClient(aws: AwsConfig, options: ClientOptions = {}): KinesisClient {
   return new KinesisClient({
-    ...baseClientConfig(aws, 'kinesis'),
+    ...baseClientConfig(aws, 'kinesis', options),
     requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 10_000 }),
   });
 }

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import type { RedshiftTarget } from '../config/redshift.js';
 import { EcomflowError } from '../errors.js';
+import { sdkRetryStrategy } from './aws.js';
 
 /**
  * Redshift through the Redshift Data API: SQL over HTTPS, with no driver, VPC attachment or connection
@@ -56,7 +57,10 @@ export class RedshiftStatementError extends EcomflowError {
 
 /** A Data API client; the region comes from the Lambda environment unless given. Create it once. */
 export function createRedshiftDataClient(aws: { region?: string | undefined } = {}): RedshiftDataClient {
-  return new RedshiftDataClient(aws.region ? { region: aws.region } : {});
+  return new RedshiftDataClient({
+    ...(aws.region ? { region: aws.region } : {}),
+    retryStrategy: sdkRetryStrategy(),
+  });
 }
 
 /** The connection parameters every Data API call takes. */

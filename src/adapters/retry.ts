@@ -1,5 +1,6 @@
 /**
- * Bounded retries with exponential backoff and full jitter, shared by the adapters.
+ * Bounded retries with exponential backoff and full jitter: the SDK's whole-request retries
+ * (sdkRetryStrategy in aws.ts) and the adapters' rounds for entries a service refused (batching.ts).
  *
  * Full jitter (a uniform delay in `[0, min(cap, base * 2^attempt))`) spreads retries of many concurrent
  * callers apart, which is what a throttled stream or table needs.
@@ -40,24 +41,4 @@ export function sleep(ms: number): Promise<void> {
 export function retryOptions(partial: Partial<RetryOptions> = {}): RetryOptions {
   const merged = { ...DEFAULT_RETRY, ...partial };
   return { ...merged, maxAttempts: Math.max(1, Math.floor(merged.maxAttempts)) };
-}
-
-/**
- * Whether a whole-request failure is worth retrying: throttling, a server fault, or no answer at all.
- * A client fault (bad input, missing stream or table, no permission) will fail again the same way.
- */
-export function isRetryableRequestError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const e = error as Error & {
-    $fault?: 'client' | 'server';
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: number };
-  };
-  if (e.$retryable) return true;
-  if (/Throttl|LimitExceeded|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(e.name)) return true;
-  if (e.$fault === 'server') return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined) return status >= 500 || status === 429;
-  // No HTTP answer: a connection refused, reset or timed out.
-  return true;
 }

@@ -1,11 +1,11 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AwsConfig, QuarantineConfig } from '../config/aws.js';
-import { baseClientConfig } from './aws.js';
+import { baseClientConfig, type ClientOptions } from './aws.js';
 import { QuarantineWriteError } from './errors.js';
 
 /** An S3 client; path-style against a local endpoint (s3rver has no virtual-host DNS). */
-export function createS3Client(aws: AwsConfig): S3Client {
-  const base = baseClientConfig(aws, 's3');
+export function createS3Client(aws: AwsConfig, options: ClientOptions = {}): S3Client {
+  const base = baseClientConfig(aws, 's3', options);
   return new S3Client({ ...base, forcePathStyle: base.endpoint !== undefined });
 }
 

@@ -7,7 +7,7 @@ import {
   putRecordBatch,
 } from '../../src/adapters/firehose.js';
 import { type FirehoseServer, startFirehoseServer } from '../../src/local/firehose-server.js';
-import { FAST_RETRY, interceptCommand } from '../helpers/faults.js';
+import { FAST_RETRY, fastClientOptions, interceptCommand } from '../helpers/faults.js';
 
 let server: FirehoseServer;
 let delivered: Buffer[];
@@ -24,7 +24,10 @@ beforeEach(async () => {
     failRecord: (_, data) =>
       fail?.(data) ? { errorCode: 'ServiceUnavailableException', errorMessage: 'Slow down.' } : undefined,
   });
-  client = createFirehoseClient({ region: undefined, endpoints: { firehose: server.url } });
+  client = createFirehoseClient(
+    { region: undefined, endpoints: { firehose: server.url } },
+    fastClientOptions(),
+  );
 });
 afterEach(async () => {
   client.destroy();

@@ -1,6 +1,7 @@
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { baseClientConfig, sdkRetryStrategy } from '../../src/adapters/aws.js';
 import { chunkBySize } from '../../src/adapters/batching.js';
-import { backoffDelay, isRetryableRequestError, retryOptions } from '../../src/adapters/retry.js';
-import { serviceError } from '../helpers/faults.js';
+import { backoffDelay, retryOptions } from '../../src/adapters/retry.js';
 
 describe('backoff', () => {
   it('draws each delay uniformly below an exponentially growing, capped ceiling', () => {
@@ -14,17 +15,50 @@ describe('backoff', () => {
   });
 });
 
-describe('isRetryableRequestError', () => {
+describe('sdkRetryStrategy', () => {
+  const options = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
+
+  // The SDK classifies an error before asking: throttling names and 429 are THROTTLING; timeouts, dropped
+  // connections and 500/502/503/504 are TRANSIENT. Modeled faults (SERVER_ERROR, CLIENT_ERROR) are final.
   it.each([
-    [serviceError('ThrottlingException', 400, 'client'), true],
-    [serviceError('ProvisionedThroughputExceededException', 400, 'client'), true],
-    [serviceError('InternalServerError', 500, 'server'), true],
-    [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), true],
-    [serviceError('ValidationException', 400, 'client'), false],
-    [serviceError('ResourceNotFoundException', 400, 'client'), false],
-    [serviceError('AccessDeniedException', 403, 'client'), false],
-  ])('%s → %s', (error, expected) => {
-    expect(isRetryableRequestError(error)).toBe(expected);
+    ['THROTTLING', true],
+    ['TRANSIENT', true],
+    ['SERVER_ERROR', false],
+    ['CLIENT_ERROR', false],
+  ] as const)('retries a %s error: %s', async (errorType, retried) => {
+    // Prepare
+    const strategy = sdkRetryStrategy(options);
+    const token = await strategy.acquireInitialRetryToken('kinesis');
+    // Act
+    const next = strategy.refreshRetryTokenForRetry(token, { errorType });
+    // Assess
+    if (retried) await expect(next).resolves.toBeDefined();
+    else await expect(next).rejects.toThrow();
+  });
+
+  it('stops after maxAttempts in all, the first included', async () => {
+    const strategy = sdkRetryStrategy(options);
+    let token = await strategy.acquireInitialRetryToken('kinesis');
+    token = await strategy.refreshRetryTokenForRetry(token, { errorType: 'THROTTLING' });
+    token = await strategy.refreshRetryTokenForRetry(token, { errorType: 'THROTTLING' });
+    await expect(strategy.refreshRetryTokenForRetry(token, { errorType: 'THROTTLING' })).rejects.toThrow();
+  });
+
+  it('waits the project backoff between attempts, below its ceiling', async () => {
+    const strategy = sdkRetryStrategy(options);
+    const first = await strategy.acquireInitialRetryToken('s3');
+    const retry = await strategy.refreshRetryTokenForRetry(first, { errorType: 'TRANSIENT' });
+    expect(retry.getRetryDelay()).toBeGreaterThanOrEqual(0);
+    expect(retry.getRetryDelay()).toBeLessThan(options.baseDelayMs * 2);
+  });
+
+  it('is the strategy of every client made from the shared config', () => {
+    const config = baseClientConfig({ region: 'eu-west-1', endpoints: {} }, 'kinesis');
+    expect(config.retryStrategy).toBeInstanceOf(ConfiguredRetryStrategy);
+    const fast = sdkRetryStrategy({ maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 });
+    expect(
+      baseClientConfig({ region: undefined, endpoints: {} }, 's3', { retryStrategy: fast }).retryStrategy,
+    ).toBe(fast);
   });
 });
 

@@ -23,7 +23,7 @@ import {
   startEmulators,
 } from '../helpers/emulators.js';
 import { apiEvent, ingestEvent, lambdaContext } from '../helpers/events.js';
-import { FAST_RETRY, interceptCommand, serviceError } from '../helpers/faults.js';
+import { FAST_RETRY, fastClientOptions, interceptCommand, serviceError } from '../helpers/faults.js';
 import { CSV_BODY, HEADER } from '../helpers/retail-rows.js';
 
 let emu: Emulators;
@@ -51,9 +51,9 @@ beforeEach(async () => {
   const config = loadApiConfig(emu.env);
   deps = {
     config,
-    kinesis: createKinesisClient(config.aws),
-    dynamo: createDocumentClient(config.aws),
-    s3: createS3Client(config.aws),
+    kinesis: createKinesisClient(config.aws, fastClientOptions()),
+    dynamo: createDocumentClient(config.aws, fastClientOptions()),
+    s3: createS3Client(config.aws, fastClientOptions()),
     retry: FAST_RETRY,
   };
   handler = createApiHandler(() => deps);
@@ -259,7 +259,11 @@ describe('POST /ingest: Kinesis failures', () => {
     // Prepare: a handler whose Kinesis endpoint has nothing listening.
     const port = await closedPort();
     const config = loadApiConfig({ ...emu.env, ECOMFLOW_KINESIS_ENDPOINT: `http://127.0.0.1:${port}` });
-    const down = createApiHandler(() => ({ ...deps, config, kinesis: createKinesisClient(config.aws) }));
+    const down = createApiHandler(() => ({
+      ...deps,
+      config,
+      kinesis: createKinesisClient(config.aws, fastClientOptions()),
+    }));
     // Act
     const result = (await down(ingestEvent('text/csv', CSV_BODY), lambdaContext())) as APIGatewayProxyResult;
     // Assess
@@ -340,7 +344,11 @@ describe('routing and errors', () => {
   it('answers 503 when the tables cannot be read', async () => {
     const port = await closedPort();
     const config = loadApiConfig({ ...emu.env, ECOMFLOW_DYNAMODB_ENDPOINT: `http://127.0.0.1:${port}` });
-    const down = createApiHandler(() => ({ ...deps, config, dynamo: createDocumentClient(config.aws) }));
+    const down = createApiHandler(() => ({
+      ...deps,
+      config,
+      dynamo: createDocumentClient(config.aws, fastClientOptions()),
+    }));
     const result = (await down(
       apiEvent({ resource: '/invoices/{invoiceNo}', params: { invoiceNo: '536365' } }),
       lambdaContext(),

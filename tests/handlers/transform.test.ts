@@ -21,7 +21,7 @@ import type { TransformDeps } from '../../src/stream/deps.js';
 import { encodeEnvelope } from '../../src/stream/envelope.js';
 import { type Emulators, readQuarantine, scanTable, startEmulators } from '../helpers/emulators.js';
 import { kinesisEvent, kinesisRecord } from '../helpers/events.js';
-import { FAST_RETRY, interceptCommand, serviceError } from '../helpers/faults.js';
+import { FAST_RETRY, fastClientOptions, interceptCommand, serviceError } from '../helpers/faults.js';
 
 let emu: Emulators;
 let deps: TransformDeps;
@@ -34,9 +34,9 @@ beforeEach(async () => {
   warnings = [];
   deps = {
     config,
-    dynamo: createDocumentClient(config.aws),
-    firehose: createFirehoseClient(config.aws),
-    s3: createS3Client(config.aws),
+    dynamo: createDocumentClient(config.aws, fastClientOptions()),
+    firehose: createFirehoseClient(config.aws, fastClientOptions()),
+    s3: createS3Client(config.aws, fastClientOptions()),
     retry: FAST_RETRY,
     logger: (entry) => warnings.push(entry),
   };

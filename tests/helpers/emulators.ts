@@ -33,6 +33,7 @@ import {
   startFirehoseServer,
 } from '../../src/local/firehose-server.js';
 import { kinesisRecord } from './events.js';
+import { fastClientOptions } from './faults.js';
 
 export interface Emulators {
   /** The environment both handlers read, endpoints included. */
@@ -97,9 +98,9 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     ECOMFLOW_FIREHOSE_ENDPOINT: firehose.url,
   };
   const config = loadPipelineConfig(env);
-  const kinesis = createKinesisClient(config.aws);
-  const dynamo = createDocumentClient(config.aws);
-  const s3 = createS3Client(config.aws);
+  const kinesis = createKinesisClient(config.aws, fastClientOptions());
+  const dynamo = createDocumentClient(config.aws, fastClientOptions());
+  const s3 = createS3Client(config.aws, fastClientOptions());
 
   await createPipelineResources(
     { kinesis, dynamo, s3 },

@@ -4,6 +4,8 @@
  * The request still goes to the emulator, so what the service stored is real.
  */
 
+import { type ClientOptions, sdkRetryStrategy } from '../../src/adapters/aws.js';
+
 type Handler = (args: { input: unknown }) => Promise<{ output: unknown }>;
 
 interface ClientWithStack {
@@ -22,6 +24,11 @@ export function interceptCommand<I, O>(
   client: ClientWithStack,
   commandName: string,
   intercept: (input: I, next: (input: I) => Promise<O>, call: number) => Promise<O>,
+  /**
+   * `initialize` (the default) sits above the SDK's retries and sees each command once; `deserialize` sits
+   * below them and sees every attempt, so an error thrown there is one the SDK's strategy may retry.
+   */
+  step: 'initialize' | 'deserialize' = 'initialize',
 ): () => void {
   const name = `fault-${commandName}-${Math.random().toString(36).slice(2)}`;
   let calls = 0;
@@ -37,7 +44,7 @@ export function interceptCommand<I, O>(
       );
       return { output };
     };
-  client.middlewareStack.add(middleware, { step: 'initialize', name, priority: 'high' });
+  client.middlewareStack.add(middleware, { step, name, priority: 'high' });
   return () => {
     client.middlewareStack.remove(name);
   };
@@ -55,3 +62,8 @@ export function serviceError(
 
 /** Retry options that keep fault tests fast: several attempts, no real waiting. */
 export const FAST_RETRY = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 } as const;
+
+/** Client options with the SDK's whole-request retries at FAST_RETRY's pace; one strategy per client. */
+export function fastClientOptions(): ClientOptions {
+  return { retryStrategy: sdkRetryStrategy(FAST_RETRY) };
+}
