@@ -1,3 +1,5 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -6,15 +8,17 @@ import { jsonErrors } from '../api/middleware/json-errors.js';
 import { dispatch } from '../api/router.js';
 import { loadApiConfig } from '../config/api.js';
 import { once } from '../config/env.js';
+import { asLog, logger } from './logger.js';
 
 /**
  * The API "lambda-lith": every route of the REST API, routed in `src/api/router.ts`.
  * `getDeps` is called by the routes that need services and must return the same clients each time.
  */
-export function createApiHandler(getDeps: () => ApiDeps) {
+export function createApiHandler(getDeps: () => ApiDeps, log: Logger = logger) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(log))
     .use(httpHeaderNormalizer())
-    .use(jsonErrors())
+    .use(jsonErrors({ log: asLog(log) }))
     .handler((event: APIGatewayProxyEvent, context: Context) =>
       dispatch(event, getDeps, event.requestContext?.requestId ?? context.awsRequestId),
     );

@@ -20,6 +20,7 @@ import {
 } from '../config/local.js';
 import { createApiHandler } from '../handlers/api.js';
 import { createTransformHandler } from '../handlers/transform.js';
+import type { Log } from '../log.js';
 import { createTransformDeps } from '../stream/deps.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { close, listen, PortInUseError, startEmulators } from './emulators.js';
@@ -131,7 +132,9 @@ export async function startStack(
     const kinesis = createKinesisClient(config.aws);
     await createResources(config, kinesis, s3);
 
-    const transform = createTransformHandler(once(() => createTransformDeps(config)));
+    const transform = createTransformHandler(
+      once(() => createTransformDeps(config, humanLog('transform', log))),
+    );
     const poller = new KinesisPoller({
       kinesis,
       streamName: r.stream,
@@ -188,6 +191,13 @@ async function createResources(
   } finally {
     dynamo.destroy();
   }
+}
+
+/** The stack's human output for what a Lambda logs as JSON on AWS: one line, its fields after it. */
+function humanLog(part: string, log: (message: string) => void): Log {
+  const line = (message: string, fields?: Record<string, unknown>) =>
+    log(`${part}: ${message}${fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : ''}`);
+  return { info: line, warn: line, error: line };
 }
 
 async function loadOrCreateApiKey(home: string): Promise<string> {

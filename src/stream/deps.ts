@@ -6,6 +6,7 @@ import { createFirehoseClient } from '../adapters/firehose.js';
 import type { RetryOptions } from '../adapters/retry.js';
 import { createS3Client } from '../adapters/s3.js';
 import type { TransformConfig } from '../config/transform.js';
+import type { Log } from '../log.js';
 
 /** What the stream consumer uses: its configuration and one client per service. */
 export interface TransformDeps {
@@ -17,12 +18,13 @@ export interface TransformDeps {
   retry?: Partial<RetryOptions>;
   now?: () => Date;
   /** Where failures that are reported back to Lambda are also logged. */
-  logger?: (entry: Record<string, unknown>) => void;
+  log: Log;
 }
 
-export function createTransformDeps(config: TransformConfig): TransformDeps {
+export function createTransformDeps(config: TransformConfig, log: Log): TransformDeps {
   return {
     config,
+    log,
     dynamo: createDocumentClient(config.aws),
     firehose: createFirehoseClient(config.aws),
     s3: createS3Client(config.aws),

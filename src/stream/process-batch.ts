@@ -37,13 +37,10 @@ export async function processBatch(
   deps: TransformDeps,
 ): Promise<KinesisStreamBatchResponse> {
   const decoded = records.map((record) => decodeRecord(record, deps));
-  const log = deps.logger ?? ((entry) => console.warn(JSON.stringify(entry)));
   let earliest = records.length;
   const fail = (recordIndex: number, error: Error) => {
     if (recordIndex < earliest) earliest = recordIndex;
-    log({
-      level: 'warn',
-      message: 'record not finished; reported in batchItemFailures',
+    deps.log.warn('record not finished; reported in batchItemFailures', {
       sequenceNumber: records[recordIndex]?.kinesis.sequenceNumber,
       error: error.name,
       detail: error.message,

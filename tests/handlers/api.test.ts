@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 /**
  * The API handler's answers to bodies and failures: limits, media types, headers, charsets, invalid rows,
  * and Kinesis failing in part or in whole. The handler runs with real clients against the emulators;
@@ -32,6 +33,7 @@ let handler: ReturnType<typeof createApiHandler>;
 let reader: StreamReader;
 /** What the handler logged in the current test. */
 let logged: Record<string, unknown>[];
+let testLogger: Logger;
 
 beforeAll(async () => {
   emu = await startEmulators({ shards: 1 });
@@ -45,9 +47,13 @@ afterEach(() => {
 
 beforeEach(async () => {
   logged = [];
-  jest.spyOn(console, 'error').mockImplementation((line: unknown) => {
-    logged.push(JSON.parse(String(line)));
-  });
+  // The handler's structured logger, with what it is asked to log recorded instead of printed.
+  testLogger = new Logger({ serviceName: 'ecomflow-test' });
+  for (const level of ['info', 'warn', 'error'] as const) {
+    jest.spyOn(testLogger, level).mockImplementation((message: unknown, ...fields: unknown[]) => {
+      logged.push(Object.assign({ level, message }, ...fields));
+    });
+  }
   const config = loadApiConfig(emu.env);
   deps = {
     config,
@@ -56,7 +62,7 @@ beforeEach(async () => {
     s3: createS3Client(config.aws, fastClientOptions()),
     retry: FAST_RETRY,
   };
-  handler = createApiHandler(() => deps);
+  handler = createApiHandler(() => deps, testLogger);
   reader = new StreamReader(emu.kinesis, emu.config.streamName);
   await reader.next(); // skip what earlier tests put
 });
@@ -323,7 +329,10 @@ describe('routing and errors', () => {
 
   it('answers 500 with the request id and no stack trace when something unexpected fails', async () => {
     // Prepare: deps without configuration make the route itself throw a TypeError.
-    const failing = createApiHandler(() => ({ ...deps, config: undefined as unknown as ApiDeps['config'] }));
+    const failing = createApiHandler(
+      () => ({ ...deps, config: undefined as unknown as ApiDeps['config'] }),
+      testLogger,
+    );
     // Act
     const result = (await failing(
       apiEvent({ resource: '/invoices/{invoiceNo}', params: { invoiceNo: '1' } }),

@@ -38,7 +38,11 @@ beforeEach(async () => {
     firehose: createFirehoseClient(config.aws, fastClientOptions()),
     s3: createS3Client(config.aws, fastClientOptions()),
     retry: FAST_RETRY,
-    logger: (entry) => warnings.push(entry),
+    log: {
+      info: () => undefined,
+      warn: (message, fields) => void warnings.push({ message, ...fields }),
+      error: (message, fields) => void warnings.push({ message, ...fields }),
+    },
   };
   handler = createTransformHandler(() => deps);
 });

@@ -1,11 +1,12 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Log } from '../../log.js';
 import { API_ERROR_CODES, ApiError } from '../errors.js';
 import { json } from '../http.js';
 
 export interface JsonErrorsOptions {
   /** Where unexpected errors (500s) and 503 causes are logged. */
-  logger?: (entry: Record<string, unknown>) => void;
+  log: Log;
 }
 
 /**
@@ -15,9 +16,9 @@ export interface JsonErrorsOptions {
  * the request id: the stack and the cause go to the log, never to the client.
  */
 export function jsonErrors(
-  options: JsonErrorsOptions = {},
+  options: JsonErrorsOptions,
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
-  const log = options.logger ?? ((entry) => console.error(JSON.stringify(entry)));
+  const { log } = options;
 
   const jsonErrorsOnError = (request: Request<APIGatewayProxyEvent, APIGatewayProxyResult>): void => {
     if (request.response !== undefined && request.response !== null) return;
@@ -26,7 +27,7 @@ export function jsonErrors(
     if (error instanceof ApiError) {
       // A 503 is expected under failure: log what failed underneath, without the stack.
       if (error.statusCode >= 500) {
-        log({ level: 'warn', requestId, error: error.code, message: error.message, cause: causeOf(error) });
+        log.warn(error.message, { requestId, error: error.code, cause: causeOf(error) });
       }
       request.response = json(
         error.statusCode,
@@ -35,7 +36,7 @@ export function jsonErrors(
       );
       return;
     }
-    log({ level: 'error', requestId, ...errorFields(error) });
+    log.error('unexpected error', { requestId, ...errorFields(error) });
     request.response = json(500, {
       error: API_ERROR_CODES.internal_error,
       message: `internal error (request ${requestId})`,
@@ -49,7 +50,7 @@ function errorFields(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { error: String(error) };
   return {
     error: error.name,
-    message: error.message,
+    detail: error.message,
     stack: error.stack,
     cause: causeOf(error),
   };

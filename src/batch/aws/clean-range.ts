@@ -149,8 +149,7 @@ export async function cleanRange(deps: BatchDeps, input: CleanRangeInput): Promi
   };
   // Written last: its presence says the parts and the quarantine of this range are complete.
   await writeJson(deps.s3, deps.rawBucket, keys.range(range.index), record);
-  deps.log?.({
-    message: 'range cleaned',
+  deps.log?.info('range cleaned', {
     sourceId: input.sourceId,
     index: range.index,
     rowsRead: result.report.rows_read,

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createRedshiftDataClient } from '../../adapters/redshift-data.js';
 import { createS3Client } from '../../adapters/s3.js';
 import { BATCH_LIMIT_DEFAULTS_MB, type BatchConfig } from '../../config/batch.js';
+import type { Log } from '../../log.js';
 import { redshiftLoader, type WarehouseLoader } from './redshift-load.js';
 
 /** What the batch steps need; the handler builds it from `BatchConfig`, tests from the emulators. */
@@ -15,7 +16,8 @@ export interface BatchDeps {
   limits: BatchLimits;
   /** For timestamps in the status; tests fix it. */
   now?: () => Date;
-  log?: (entry: Record<string, unknown>) => void;
+  /** The Lambda's structured logger; tests leave it out. */
+  log?: Log;
 }
 
 /** Sizes that decide how an upload is cleaned; see docs/scaling.md for how the defaults were chosen. */
@@ -47,7 +49,7 @@ export function timestamp(deps: Pick<BatchDeps, 'now'>): string {
  * The deployed function's dependencies: SDK clients made once per container, Redshift through the Data API.
  * @example createBatchDeps(loadBatchConfig())
  */
-export function createBatchDeps(config: BatchConfig): BatchDeps {
+export function createBatchDeps(config: BatchConfig, log: Log): BatchDeps {
   const redshift = createRedshiftDataClient({ region: config.aws.region });
   return {
     s3: createS3Client(config.aws),
@@ -59,6 +61,6 @@ export function createBatchDeps(config: BatchConfig): BatchDeps {
       timeoutMs: 840_000,
     }),
     limits: { ...DEFAULT_LIMITS, ...config.limits },
-    log: (entry) => console.log(JSON.stringify(entry)),
+    log,
   };
 }

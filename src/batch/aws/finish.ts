@@ -132,7 +132,7 @@ export async function finishLoad(deps: BatchDeps, input: FinishInput): Promise<F
     warehouse,
     updatedAt: timestamp(deps),
   } satisfies LoadStatus);
-  deps.log?.({ message: 'loaded', sourceId, ...report, ...warehouse });
+  deps.log?.info('loaded', { sourceId, ...report, ...warehouse });
   return { sourceId, rowsRead: report.rows_read, inserted: warehouse.inserted, alreadyLoaded: false };
 }
 

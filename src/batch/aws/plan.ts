@@ -64,7 +64,7 @@ export async function planLoad(deps: BatchDeps, input: PlanInput): Promise<PlanO
   const keys = loadKeys(sourceId);
   const status = await readJson<LoadStatus>(deps.s3, deps.rawBucket, keys.status);
   if (status?.phase === LOAD_PHASES.done) {
-    deps.log?.({ message: 'already loaded', sourceId, key });
+    deps.log?.info('already loaded', { sourceId, key });
     return { sourceId, ranges: [], alreadyLoaded: true };
   }
 
@@ -90,8 +90,7 @@ export async function planLoad(deps: BatchDeps, input: PlanInput): Promise<PlanO
     updatedAt: now,
   };
   await writeJson(deps.s3, deps.rawBucket, keys.status, next);
-  deps.log?.({
-    message: 'planned',
+  deps.log?.info('planned', {
     sourceId,
     key,
     mode: plan.mode,

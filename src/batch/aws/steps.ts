@@ -122,7 +122,7 @@ export async function recordFailure(
       updatedAt: timestamp(deps),
     };
   }
-  deps.log?.({ message: 'load failed', sourceId, key: input.key, error });
+  deps.log?.error('load failed', { sourceId, key: input.key, error });
   if (!status || !sourceId) return { sourceId, error };
   await writeJson(deps.s3, deps.rawBucket, loadKeys(sourceId).status, {
     ...status,
