@@ -62,13 +62,9 @@ function importedCommands(source: string): Map<string, string> {
   return out;
 }
 
-/**
- * IAM actions (`service:Operation`) of every SDK command constructed in the `src/` code a handler's bundle
- * keeps.
- * @example await sdkActionsOf(repo, 'src/handlers/api.ts') // Set { 'kinesis:PutRecords', ... }
- */
-export async function sdkActionsOf(repo: string, entry: string): Promise<Set<string>> {
-  const result = await build({
+/** A handler's bundle as the Lambda package builds it (esbuild, ESM for node22), in memory, with its metafile. */
+function bundleOf(repo: string, entry: string) {
+  return build({
     entryPoints: [join(repo, entry)],
     absWorkingDir: repo,
     bundle: true,
@@ -76,8 +72,18 @@ export async function sdkActionsOf(repo: string, entry: string): Promise<Set<str
     format: 'esm',
     target: 'node22',
     write: false,
+    metafile: true,
     logLevel: 'silent',
   });
+}
+
+/**
+ * IAM actions (`service:Operation`) of every SDK command constructed in the `src/` code a handler's bundle
+ * keeps.
+ * @example await sdkActionsOf(repo, 'src/handlers/api.ts') // Set { 'kinesis:PutRecords', ... }
+ */
+export async function sdkActionsOf(repo: string, entry: string): Promise<Set<string>> {
+  const result = await bundleOf(repo, entry);
   const text = result.outputFiles[0]?.text ?? '';
   // esbuild (not minified) opens each module's code with a `// <path>` line.
   const parts = text.split(/^\/\/ (\S+)$/m);
@@ -113,17 +119,7 @@ export async function sdkActionsOf(repo: string, entry: string): Promise<Set<str
  * @example await bundledSourcesOf(repo, 'src/handlers/batch.ts') // ['src/batch/aws/clean-range.ts', ...]
  */
 export async function bundledSourcesOf(repo: string, entry: string): Promise<string[]> {
-  const result = await build({
-    entryPoints: [join(repo, entry)],
-    absWorkingDir: repo,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
+  const result = await bundleOf(repo, entry);
   return Object.keys(result.metafile.inputs)
     .filter((file) => file.startsWith('src/'))
     .sort();
