@@ -16,14 +16,25 @@ async function generatedFile(dir: string, rows: number, seed: number): Promise<s
   return path;
 }
 
+/** Lines and distinct ids in the lake and the warehouse; zeros before anything was loaded. */
 async function counts(bench: LoadBench) {
-  const [lake] = (await duckQuery(
-    `SELECT count(*)::INTEGER AS lines, count(DISTINCT line_id)::INTEGER AS ids FROM ${await bench.lakeTable()}`,
-  )) as { lines: number; ids: number }[];
-  const [raw] = await bench.warehouse.query<{ lines: number; ids: number }>(
-    'SELECT count(*)::int AS lines, count(DISTINCT line_id)::int AS ids FROM raw.invoice_lines',
+  const objects = (await bench.lakeKeys()).length;
+  const none = { lines: 0, ids: 0 };
+  const [lake] =
+    objects === 0
+      ? [none]
+      : ((await duckQuery(
+          `SELECT count(*)::INTEGER AS lines, count(DISTINCT line_id)::INTEGER AS ids FROM ${await bench.lakeTable()}`,
+        )) as { lines: number; ids: number }[]);
+  const [exists] = await bench.warehouse.query<{ table: string | null }>(
+    "SELECT to_regclass('raw.invoice_lines')::text AS table",
   );
-  return { lake, raw, objects: (await bench.lakeKeys()).length };
+  const [raw] = exists?.table
+    ? await bench.warehouse.query<{ lines: number; ids: number }>(
+        'SELECT count(*)::int AS lines, count(DISTINCT line_id)::int AS ids FROM raw.invoice_lines',
+      )
+    : [none];
+  return { lake, raw, objects };
 }
 
 describe('loadFile (the local batch path)', () => {
@@ -39,6 +50,7 @@ describe('loadFile (the local batch path)', () => {
     // Prepare
     const file = await generatedFile(bench.dir, 20_000, 11);
     const manifestDir = join(bench.dir, 'loads-a');
+    const before = await counts(bench);
     // Act
     const first = await loadFile(file, bench.targets, { manifestDir });
     const afterFirst = await counts(bench);
@@ -48,14 +60,19 @@ describe('loadFile (the local batch path)', () => {
     const { report } = first;
     expect(report.rows_read).toBe(20_000);
     expect(report.rows_read).toBe(report.rows_clean + report.duplicates + report.quarantined);
-    expect(afterFirst.lake).toEqual({ lines: report.rows_clean, ids: report.rows_clean });
-    expect(afterFirst.raw).toEqual({ lines: report.rows_clean, ids: report.rows_clean });
+    const added = report.rows_clean;
+    expect(afterFirst.lake).toEqual({ lines: before.lake!.lines + added, ids: before.lake!.ids + added });
+    expect(afterFirst.raw).toEqual({ lines: before.raw!.lines + added, ids: before.raw!.ids + added });
     expect(first.warehouse).toEqual({ copied: report.rows_clean, inserted: report.rows_clean });
     expect(second.alreadyLoaded).toBe(true);
     expect(afterSecond).toEqual(afterFirst);
   });
 
   it('puts parts under year=/month=/day= of invoice date, with names that depend only on the file', async () => {
+    // Prepare: this test's own lines in the lake (other tests may have loaded theirs; all obey the layout).
+    const file = await generatedFile(bench.dir, 5_000, 21);
+    await loadFile(file, bench.targets, { manifestDir: join(bench.dir, 'loads-partitions') });
+    // Assess
     const keys = await bench.lakeKeys();
     expect(keys.length).toBeGreaterThan(10);
     for (const key of keys) {
@@ -71,10 +88,14 @@ describe('loadFile (the local batch path)', () => {
   });
 
   it('loading the same lines from a new manifest (a lost state folder) still doubles nothing', async () => {
-    const file = await generatedFile(bench.dir, 20_000, 11);
+    // Prepare: a file loaded once, whose state folder is then lost.
+    const file = await generatedFile(bench.dir, 20_000, 13);
+    const first = await loadFile(file, bench.targets, { manifestDir: join(bench.dir, 'loads-b1') });
     const before = await counts(bench);
-    const again = await loadFile(file, bench.targets, { manifestDir: join(bench.dir, 'loads-b') });
-    expect(again.warehouse).toEqual({ copied: before.raw!.lines, inserted: 0 });
+    // Act
+    const again = await loadFile(file, bench.targets, { manifestDir: join(bench.dir, 'loads-b2') });
+    // Assess: every line is copied again into the load table, and none is inserted.
+    expect(again.warehouse).toEqual({ copied: first.report.rows_clean, inserted: 0 });
     expect(await counts(bench)).toEqual(before);
   });
 
