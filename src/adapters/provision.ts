@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { sleep } from './retry.js';
 import { tableDefinitions } from './table-definitions.js';
 
 /** What to create; each part is optional, for tests that need only some. */
@@ -38,7 +39,7 @@ async function untilActive(what: string, status: () => Promise<string | undefine
     if (Date.now() >= deadline) {
       throw new Error(`${what} is still ${now ?? 'unknown'} after ${ACTIVE_POLL.timeoutMs} ms`);
     }
-    await new Promise((resolve) => setTimeout(resolve, ACTIVE_POLL.intervalMs));
+    await sleep(ACTIVE_POLL.intervalMs);
   }
 }
 

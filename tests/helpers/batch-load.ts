@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PgWarehouse, RAW_TABLE } from '../../src/adapters/pg-warehouse.js';
+import { createPipelineResources } from '../../src/adapters/provision.js';
 import { listKeys, readJson } from '../../src/adapters/s3-objects.js';
 import { type BatchDeps, type BatchLimits, DEFAULT_LIMITS } from '../../src/batch/aws/deps.js';
 import { type LoadStatus, loadKeys } from '../../src/batch/aws/records.js';
@@ -80,7 +81,7 @@ export async function startBatchBench(): Promise<BatchBench> {
   // As root, PostgreSQL runs as `postgres`, which must be able to enter the folder.
   await chmod(dir, 0o755);
   const emu = await startEmulators();
-  for (const Bucket of [RAW_BUCKET, LAKE_BUCKET]) await emu.s3.send(new CreateBucketCommand({ Bucket }));
+  await createPipelineResources({ s3: emu.s3 }, { buckets: [RAW_BUCKET, LAKE_BUCKET] });
   const local = await startEmbeddedPostgres({ dataDir: join(dir, 'warehouse'), port: await freePort() });
   const warehouse = new PgWarehouse(local.connectionString);
   await warehouse.ensureRaw();

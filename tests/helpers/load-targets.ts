@@ -2,13 +2,9 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PgWarehouse } from '../../src/adapters/pg-warehouse.js';
+import { createPipelineResources } from '../../src/adapters/provision.js';
 import type { LoadTargets } from '../../src/batch/load.js';
 import { startEmbeddedPostgres } from '../../src/local/embedded-postgres.js';
 import { type Emulators, startEmulators } from './emulators.js';
@@ -49,7 +45,7 @@ export async function startLoadTargets(): Promise<LoadBench> {
   const emu = await startEmulators();
   const local = await startEmbeddedPostgres({ dataDir: join(dir, 'warehouse'), port: await freePort() });
   const warehouse = new PgWarehouse(local.connectionString);
-  await emu.s3.send(new CreateBucketCommand({ Bucket: LAKE_BUCKET }));
+  await createPipelineResources({ s3: emu.s3 }, { buckets: [LAKE_BUCKET] });
   const lakeKeys = async (prefix = LAKE_PREFIX) => {
     const keys: string[] = [];
     let token: string | undefined;

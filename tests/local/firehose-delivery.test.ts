@@ -10,15 +10,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { parquetReadObjects } from 'hyparquet';
 import { ndjsonRecord } from '../../src/adapters/firehose.js';
 import { type PgWarehouse, RAW_TABLE } from '../../src/adapters/pg-warehouse.js';
+import { createPipelineResources } from '../../src/adapters/provision.js';
 import type { CleanLine } from '../../src/core/schema.js';
 import { LocalFirehoseDelivery, lakePartitionPrefix } from '../../src/local/firehose-delivery.js';
 import { type Emulators, startEmulators } from '../helpers/emulators.js';
@@ -47,7 +43,7 @@ const warehouse = {
 
 beforeAll(async () => {
   emulators = await startEmulators();
-  await emulators.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await createPipelineResources({ s3: emulators.s3 }, { buckets: [BUCKET] });
 });
 afterAll(async () => {
   await emulators.stop();
