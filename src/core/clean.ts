@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { ColumnIndex, SourceField } from './header.js';
 import type { RejectedRow, RowReason } from './quarantine.js';
-import type { CleanLine } from './schema.js';
+import { type CleanLine, FIELD_MAX_BYTES, SOURCE_VALUE_MAX_CHARS } from './schema.js';
 
 /** A row that could not be cleaned, with enough context to find and fix it. */
 export interface Rejection extends RejectedRow {
@@ -66,6 +66,18 @@ export function cleanRow(
   if (priceText === '') return missing(line, raw, 'UnitPrice');
   const country = fields[p.Country]!.trim();
   if (country === '') return missing(line, raw, 'Country');
+  const customerText = p.CustomerID === -1 ? '' : fields[p.CustomerID]!.trim();
+  const descriptionText = p.Description === -1 ? '' : fields[p.Description]!.trim();
+  const tooLong =
+    overBound(line, raw, 'InvoiceNo', invoiceNo, FIELD_MAX_BYTES.invoice_no) ??
+    overBound(line, raw, 'StockCode', stockCode, FIELD_MAX_BYTES.stock_code) ??
+    overBound(line, raw, 'Description', descriptionText, FIELD_MAX_BYTES.description) ??
+    overBound(line, raw, 'Country', country, FIELD_MAX_BYTES.country) ??
+    overLength(line, raw, 'Quantity', quantityText) ??
+    overLength(line, raw, 'InvoiceDate', dateText) ??
+    overLength(line, raw, 'UnitPrice', priceText) ??
+    overLength(line, raw, 'CustomerID', customerText);
+  if (tooLong) return tooLong;
 
   const quantity = parseInteger(quantityText);
   if (quantity === null) {
@@ -97,7 +109,6 @@ export function cleanRow(
       `UnitPrice ${JSON.stringify(priceText)} is not a decimal with at most 3 places`,
     );
   }
-  const customerText = p.CustomerID === -1 ? '' : fields[p.CustomerID]!.trim();
   let customerId: number | null = null;
   if (customerText !== '') {
     customerId = parseInteger(customerText);
@@ -111,7 +122,6 @@ export function cleanRow(
       );
     }
   }
-  const descriptionText = p.Description === -1 ? '' : fields[p.Description]!.trim();
   const description = descriptionText === '' ? null : descriptionText;
 
   const totalMilli = quantity * priceMilli;
@@ -178,6 +188,41 @@ function reject(
   message: string,
 ): Rejection {
   return { line, raw, reason, field, message: `line ${line}: ${message}` };
+}
+
+/**
+ * A `field_too_long` rejection when `text` is over `maxBytes` UTF-8 bytes, else undefined. A UTF-16 code
+ * unit is one to three UTF-8 bytes, so the byte count is computed only for the rare text that needs it.
+ */
+function overBound(
+  line: number,
+  raw: string,
+  field: SourceField,
+  text: string,
+  maxBytes: number,
+): Rejection | undefined {
+  if (text.length * 3 <= maxBytes) return undefined;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes <= maxBytes) return undefined;
+  return reject(
+    line,
+    raw,
+    'field_too_long',
+    field,
+    `${field} is ${bytes} bytes, over its bound of ${maxBytes}`,
+  );
+}
+
+/** A `field_too_long` rejection when a numeric or date field's text is over SOURCE_VALUE_MAX_CHARS. */
+function overLength(line: number, raw: string, field: SourceField, text: string): Rejection | undefined {
+  if (text.length <= SOURCE_VALUE_MAX_CHARS) return undefined;
+  return reject(
+    line,
+    raw,
+    'field_too_long',
+    field,
+    `${field} is ${text.length} characters, over its bound of ${SOURCE_VALUE_MAX_CHARS}`,
+  );
 }
 
 function missing(line: number, raw: string, field: SourceField): Rejection {

@@ -45,6 +45,12 @@ export type ItemKind = (typeof ITEM_KINDS)[keyof typeof ITEM_KINDS];
 
 export const SK_PREFIXES = { line: 'LINE#', stock: 'STOCK#' } as const;
 
+/**
+ * DynamoDB's key-size limits, in UTF-8 bytes. The contract's field bounds keep every key built here far
+ * under them, even when each byte of a value is escaped to three (a test checks the worst case).
+ */
+export const DYNAMODB_KEY_LIMITS = { partitionKeyBytes: 2048, sortKeyBytes: 1024 } as const;
+
 /** Escapes the separator (and the escape character) inside a key part: `A#1` becomes `A%231`. */
 export function keyPart(value: string): string {
   return value.replace(/[%#]/g, (c) => (c === '%' ? '%25' : '%23'));

@@ -131,7 +131,7 @@ function catalogue(random: () => number, size: number): Product[] {
   return products;
 }
 
-const DIRTY_KINDS = ['quantity', 'price', 'date', 'customer', 'missing', 'columns'] as const;
+const DIRTY_KINDS = ['quantity', 'price', 'date', 'customer', 'missing', 'columns', 'long'] as const;
 
 /**
  * Yields CSV lines (header first, no terminators). Memory is constant in `rows`.
@@ -209,6 +209,7 @@ function spoil(fields: string[], kind: (typeof DIRTY_KINDS)[number]): string[] {
   else if (kind === 'date') bad[4] = '31/31/2011 25:00';
   else if (kind === 'customer') bad[6] = 'guest';
   else if (kind === 'missing') bad[0] = '';
+  else if (kind === 'long') bad[2] = 'LONG '.repeat(60);
   else bad.push('extra');
   return bad;
 }

@@ -12,6 +12,8 @@ export const QUARANTINE_REASONS = {
   invalid_price: 'invalid_price',
   invalid_date: 'invalid_date',
   invalid_customer_id: 'invalid_customer_id',
+  /** A value over its bound in the record contract (FIELD_MAX_BYTES, SOURCE_VALUE_MAX_CHARS in schema.ts). */
+  field_too_long: 'field_too_long',
   /** The record was split, into more or fewer fields than the header has. */
   wrong_column_count: 'wrong_column_count',
   /** The record could not be split into fields: an unterminated quote, or a JSON row that is not an object. */

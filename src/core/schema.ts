@@ -20,22 +20,70 @@ export interface ColumnDef {
   readonly type: ColumnType;
   readonly nullable: boolean;
   readonly comment: string;
+  /** For strings: the most UTF-8 bytes a value may have; a longer value is quarantined as `field_too_long`. */
+  readonly maxBytes?: number;
 }
 
 /** Prices are kept exactly to thousandths; 18 digits hold any realistic line total. */
 export const DECIMAL_SCALE = 3;
 export const DECIMAL_PRECISION = 18;
 
+/**
+ * The bounds of the string columns, in UTF-8 bytes. Every store has a limit a longer value breaks, and one
+ * such value breaks a whole batch, not one line: Redshift's COPY fails the batch on a value wider than its
+ * VARCHAR, and DynamoDB refuses a whole BatchWriteItem whose key is over 1,024 bytes (sort key) or 2,048
+ * (partition key). So each value is checked against its bound when it is cleaned, and the DDL derives
+ * from the bounds.
+ *
+ * The real data's longest values (all 541,909 rows): InvoiceNo 7 bytes, StockCode 12, Description 36,
+ * Country 20. Each bound is several times that. The DynamoDB keys built from InvoiceNo and StockCode
+ * (`LINE#<stock_code>#<line_id>`, `INV#<invoice_no>`, `<date>#<invoice_no>#<line_id>`) stay under 200 bytes
+ * even when every byte is escaped to three (`%23`), against DYNAMODB_KEY_LIMITS in dynamo-items.ts.
+ */
+export const FIELD_MAX_BYTES = {
+  line_id: 32,
+  invoice_no: 32,
+  stock_code: 32,
+  description: 256,
+  country: 64,
+} as const;
+
+/**
+ * The most characters a numeric or date source field (Quantity, UnitPrice, InvoiceDate, CustomerID) may
+ * have. Their clean values are bounded by type, but the stream carries the source text, and `0…06` with a
+ * million zeros is a valid Quantity: this bound keeps every line's envelope small.
+ */
+export const SOURCE_VALUE_MAX_CHARS = 64;
+
 export const LINE_COLUMNS = [
-  { name: 'line_id', type: 'string', nullable: false, comment: 'deterministic id of the normalised line' },
+  {
+    name: 'line_id',
+    type: 'string',
+    nullable: false,
+    comment: 'deterministic id of the normalised line',
+    maxBytes: FIELD_MAX_BYTES.line_id,
+  },
   {
     name: 'invoice_no',
     type: 'string',
     nullable: false,
     comment: 'InvoiceNo; C = cancellation, A = adjustment',
+    maxBytes: FIELD_MAX_BYTES.invoice_no,
   },
-  { name: 'stock_code', type: 'string', nullable: false, comment: 'StockCode' },
-  { name: 'description', type: 'string', nullable: true, comment: 'Description, trimmed' },
+  {
+    name: 'stock_code',
+    type: 'string',
+    nullable: false,
+    comment: 'StockCode',
+    maxBytes: FIELD_MAX_BYTES.stock_code,
+  },
+  {
+    name: 'description',
+    type: 'string',
+    nullable: true,
+    comment: 'Description, trimmed',
+    maxBytes: FIELD_MAX_BYTES.description,
+  },
   { name: 'quantity', type: 'int32', nullable: false, comment: 'Quantity; negative on cancellations' },
   {
     name: 'invoice_date',
@@ -45,7 +93,13 @@ export const LINE_COLUMNS = [
   },
   { name: 'unit_price', type: 'decimal', nullable: false, comment: 'UnitPrice in sterling' },
   { name: 'customer_id', type: 'int32', nullable: true, comment: 'CustomerID; null for guests' },
-  { name: 'country', type: 'string', nullable: false, comment: 'Country of the customer' },
+  {
+    name: 'country',
+    type: 'string',
+    nullable: false,
+    comment: 'Country of the customer',
+    maxBytes: FIELD_MAX_BYTES.country,
+  },
   { name: 'line_total', type: 'decimal', nullable: false, comment: 'quantity x unit_price, exact' },
   { name: 'is_cancellation', type: 'boolean', nullable: false, comment: 'InvoiceNo starts with C' },
   {
@@ -89,14 +143,22 @@ const GLUE_TYPES: Record<ColumnType, string> = {
   boolean: 'boolean',
 };
 
-/** Glue (Hive) columns for the lake table, in contract order. */
+/**
+ * Glue (Hive) columns for the lake table, in contract order. Strings stay `string`: Parquet has no length,
+ * so a `varchar(n)` would bound nothing the cleaning has not bounded already; the comment carries the bound.
+ */
 export function glueColumns(): { Name: string; Type: string; Comment: string }[] {
-  return LINE_COLUMNS.map((c) => ({ Name: c.name, Type: GLUE_TYPES[c.type], Comment: c.comment }));
+  return LINE_COLUMNS.map((c) => ({
+    Name: c.name,
+    Type: GLUE_TYPES[c.type],
+    Comment: 'maxBytes' in c ? `${c.comment} (at most ${c.maxBytes} bytes)` : c.comment,
+  }));
 }
 
-const SQL_TYPES: Record<ColumnType, (name: string) => string> = {
-  // Redshift VARCHAR counts bytes; 256 holds the longest Description (UTF-8) with room to spare.
-  string: (name) => (name === 'line_id' ? 'VARCHAR(32)' : 'VARCHAR(256)'),
+const SQL_TYPES: Record<ColumnType, (column: ColumnDef) => string> = {
+  // Redshift's VARCHAR(n) counts bytes, as the bounds do.
+  // Every string column has a bound: tests/core/schema.test.ts checks it.
+  string: (column) => `VARCHAR(${column.maxBytes})`,
   int32: () => 'INTEGER',
   timestamp: () => 'TIMESTAMP',
   decimal: () => `DECIMAL(${DECIMAL_PRECISION},${DECIMAL_SCALE})`,
@@ -105,7 +167,7 @@ const SQL_TYPES: Record<ColumnType, (name: string) => string> = {
 
 /** Column definitions for `CREATE TABLE` on Redshift and PostgreSQL, in contract order. */
 export function sqlColumnDefinitions(): string[] {
-  return LINE_COLUMNS.map((c) => `${c.name} ${SQL_TYPES[c.type](c.name)}${c.nullable ? '' : ' NOT NULL'}`);
+  return LINE_COLUMNS.map((c) => `${c.name} ${SQL_TYPES[c.type](c)}${c.nullable ? '' : ' NOT NULL'}`);
 }
 
 /** `CREATE TABLE IF NOT EXISTS <table> (...)` for a table holding clean lines. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Rejection } from '../../src/core/clean.js';
 import { cleanRow, isRejection, parseInteger, parseInvoiceDate, parseMilli } from '../../src/core/clean.js';
 import { CANONICAL_COLUMNS } from '../../src/core/row-objects.js';
-import type { CleanLine } from '../../src/core/schema.js';
+import { type CleanLine, FIELD_MAX_BYTES, SOURCE_VALUE_MAX_CHARS } from '../../src/core/schema.js';
 
 /** A canonical-order row with sensible defaults; override what a test is about. */
 function row(
@@ -220,5 +220,53 @@ describe('line_id', () => {
     ]) {
       expect(clean(row(change)).line_id).not.toBe(base);
     }
+  });
+});
+
+describe('bounded fields', () => {
+  it.each([
+    ['no', 'InvoiceNo', FIELD_MAX_BYTES.invoice_no],
+    ['stock', 'StockCode', FIELD_MAX_BYTES.stock_code],
+    ['desc', 'Description', FIELD_MAX_BYTES.description],
+    ['country', 'Country', FIELD_MAX_BYTES.country],
+  ] as const)(
+    'quarantines a %s one byte over its bound as field_too_long, naming %s and its length',
+    (key, field, bound) => {
+      // Arrange
+      const atBound = 'X'.repeat(bound);
+      // Act
+      const over = rejection(row({ [key]: `${atBound}Y` }));
+      // Assess
+      expect(clean(row({ [key]: atBound }))).toBeDefined();
+      expect(over).toMatchObject({ reason: 'field_too_long', field, line: 7 });
+      expect(over.message).toBe(`line 7: ${field} is ${bound + 1} bytes, over its bound of ${bound}`);
+    },
+  );
+
+  it('counts UTF-8 bytes, not characters', () => {
+    // Arrange: '€' is three bytes in UTF-8.
+    const fits = '€'.repeat(Math.floor(FIELD_MAX_BYTES.description / 3));
+    const over = '€'.repeat(Math.floor(FIELD_MAX_BYTES.description / 3) + 1);
+    // Act
+    const result = rejection(row({ desc: over }));
+    // Assess
+    expect(clean(row({ desc: fits })).description).toBe(fits);
+    expect(result.reason).toBe('field_too_long');
+    expect(result.message).toContain(`${Buffer.byteLength(over)} bytes`);
+  });
+
+  it('bounds the text of numeric and date fields, which are otherwise valid at any length', () => {
+    // Arrange: a Quantity of 6 with enough leading zeros parses, but would bloat every envelope.
+    const padded = `${'0'.repeat(SOURCE_VALUE_MAX_CHARS)}6`;
+    // Act
+    const result = rejection(row({ qty: padded }));
+    // Assess
+    expect(clean(row({ qty: padded.slice(1) })).quantity).toBe(6);
+    expect(result).toMatchObject({ reason: 'field_too_long', field: 'Quantity' });
+  });
+
+  it('checks the trimmed value, as it is stored', () => {
+    const padded = ` ${'X'.repeat(FIELD_MAX_BYTES.stock_code)} `;
+    expect(clean(row({ stock: padded })).stock_code).toBe(padded.trim());
   });
 });

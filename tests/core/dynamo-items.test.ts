@@ -1,5 +1,6 @@
 import {
   customerLineItem,
+  DYNAMODB_KEY_LIMITS,
   invoiceLineItem,
   invoiceStockItem,
   itemsForLine,
@@ -8,7 +9,7 @@ import {
   lineSkPrefix,
   writeKey,
 } from '../../src/core/dynamo-items.js';
-import type { CleanLine } from '../../src/core/schema.js';
+import { type CleanLine, FIELD_MAX_BYTES } from '../../src/core/schema.js';
 
 const LINE: CleanLine = {
   line_id: '0123456789abcdef0123456789abcdef',
@@ -85,5 +86,31 @@ describe('DynamoDB items of a clean line', () => {
   it('gets the clean line back from a stored line item', () => {
     expect(lineFromItem(invoiceLineItem(LINE))).toEqual(LINE);
     expect(Object.keys(lineFromItem(invoiceLineItem(LINE)))).not.toContain('pk');
+  });
+});
+
+describe('key sizes', () => {
+  it('stay under DynamoDB key limits for the longest values the contract allows, every byte escaped', () => {
+    // Arrange: '#' is escaped to '%23', so these are the longest keys any clean line can produce.
+    const worst: CleanLine = {
+      ...LINE,
+      invoice_no: '#'.repeat(FIELD_MAX_BYTES.invoice_no),
+      stock_code: '#'.repeat(FIELD_MAX_BYTES.stock_code),
+      country: '#'.repeat(FIELD_MAX_BYTES.country),
+      customer_id: 2_147_483_647,
+    };
+    // Act
+    const items = itemsForLine(worst).map((w) => w.item as unknown as Record<string, unknown>);
+    // Assess
+    expect(items).toHaveLength(3);
+    const bytes = (v: unknown) => Buffer.byteLength(String(v ?? ''));
+    for (const item of items) {
+      expect(bytes(item['pk'])).toBeLessThanOrEqual(DYNAMODB_KEY_LIMITS.partitionKeyBytes);
+      expect(bytes(item['sk'])).toBeLessThanOrEqual(DYNAMODB_KEY_LIMITS.sortKeyBytes);
+      expect(bytes(item['gsi1pk'])).toBeLessThanOrEqual(DYNAMODB_KEY_LIMITS.partitionKeyBytes);
+      expect(bytes(item['gsi1sk'])).toBeLessThanOrEqual(DYNAMODB_KEY_LIMITS.sortKeyBytes);
+      // Far under, not just under: a fifth of the sort-key limit.
+      expect(bytes(item['sk'])).toBeLessThan(DYNAMODB_KEY_LIMITS.sortKeyBytes / 5);
+    }
   });
 });

@@ -10,14 +10,14 @@ CREATE SCHEMA IF NOT EXISTS "raw";
 
 CREATE TABLE IF NOT EXISTS "raw".invoice_lines (
   line_id VARCHAR(32) NOT NULL,
-  invoice_no VARCHAR(256) NOT NULL,
-  stock_code VARCHAR(256) NOT NULL,
+  invoice_no VARCHAR(32) NOT NULL,
+  stock_code VARCHAR(32) NOT NULL,
   description VARCHAR(256),
   quantity INTEGER NOT NULL,
   invoice_date TIMESTAMP NOT NULL,
   unit_price DECIMAL(18,3) NOT NULL,
   customer_id INTEGER,
-  country VARCHAR(256) NOT NULL,
+  country VARCHAR(64) NOT NULL,
   line_total DECIMAL(18,3) NOT NULL,
   is_cancellation BOOLEAN NOT NULL,
   is_adjustment BOOLEAN NOT NULL
