@@ -2,7 +2,7 @@ import { loadApiConfig } from '../src/config/api.js';
 import { loadBatchConfig, loadRemoteLoadConfig } from '../src/config/batch.js';
 import { ConfigError, once } from '../src/config/env.js';
 import { loadPipelineConfig } from '../src/config/local.js';
-import { loadTransformConfig } from '../src/config/transform.js';
+import { FIREHOSE_RECORD_KB, loadTransformConfig } from '../src/config/transform.js';
 
 const FULL = {
   STAGE: 'dev',
@@ -23,6 +23,7 @@ describe('loadPipelineConfig', () => {
       tables: { invoices: 'ecomflow-dev-invoices', customers: 'ecomflow-dev-customers' },
       deliveryStreams: { lake: 'ecomflow-dev-lake', warehouse: 'ecomflow-dev-warehouse' },
       quarantine: { bucket: 'ecomflow-dev-data', prefix: 'quarantine/' },
+      firehoseRecordMaxBytes: FIREHOSE_RECORD_KB.default * 1024,
     });
   });
 

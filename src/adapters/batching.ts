@@ -37,8 +37,11 @@ export function chunkBySize(
   return chunks;
 }
 
-/** What a service said about one entry of a request: `null` when stored. */
-export type EntryOutcome = { errorCode: string; errorMessage: string } | null;
+/**
+ * What a service said about one entry of a request: `null` when stored. `final` marks an entry the service
+ * refused for what it is (a ValidationException), which no retry can store.
+ */
+export type EntryOutcome = { errorCode: string; errorMessage: string; final?: boolean } | null;
 
 export interface EntryRetryOptions {
   /** Byte size of each entry, as the service counts it against its request limit. */
@@ -98,8 +101,8 @@ export async function sendWithEntryRetries(options: EntryRetryOptions): Promise<
           acknowledged[index] = true;
           failures.delete(index);
         } else {
-          failures.set(index, { index, ...outcome });
-          next.push(index);
+          failures.set(index, { index, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage });
+          if (!('final' in outcome && outcome.final)) next.push(index);
         }
       });
     });

@@ -18,13 +18,19 @@ import {
   stockKey,
   writeKey,
 } from '../core/dynamo-items.js';
+import { mapLimit } from '../task-pool.js';
 import { baseClientConfig, type ClientOptions } from './aws.js';
-import { sendWithEntryRetries } from './batching.js';
+import { type EntryOutcome, sendWithEntryRetries } from './batching.js';
 import { DynamoReadError, DynamoWriteError } from './errors.js';
 import { type RetryOptions, retryOptions } from './retry.js';
 
 /** BatchWriteItem takes at most 25 writes. */
 export const DYNAMODB_LIMITS = { maxWritesPerBatch: 25 } as const;
+
+/** The error DynamoDB answers for a request it refuses for what it is, not for load. */
+const VALIDATION_EXCEPTION = 'ValidationException';
+/** Writes of a refused request sent alone at once, to find the invalid one. */
+const ISOLATION_CONCURRENCY = 4;
 
 /** Physical table names by logical table. */
 export type TableNames = Readonly<Record<LogicalTable, string>>;
@@ -52,8 +58,12 @@ export interface BatchWriteOptions extends Partial<RetryOptions> {
  * Writes to the same key are merged first (the last wins): DynamoDB rejects a whole request that touches a
  * key twice, and the lines of one invoice share their membership items.
  *
+ * A request DynamoDB refuses as invalid is split into single writes, so one invalid item (an over-long key)
+ * does not keep the other 24 from being stored.
+ *
  * @throws DynamoWriteError after `maxAttempts` rounds, naming (by input index) the writes that may not be
- *   stored. A write merged with others is reported through every input index that targeted its key.
+ *   stored (`unprocessed`, worth retrying) and the writes DynamoDB refused as invalid (`invalid`, never
+ *   stored). A write merged with others is reported through every input index that targeted its key.
  */
 export async function batchWrite(
   doc: DynamoDBDocumentClient,
@@ -71,41 +81,73 @@ export async function batchWrite(
     } else byKey.set(key, { write, indexes: [index] });
   });
   const unique = [...byKey.values()];
+
+  const send = async (chunk: readonly number[]): Promise<EntryOutcome[]> => {
+    const requestItems: Record<string, { PutRequest: { Item: Item } }[]> = {};
+    for (const i of chunk) {
+      const { table, item } = unique[i]!.write;
+      const name = tables[table];
+      const requests = requestItems[name] ?? [];
+      requests.push({ PutRequest: { Item: item as unknown as Item } });
+      requestItems[name] = requests;
+    }
+    const out = await doc.send(new BatchWriteCommand({ RequestItems: requestItems }));
+    const left = new Set<string>();
+    for (const [name, requests] of Object.entries(out.UnprocessedItems ?? {})) {
+      for (const request of requests) {
+        const item = request.PutRequest?.Item;
+        if (item) left.add(`${name}\u0000${String(item.pk)}\u0000${String(item.sk)}`);
+      }
+    }
+    return chunk.map((i) => {
+      const { table, item } = unique[i]!.write;
+      return left.has(`${tables[table]}\u0000${item.pk}\u0000${item.sk}`)
+        ? { errorCode: 'UnprocessedItem', errorMessage: `${tables[table]} ${item.pk} ${item.sk}` }
+        : null;
+    });
+  };
+
+  /**
+   * DynamoDB refuses a whole BatchWriteItem when one item is invalid (a key over its size limit, an empty
+   * key). Then each write of the request is sent alone, so that the invalid one is named, as a final
+   * failure, and the others are stored.
+   */
+  const sendIsolating = async (chunk: readonly number[]): Promise<EntryOutcome[]> => {
+    try {
+      return await send(chunk);
+    } catch (error) {
+      if ((error as Error | undefined)?.name !== VALIDATION_EXCEPTION) throw error;
+      if (chunk.length === 1) {
+        return [{ errorCode: VALIDATION_EXCEPTION, errorMessage: (error as Error).message, final: true }];
+      }
+      const alone: EntryOutcome[] = new Array(chunk.length).fill(null);
+      await mapLimit(chunk, ISOLATION_CONCURRENCY, async (i, j) => {
+        alone[j] = (await sendIsolating([i]))[0]!;
+      });
+      return alone;
+    }
+  };
+
   const result = await sendWithEntryRetries({
     sizes: unique.map(() => 1),
     limits: { maxCount: DYNAMODB_LIMITS.maxWritesPerBatch, maxBytes: Number.POSITIVE_INFINITY },
     retry: retryOptions(options),
     concurrency: options.concurrency ?? 4,
-    send: async (chunk) => {
-      const requestItems: Record<string, { PutRequest: { Item: Item } }[]> = {};
-      for (const i of chunk) {
-        const { table, item } = unique[i]!.write;
-        const name = tables[table];
-        const requests = requestItems[name] ?? [];
-        requests.push({ PutRequest: { Item: item as unknown as Item } });
-        requestItems[name] = requests;
-      }
-      const out = await doc.send(new BatchWriteCommand({ RequestItems: requestItems }));
-      const left = new Set<string>();
-      for (const [name, requests] of Object.entries(out.UnprocessedItems ?? {})) {
-        for (const request of requests) {
-          const item = request.PutRequest?.Item;
-          if (item) left.add(`${name}\u0000${String(item.pk)}\u0000${String(item.sk)}`);
-        }
-      }
-      return chunk.map((i) => {
-        const { table, item } = unique[i]!.write;
-        return left.has(`${tables[table]}\u0000${item.pk}\u0000${item.sk}`)
-          ? { errorCode: 'UnprocessedItem', errorMessage: `${tables[table]} ${item.pk} ${item.sk}` }
-          : null;
-      });
-    },
+    send: (chunk) => sendIsolating(chunk),
   });
   if (result.failures.length > 0) {
-    const indexes = result.failures.flatMap((f) => unique[f.index]!.indexes).sort((a, b) => a - b);
-    throw new DynamoWriteError(Object.values(tables).join(', '), indexes, result.attempts, {
-      cause: result.lastError,
-    });
+    const inputs = (f: { index: number }) => unique[f.index]!.indexes;
+    const invalid = result.failures.filter((f) => f.errorCode === VALIDATION_EXCEPTION);
+    const unprocessed = result.failures.filter((f) => f.errorCode !== VALIDATION_EXCEPTION);
+    throw new DynamoWriteError(
+      Object.values(tables).join(', '),
+      unprocessed.flatMap(inputs).sort((a, b) => a - b),
+      result.attempts,
+      {
+        cause: result.lastError,
+        invalid: invalid.flatMap((f) => inputs(f).map((index) => ({ index, message: f.errorMessage }))),
+      },
+    );
   }
   return { written: unique.length, attempts: result.attempts };
 }

@@ -77,19 +77,29 @@ export class KinesisPutError extends AdapterError {
 
 /** DynamoDB left writes unprocessed (or refused a request) after the bounded attempts. */
 export class DynamoWriteError extends AdapterError {
-  /** Indexes of the input writes that may not be stored. */
+  /** Indexes of the input writes that may not be stored; a retry may store them. */
   readonly unprocessed: readonly number[];
+  /** Input writes DynamoDB refused as invalid (ValidationException), with its message; never stored. */
+  readonly invalid: readonly { index: number; message: string }[];
   readonly attempts: number;
-  constructor(tables: string, unprocessed: readonly number[], attempts: number, options?: ErrorOptions) {
+  constructor(
+    tables: string,
+    unprocessed: readonly number[],
+    attempts: number,
+    options: ErrorOptions & { invalid?: readonly { index: number; message: string }[] } = {},
+  ) {
+    const invalid = options.invalid ?? [];
     super(
       'table_write_failed',
       'dynamodb',
       tables,
-      `DynamoDB left ${unprocessed.length} writes to ${tables} unprocessed after ${attempts} attempts`,
+      `DynamoDB left ${unprocessed.length} writes to ${tables} unprocessed after ${attempts} attempts` +
+        (invalid.length > 0 ? ` and refused ${invalid.length} as invalid (${invalid[0]!.message})` : ''),
       options,
     );
     this.name = 'DynamoWriteError';
     this.unprocessed = unprocessed;
+    this.invalid = invalid;
     this.attempts = attempts;
   }
 }

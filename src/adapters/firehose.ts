@@ -11,6 +11,8 @@ export const FIREHOSE_LIMITS = {
   maxRequestBytes: 4 * 1024 * 1024,
   /** One record is at most 1,000 KiB before base64. */
   maxRecordBytes: 1000 * 1024,
+  /** Dynamic partitioning de-aggregates at most 500 sub-records of one record. */
+  maxSubRecords: 500,
 } as const;
 
 export function createFirehoseClient(aws: AwsConfig, options: ClientOptions = {}): FirehoseClient {
@@ -27,6 +29,41 @@ export interface DeliverOptions extends Partial<RetryOptions> {
  */
 export function ndjsonRecord(value: unknown): Uint8Array {
   return Buffer.from(`${JSON.stringify(value)}\n`);
+}
+
+/** A packed Firehose record and the indexes (into the caller's values) of the lines it carries. */
+export interface PackedNdjson {
+  data: Buffer;
+  members: number[];
+}
+
+/**
+ * Packs values into newline-delimited JSON records of at most `maxBytes`, in order. Firehose bills each
+ * record rounded up to 5 KB, so one line a record (about 0.3 KB) is billed some 16 times its size; packed,
+ * only the last record of a batch is rounded. The lake stream's RecordDeAggregation processor splits the
+ * records back into lines before partitioning (at most 500 a record), and Redshift's `COPY ... JSON 'auto'`
+ * reads them as they are.
+ */
+export function packNdjson(values: readonly unknown[], maxBytes: number): PackedNdjson[] {
+  const out: PackedNdjson[] = [];
+  let parts: string[] = [];
+  let members: number[] = [];
+  let bytes = 0;
+  values.forEach((value, i) => {
+    const text = `${JSON.stringify(value)}\n`;
+    const size = Buffer.byteLength(text);
+    if (parts.length > 0 && (bytes + size > maxBytes || parts.length >= FIREHOSE_LIMITS.maxSubRecords)) {
+      out.push({ data: Buffer.from(parts.join('')), members });
+      parts = [];
+      members = [];
+      bytes = 0;
+    }
+    parts.push(text);
+    members.push(i);
+    bytes += size;
+  });
+  if (parts.length > 0) out.push({ data: Buffer.from(parts.join('')), members });
+  return out;
 }
 
 /**

@@ -7,7 +7,12 @@ import type { ApiConfig } from './api.js';
 import { API_VARS, loadApiConfig } from './api.js';
 import { type Endpoints, LOCAL_REGION } from './aws.js';
 import { type Env, requireVars, wholeNumber } from './env.js';
-import { loadTransformConfig, TRANSFORM_VARS, type TransformConfig } from './transform.js';
+import {
+  FIREHOSE_RECORD_KB,
+  loadTransformConfig,
+  TRANSFORM_VARS,
+  type TransformConfig,
+} from './transform.js';
 
 /** Both streaming functions' configuration: what the local stack (and the emulator tests) run them with. */
 export type PipelineConfig = ApiConfig & TransformConfig;
@@ -148,6 +153,7 @@ export function localPipelineConfig(endpoints: Required<Endpoints>): PipelineCon
     tables,
     deliveryStreams: { lake: r.lakeDeliveryStream, warehouse: r.warehouseDeliveryStream },
     quarantine,
+    firehoseRecordMaxBytes: FIREHOSE_RECORD_KB.default * 1024,
   };
 }
 

@@ -20,13 +20,21 @@ export const QUARANTINE_REASONS = {
   malformed_row: 'malformed_row',
   /** A stream record that is not an ingest envelope (not JSON, or the wrong version or shape). */
   malformed_record: 'malformed_record',
+  /** A clean line a store refused as invalid (DynamoDB's ValidationException); the message says why. */
+  store_rejected: 'store_rejected',
 } as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[keyof typeof QUARANTINE_REASONS];
 
-/** The reasons a row of a file or body can have; `malformed_record` belongs to the stream alone. */
-export type RowReason = Exclude<QuarantineReason, typeof QUARANTINE_REASONS.malformed_record>;
+/** The reasons only the stream finds: a record that is not an envelope, a line a store refused. */
+export const STREAM_REASONS = [
+  QUARANTINE_REASONS.malformed_record,
+  QUARANTINE_REASONS.store_rejected,
+] as const;
+
+/** The reasons a row of a file or body can have. */
+export type RowReason = Exclude<QuarantineReason, (typeof STREAM_REASONS)[number]>;
 export const ROW_REASONS: readonly RowReason[] = Object.values(QUARANTINE_REASONS).filter(
-  (reason): reason is RowReason => reason !== QUARANTINE_REASONS.malformed_record,
+  (reason): reason is RowReason => !(STREAM_REASONS as readonly string[]).includes(reason),
 );
 
 /** Where a quarantined row came from, with the ids that find it again. */

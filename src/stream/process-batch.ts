@@ -1,33 +1,57 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { batchWrite } from '../adapters/dynamodb.js';
 import { DynamoWriteError, FirehosePutError, QuarantineWriteError } from '../adapters/errors.js';
-import { ndjsonRecord, putRecordBatch } from '../adapters/firehose.js';
+import { packNdjson, putRecordBatch } from '../adapters/firehose.js';
 import { writeQuarantine } from '../adapters/s3.js';
 import { isRejection } from '../core/clean.js';
 import { type ItemWrite, itemsForLine } from '../core/dynamo-items.js';
-import { QUARANTINE_REASONS, type QuarantineRecord, quarantineRecord } from '../core/quarantine.js';
+import {
+  QUARANTINE_REASONS,
+  type QuarantineOrigin,
+  type QuarantineRecord,
+  quarantineRecord,
+} from '../core/quarantine.js';
 import { cleanSourceRow } from '../core/row-objects.js';
 import type { CleanLine } from '../core/schema.js';
 import { mapLimit } from '../task-pool.js';
 import type { TransformDeps } from './deps.js';
-import { decodeEnvelope } from './envelope.js';
+import { decodeRecord } from './envelope.js';
 import { EnvelopeError } from './errors.js';
 
-/** One Kinesis record, decoded and cleaned. */
-type Decoded = { kind: 'line'; line: CleanLine } | { kind: 'rejected'; quarantine: QuarantineRecord };
+/** One Kinesis record, decoded and cleaned: its clean lines and its quarantined ones. */
+interface RecordWork {
+  lines: CleanLine[];
+  /** Where each clean line came from: its line in the request, and the request. */
+  sources: { line: number; request_id: string }[];
+  quarantine: QuarantineRecord[];
+  origin: (requestId: string | null) => QuarantineOrigin;
+}
+
+/** A clean line's place: the record it came in, and its index among that record's lines. */
+interface LineRef {
+  record: number;
+  line: number;
+}
 
 /**
- * Processes one batch of stream records: clean each row, put its DynamoDB items, quarantine rejected rows,
- * and send the clean lines to both Firehose streams.
+ * Processes one batch of stream records: unpack each record (one line in version 1, many in version 2),
+ * clean each row, put its DynamoDB items, quarantine rejected rows, and send the clean lines to both
+ * Firehose streams, packed into newline-delimited records.
  *
  * Failure reporting follows Kinesis checkpoint semantics: Lambda checkpoints before the lowest sequence
  * number reported and retries every record from there. So the response names only the earliest record
  * that was not completely done; later records are retried with it, which is safe because every DynamoDB
- * write is an idempotent put keyed by line_id and quarantine objects are keyed by sequence number.
+ * write is an idempotent put keyed by line_id and quarantine objects are keyed by sequence number (one per
+ * record, whatever it packs).
+ *
+ * A line DynamoDB refuses as invalid is not a failure of its record: it is quarantined as `store_rejected`
+ * and kept out of Firehose, and the rest of the batch is stored. Retrying could never store it, and failing
+ * its record would send the valid lines around it to the DLQ.
  *
  * Firehose is not idempotent, so lines go to it only for records before the earliest DynamoDB or
- * quarantine failure (those after it will be retried anyway). A Firehose failure can still make a retry
- * resend lines that were delivered; the lake and warehouse deduplicate by line_id.
+ * quarantine failure (those after it will be retried anyway). A packed Firehose record that fails fails the
+ * earliest Kinesis record among its lines. A retry can resend lines that were delivered; the lake and
+ * warehouse deduplicate by line_id.
  *
  * Nothing is caught and dropped: a failure either moves the checkpoint back or propagates (a function
  * error, which Lambda retries with bisection).
@@ -36,7 +60,7 @@ export async function processBatch(
   records: readonly KinesisStreamRecord[],
   deps: TransformDeps,
 ): Promise<KinesisStreamBatchResponse> {
-  const decoded = records.map((record) => decodeRecord(record, deps));
+  const work = records.map((record) => decodeAndClean(record, deps));
   let earliest = records.length;
   const fail = (recordIndex: number, error: Error) => {
     if (recordIndex < earliest) earliest = recordIndex;
@@ -47,51 +71,71 @@ export async function processBatch(
     });
   };
 
-  // DynamoDB items and quarantine objects, owned by the record they come from.
+  // DynamoDB items, owned by the line they come from.
   const writes: ItemWrite[] = [];
-  const writeOwner: number[] = [];
-  decoded.forEach((d, i) => {
-    if (d.kind !== 'line') return;
-    for (const write of itemsForLine(d.line)) {
-      writes.push(write);
-      writeOwner.push(i);
+  const writeOwner: LineRef[] = [];
+  work.forEach((w, record) => {
+    w.lines.forEach((line, index) => {
+      for (const write of itemsForLine(line)) {
+        writes.push(write);
+        writeOwner.push({ record, line: index });
+      }
+    });
+  });
+  const refused = new Map<number, Set<number>>();
+  const { tables, quarantine } = deps.config;
+  await batchWrite(deps.dynamo, tables, writes, deps.retry).catch((error: unknown) => {
+    if (!(error instanceof DynamoWriteError)) throw error;
+    for (const index of error.unprocessed) fail(writeOwner[index]!.record, error);
+    for (const { index, message } of error.invalid) {
+      const { record, line } = writeOwner[index]!;
+      const lines = refused.get(record) ?? new Set<number>();
+      if (lines.has(line)) continue;
+      lines.add(line);
+      refused.set(record, lines);
+      const clean = work[record]!.lines[line]!;
+      deps.log.warn('line refused by DynamoDB as invalid; quarantined', { line_id: clean.line_id, message });
+      work[record]!.quarantine.push(storeRejection(record, line, message, work, deps));
     }
   });
-  const { tables, quarantine } = deps.config;
-  await Promise.all([
-    batchWrite(deps.dynamo, tables, writes, deps.retry).catch((error: unknown) => {
-      if (!(error instanceof DynamoWriteError)) throw error;
-      for (const index of error.unprocessed) fail(writeOwner[index]!, error);
-    }),
-    mapLimit(
-      decoded.flatMap((d, i) => (d.kind === 'rejected' ? [i] : [])),
-      8,
-      async (i) => {
-        const d = decoded[i] as Extract<Decoded, { kind: 'rejected' }>;
-        const record = records[i]!;
-        // One object per record, named by its sequence number: a retry overwrites, never duplicates.
-        const key = `stream/${shardOf(record)}/${record.kinesis.sequenceNumber}.ndjson`;
-        await writeQuarantine(deps.s3, quarantine, key, [d.quarantine]).catch((error: unknown) => {
-          if (!(error instanceof QuarantineWriteError)) throw error;
-          fail(i, error);
-        });
-      },
-    ),
-  ]);
+
+  await mapLimit(
+    work.flatMap((w, i) => (w.quarantine.length > 0 ? [i] : [])),
+    8,
+    async (i) => {
+      const record = records[i]!;
+      // One object per record, named by its sequence number: a retry overwrites, never duplicates.
+      const key = `stream/${shardOf(record)}/${record.kinesis.sequenceNumber}.ndjson`;
+      await writeQuarantine(deps.s3, quarantine, key, work[i]!.quarantine).catch((error: unknown) => {
+        if (!(error instanceof QuarantineWriteError)) throw error;
+        fail(i, error);
+      });
+    },
+  );
 
   // Firehose: only records before the earliest failure; the rest will come again.
-  const sent: { owner: number; data: Uint8Array }[] = [];
-  decoded.forEach((d, i) => {
-    if (d.kind === 'line' && i < earliest) sent.push({ owner: i, data: ndjsonRecord(d.line) });
+  const sent: { line: CleanLine; record: number }[] = [];
+  work.forEach((w, record) => {
+    if (record >= earliest) return;
+    const skip = refused.get(record);
+    w.lines.forEach((line, index) => {
+      if (!skip?.has(index)) sent.push({ line, record });
+    });
   });
   if (sent.length > 0) {
-    const data = sent.map((s) => s.data);
+    const packed = packNdjson(
+      sent.map((s) => s.line),
+      deps.config.firehoseRecordMaxBytes,
+    );
+    const data = packed.map((p) => p.data);
+    // Lines are packed in record order, so a packed record's first line has its earliest owner.
+    const owner = packed.map((p) => sent[p.members[0]!]!.record);
     const streams = [deps.config.deliveryStreams.lake, deps.config.deliveryStreams.warehouse];
     await Promise.all(
       streams.map((stream) =>
         putRecordBatch(deps.firehose, stream, data, deps.retry).catch((error: unknown) => {
           if (!(error instanceof FirehosePutError)) throw error;
-          for (const f of error.failures) fail(sent[f.index]!.owner, error);
+          for (const f of error.failures) fail(owner[f.index]!, error);
         }),
       ),
     );
@@ -101,9 +145,9 @@ export async function processBatch(
   return { batchItemFailures: failed ? [{ itemIdentifier: failed.kinesis.sequenceNumber }] : [] };
 }
 
-function decodeRecord(record: KinesisStreamRecord, deps: TransformDeps): Decoded {
+function decodeAndClean(record: KinesisStreamRecord, deps: TransformDeps): RecordWork {
   const data = Buffer.from(record.kinesis.data, 'base64');
-  const at = (deps.now ?? (() => new Date()))();
+  const at = now(deps);
   const origin = (requestId: string | null) =>
     ({
       source: 'stream',
@@ -112,31 +156,59 @@ function decodeRecord(record: KinesisStreamRecord, deps: TransformDeps): Decoded
       request_id: requestId,
       stage: deps.config.stage,
     }) as const;
-  let envelope: ReturnType<typeof decodeEnvelope>;
+  const work: RecordWork = { lines: [], sources: [], quarantine: [], origin };
+  const malformed = (line: number | null, raw: string, message: string, requestId: string | null) =>
+    quarantineRecord(
+      { line, raw, reason: QUARANTINE_REASONS.malformed_record, field: null, message },
+      origin(requestId),
+      at,
+    );
+  let decoded: ReturnType<typeof decodeRecord>;
   try {
-    envelope = decodeEnvelope(data);
+    decoded = decodeRecord(data);
   } catch (error) {
     if (!(error instanceof EnvelopeError)) throw error;
-    return {
-      kind: 'rejected',
-      quarantine: quarantineRecord(
-        {
-          line: null,
-          raw: data.toString('utf8'),
-          reason: QUARANTINE_REASONS.malformed_record,
-          field: null,
-          message: error.message,
-        },
-        origin(null),
-        at,
-      ),
-    };
+    work.quarantine.push(malformed(null, data.toString('utf8'), error.message, null));
+    return work;
   }
-  const result = cleanSourceRow(envelope.row, envelope.line);
-  if (isRejection(result)) {
-    return { kind: 'rejected', quarantine: quarantineRecord(result, origin(envelope.request_id), at) };
+  const requestId = decoded.lines[0]?.request_id ?? null;
+  for (const m of decoded.malformed) work.quarantine.push(malformed(m.line, m.raw, m.message, requestId));
+  for (const entry of decoded.lines) {
+    const result = cleanSourceRow(entry.row, entry.line);
+    if (isRejection(result)) work.quarantine.push(quarantineRecord(result, origin(entry.request_id), at));
+    else {
+      work.lines.push(result);
+      work.sources.push({ line: entry.line, request_id: entry.request_id });
+    }
   }
-  return { kind: 'line', line: result };
+  return work;
+}
+
+function storeRejection(
+  record: number,
+  index: number,
+  message: string,
+  work: readonly RecordWork[],
+  deps: TransformDeps,
+): QuarantineRecord {
+  const w = work[record]!;
+  const line = w.lines[index]!;
+  const source = w.sources[index]!;
+  return quarantineRecord(
+    {
+      line: source.line,
+      raw: JSON.stringify(line),
+      reason: QUARANTINE_REASONS.store_rejected,
+      field: null,
+      message: `DynamoDB refused line ${line.line_id}: ${message}`,
+    },
+    w.origin(source.request_id),
+    now(deps),
+  );
+}
+
+function now(deps: TransformDeps): Date {
+  return (deps.now ?? (() => new Date()))();
 }
 
 /** `shardId-000000000000` from an eventID `shardId-000000000000:4959...`. */

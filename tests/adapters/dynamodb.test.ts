@@ -1,7 +1,7 @@
 import type { BatchWriteItemCommandInput, BatchWriteItemCommandOutput } from '@aws-sdk/client-dynamodb';
 import { batchWrite, queryInvoiceStockLines } from '../../src/adapters/dynamodb.js';
 import { DynamoWriteError } from '../../src/adapters/errors.js';
-import { type ItemWrite, itemsForLine } from '../../src/core/dynamo-items.js';
+import { DYNAMODB_KEY_LIMITS, type ItemWrite, itemsForLine } from '../../src/core/dynamo-items.js';
 import type { CleanLine } from '../../src/core/schema.js';
 import { type Emulators, scanTable, startEmulators } from '../helpers/emulators.js';
 import { FAST_RETRY, interceptCommand, serviceError } from '../helpers/faults.js';
@@ -86,7 +86,7 @@ describe('batchWrite', () => {
     expect(await scanTable(emu.dynamo, emu.config.tables.invoices)).toHaveLength(4);
   });
 
-  it('does not retry a request DynamoDB refused as invalid', async () => {
+  it('does not retry a write DynamoDB refused as invalid: it sends each write alone once and names them', async () => {
     let calls = 0;
     interceptBatches(async () => {
       calls++;
@@ -97,12 +97,39 @@ describe('batchWrite', () => {
         'Item size has exceeded the maximum allowed size',
       );
     });
-    const error = (await batchWrite(emu.dynamo, emu.config.tables, itemsForLine(line(1)), FAST_RETRY).catch(
+    const writes = itemsForLine(line(1));
+    const error = (await batchWrite(emu.dynamo, emu.config.tables, writes, FAST_RETRY).catch(
       (e: unknown) => e,
     )) as DynamoWriteError;
-    expect(calls).toBe(1);
-    expect(error.unprocessed).toEqual([0, 1]);
-    expect((error.cause as Error).name).toBe('ValidationException');
+    // The request, then each of its writes alone; no retry round.
+    expect(calls).toBe(1 + writes.length);
+    expect(error.unprocessed).toEqual([]);
+    expect(error.invalid.map((f) => f.index)).toEqual(writes.map((_, i) => i));
+    expect(error.invalid[0]!.message).toBe('Item size has exceeded the maximum allowed size');
+  });
+
+  it('stores the valid writes of a request that one over-long key made DynamoDB refuse', async () => {
+    // Arrange: a sort key over DynamoDB's 1,024 bytes, among 9 valid writes, all in one request.
+    const valid = [1, 2, 3].flatMap((i) => itemsForLine(line(i)));
+    const bad = {
+      ...valid[0]!,
+      item: { ...valid[0]!.item, sk: 'X'.repeat(DYNAMODB_KEY_LIMITS.sortKeyBytes + 1) },
+    };
+    const writes = [...valid.slice(0, 4), bad, ...valid.slice(4)];
+    // Act
+    const error = (await batchWrite(emu.dynamo, emu.config.tables, writes, FAST_RETRY).catch(
+      (e: unknown) => e,
+    )) as DynamoWriteError;
+    // Assess: dynalite refuses the request as DynamoDB does; the isolation names only the bad write.
+    expect(error).toBeInstanceOf(DynamoWriteError);
+    expect(error.invalid.map((f) => f.index)).toEqual([4]);
+    expect(error.invalid[0]!.message).toMatch(/key|size|length/i);
+    expect(error.unprocessed).toEqual([]);
+    const stored = [
+      ...(await scanTable(emu.dynamo, emu.config.tables.invoices)),
+      ...(await scanTable(emu.dynamo, emu.config.tables.customers)),
+    ];
+    expect(stored).toHaveLength(new Set(valid.map((w) => `${w.table}|${w.item.pk}|${w.item.sk}`)).size);
   });
 });
 

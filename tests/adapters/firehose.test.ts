@@ -4,6 +4,7 @@ import {
   createFirehoseClient,
   FIREHOSE_LIMITS,
   ndjsonRecord,
+  packNdjson,
   putRecordBatch,
 } from '../../src/adapters/firehose.js';
 import { type FirehoseServer, startFirehoseServer } from '../../src/local/firehose-server.js';
@@ -99,5 +100,31 @@ describe('putRecordBatch', () => {
     ]);
     expect(error.attempts).toBe(FAST_RETRY.maxAttempts);
     expect(delivered).toHaveLength(4);
+  });
+});
+
+describe('packNdjson', () => {
+  it('packs lines in order into newline-delimited records under the byte bound', () => {
+    const values = Array.from({ length: 100 }, (_, i) => ({ i, pad: 'x'.repeat(40) }));
+    const packed = packNdjson(values, 1024);
+    expect(packed.length).toBeGreaterThan(1);
+    for (const p of packed) expect(p.data.byteLength).toBeLessThanOrEqual(1024);
+    expect(packed.flatMap((p) => p.members)).toEqual(values.map((_, i) => i));
+    const lines = packed.flatMap((p) =>
+      p.data
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map((t) => JSON.parse(t)),
+    );
+    expect(lines).toEqual(values);
+  });
+
+  it('puts at most 500 lines in a record, the most Firehose de-aggregates', () => {
+    const packed = packNdjson(
+      Array.from({ length: 1_200 }, (_, i) => i),
+      FIREHOSE_LIMITS.maxRecordBytes,
+    );
+    expect(packed.map((p) => p.members.length)).toEqual([FIREHOSE_LIMITS.maxSubRecords, 500, 200]);
   });
 });

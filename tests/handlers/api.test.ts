@@ -16,6 +16,7 @@ import type { ApiDeps } from '../../src/api/deps.js';
 import { MAX_BODY_BYTES } from '../../src/api/ingest/ingest.js';
 import { loadApiConfig } from '../../src/config/api.js';
 import { createApiHandler } from '../../src/handlers/api.js';
+import { decodeRecord } from '../../src/stream/envelope.js';
 import {
   closedPort,
   type Emulators,
@@ -76,16 +77,18 @@ async function call(event: APIGatewayProxyEvent) {
   };
 }
 
-/** The rows currently new on the stream, as posted. */
+/** The rows currently new on the stream, as posted, unpacked from their records. */
 async function streamedRows(): Promise<Record<string, string>[]> {
-  return (await reader.all()).map(
-    (r) => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')).row,
+  return (await reader.all()).flatMap((r) =>
+    decodeRecord(Buffer.from(r.kinesis.data, 'base64')).lines.map((l) => l.row),
   );
 }
 
-function csvOf(rows: number, invoice = '580001'): string {
+/** `rows` rows of one invoice, or with `invoices: 'each'` each on its own invoice (so each its own record). */
+function csvOf(rows: number, invoices: 'one' | 'each' = 'one'): string {
   const lines = [HEADER];
   for (let i = 0; i < rows; i++) {
+    const invoice = invoices === 'one' ? '580001' : String(580_100 + i);
     lines.push(`${invoice},SKU${i},ITEM ${i},${i + 1},2011-12-09 12:50:00,1.25,12680,France`);
   }
   return lines.join('\n');
@@ -101,6 +104,31 @@ describe('POST /ingest: bodies', () => {
     // Assess
     expect(statusCode).toBe(202);
     expect((await streamedRows())[0]?.['Description']).toBe('RABBIT NIGHT LIGHT \u00a3 CAF\u00c9');
+  });
+
+  it('puts one packed record per invoice of a request, keyed by the InvoiceNo, with every row once', async () => {
+    // Prepare: 4 rows of one invoice and 2 rows each of their own invoice.
+    const csv = [csvOf(4), ...csvOf(2, 'each').split('\n').slice(1)].join('\n');
+    // Act
+    const { statusCode, body } = await call(ingestEvent('text/csv', csv));
+    // Assess
+    expect(statusCode).toBe(202);
+    expect(body).toMatchObject({ received: 6, accepted: 6 });
+    const records = await reader.all();
+    expect(
+      records.map((r) => [
+        r.kinesis.partitionKey,
+        decodeRecord(Buffer.from(r.kinesis.data, 'base64')).lines.length,
+      ]),
+    ).toEqual([
+      ['580001', 4],
+      ['580100', 1],
+      ['580101', 1],
+    ]);
+    const lines = records.flatMap((r) =>
+      decodeRecord(Buffer.from(r.kinesis.data, 'base64')).lines.map((l) => l.line),
+    );
+    expect(lines.sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7]);
   });
 
   it('takes a body API Gateway passed as text', async () => {
@@ -203,7 +231,7 @@ describe('POST /ingest: Kinesis failures', () => {
       },
     );
     // Act
-    const { statusCode, body } = await call(ingestEvent('text/csv', csvOf(10)));
+    const { statusCode, body } = await call(ingestEvent('text/csv', csvOf(10, 'each')));
     remove();
     // Assess
     expect(statusCode).toBe(202);
@@ -217,7 +245,7 @@ describe('POST /ingest: Kinesis failures', () => {
     // Prepare: SKU1 and SKU4 are refused on every attempt.
     const refused = new Set(['SKU1', 'SKU4']);
     const isRefused = (data: Uint8Array | undefined) =>
-      refused.has(JSON.parse(Buffer.from(data!).toString('utf8')).row.StockCode);
+      refused.has(decodeRecord(data!).lines[0]!.row.StockCode);
     const remove = interceptCommand<PutRecordsCommandInput, PutRecordsCommandOutput>(
       deps.kinesis,
       'PutRecordsCommand',
@@ -238,7 +266,7 @@ describe('POST /ingest: Kinesis failures', () => {
       },
     );
     // Act
-    const { statusCode, body, headers } = await call(ingestEvent('text/csv', csvOf(6)));
+    const { statusCode, body, headers } = await call(ingestEvent('text/csv', csvOf(6, 'each')));
     remove();
     // Assess
     expect(statusCode).toBe(503);
@@ -259,6 +287,41 @@ describe('POST /ingest: Kinesis failures', () => {
       'SKU3',
       'SKU5',
     ]);
+  });
+
+  it('counts every row of a packed record that keeps failing as not stored, and only those', async () => {
+    // Prepare: two invoices, so two records; the record of invoice 580201 is refused on every attempt.
+    const csv = [
+      HEADER,
+      ...[0, 1, 2].map((i) => `580201,SKU${i},ITEM,1,2011-12-09 12:50:00,1.25,12680,France`),
+      ...[3, 4].map((i) => `580202,SKU${i},ITEM,1,2011-12-09 12:50:00,1.25,12680,France`),
+    ].join('\n');
+    const isRefused = (data: Uint8Array | undefined) =>
+      decodeRecord(data!).lines[0]!.row.InvoiceNo === '580201';
+    const remove = interceptCommand<PutRecordsCommandInput, PutRecordsCommandOutput>(
+      deps.kinesis,
+      'PutRecordsCommand',
+      async (input, next) => {
+        const records = input.Records ?? [];
+        const kept = records.filter((r) => !isRefused(r.Data));
+        const out = kept.length > 0 ? await next({ ...input, Records: kept }) : { Records: [] };
+        const stored = [...(out.Records ?? [])];
+        return {
+          $metadata: {},
+          FailedRecordCount: records.length - kept.length,
+          Records: records.map((r) =>
+            isRefused(r.Data) ? { ErrorCode: 'InternalFailure', ErrorMessage: 'x' } : stored.shift()!,
+          ),
+        };
+      },
+    );
+    // Act
+    const { statusCode, body } = await call(ingestEvent('text/csv', csv));
+    remove();
+    // Assess
+    expect(statusCode).toBe(503);
+    expect(body).toMatchObject({ received: 5, accepted: 2, not_stored: 3 });
+    expect((await streamedRows()).map((r) => r['StockCode']).sort()).toEqual(['SKU3', 'SKU4']);
   });
 
   it('answers 503 accepting nothing when Kinesis is unreachable', async () => {

@@ -6,6 +6,7 @@
 import type { APIGatewayProxyResult, KinesisStreamRecord } from 'aws-lambda';
 import { handler as apiHandler } from '../../src/handlers/api.js';
 import { handler as transformHandler } from '../../src/handlers/transform.js';
+import { decodeRecord, ENVELOPE_VERSIONS } from '../../src/stream/envelope.js';
 import {
   type Emulators,
   readQuarantine,
@@ -91,17 +92,22 @@ describe('POST /ingest', () => {
     ]);
   });
 
-  it('puts every accepted row on the stream once, as a v1 envelope keyed by its InvoiceNo', () => {
-    expect(streamRecords).toHaveLength(10 + 2 + 2);
+  it('puts every accepted row on the stream once, packed by invoice in v2 envelopes keyed by its InvoiceNo', () => {
     const envelopes = streamRecords.map((r) => ({
       key: r.kinesis.partitionKey,
-      body: JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')),
+      version: JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')).v,
+      lines: decodeRecord(Buffer.from(r.kinesis.data, 'base64')).lines,
     }));
-    for (const { key, body } of envelopes) {
-      expect(body.v).toBe(1);
-      expect(key).toBe(body.row.InvoiceNo);
+    // 14 rows in fewer records: the lines of one invoice in one request share a record.
+    expect(envelopes.flatMap((e) => e.lines)).toHaveLength(10 + 2 + 2);
+    expect(envelopes.length).toBeLessThan(14);
+    for (const { key, version, lines } of envelopes) {
+      expect(version).toBe(ENVELOPE_VERSIONS.packed);
+      for (const l of lines) expect(l.row.InvoiceNo).toBe(key);
     }
-    expect(envelopes.map((e) => e.body.row)).toContainEqual({
+    const perRequest = new Set(envelopes.map((e) => `${e.lines[0]!.request_id}|${e.key}`));
+    expect(perRequest.size).toBe(envelopes.length);
+    expect(envelopes.flatMap((e) => e.lines.map((l) => l.row))).toContainEqual({
       InvoiceNo: '536371',
       StockCode: '22086',
       Description: "PAPER CHAIN KIT 50'S CHRISTMAS",
@@ -142,9 +148,12 @@ describe('the transformer', () => {
   it('sends every clean line to both Firehose streams as newline-delimited JSON', () => {
     for (const stream of [emu.config.deliveryStreams.lake, emu.config.deliveryStreams.warehouse]) {
       const records = emu.delivered.get(stream) ?? [];
-      expect(records).toHaveLength(14);
+      // Packed: many newline-terminated lines a record.
       for (const r of records) expect(r.toString('utf8').endsWith('}\n')).toBe(true);
-      const ids = new Set(records.map((r) => JSON.parse(r.toString('utf8')).line_id));
+      const lines = records.flatMap((r) => r.toString('utf8').split('\n').filter(Boolean));
+      expect(lines).toHaveLength(14);
+      expect(records.length).toBeLessThan(lines.length);
+      const ids = new Set(lines.map((text) => JSON.parse(text).line_id));
       expect(ids.size).toBe(12);
     }
   });

@@ -10,7 +10,7 @@ import type { PutObjectCommandInput, PutObjectCommandOutput } from '@aws-sdk/cli
 import { jest } from '@jest/globals';
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { createDocumentClient } from '../../src/adapters/dynamodb.js';
-import { createFirehoseClient } from '../../src/adapters/firehose.js';
+import { createFirehoseClient, packNdjson } from '../../src/adapters/firehose.js';
 import { createS3Client } from '../../src/adapters/s3.js';
 import { loadTransformConfig } from '../../src/config/transform.js';
 import type { SourceRow } from '../../src/core/row-objects.js';
@@ -18,7 +18,7 @@ import { cleanSourceRow } from '../../src/core/row-objects.js';
 import type { CleanLine } from '../../src/core/schema.js';
 import { createTransformHandler } from '../../src/handlers/transform.js';
 import type { TransformDeps } from '../../src/stream/deps.js';
-import { encodeEnvelope } from '../../src/stream/envelope.js';
+import { encodeEnvelope, packEnvelopes } from '../../src/stream/envelope.js';
 import { type Emulators, readQuarantine, scanTable, startEmulators } from '../helpers/emulators.js';
 import { kinesisEvent, kinesisRecord } from '../helpers/events.js';
 import { FAST_RETRY, fastClientOptions, interceptCommand, serviceError } from '../helpers/faults.js';
@@ -69,7 +69,18 @@ function rows(count: number, prefix = '57'): SourceRow[] {
   });
 }
 
-/** Stream records for rows, with increasing sequence numbers. */
+/** Version 2 stream records for rows, packed by invoice as the API puts them. */
+function packedRecords(source: readonly SourceRow[], firstSeq = 1000): KinesisStreamRecord[] {
+  const packed = packEnvelopes(
+    'req-p',
+    source.map((row, i) => ({ partitionKey: row.InvoiceNo, line: i + 2, row })),
+  );
+  return packed.map((p, i) =>
+    kinesisRecord({ data: p.data, sequenceNumber: String(firstSeq + i), partitionKey: p.partitionKey }),
+  );
+}
+
+/** Version 1 stream records for rows, one a record, with increasing sequence numbers. */
 function records(source: readonly SourceRow[], firstSeq = 1000): KinesisStreamRecord[] {
   return source.map((row, i) =>
     kinesisRecord({
@@ -128,8 +139,11 @@ async function expectStoredExactlyOnce(lines: readonly CleanLine[]): Promise<voi
 function deliveredIds(stream: string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const r of emu.delivered.get(stream) ?? []) {
-    const id = JSON.parse(r.toString('utf8')).line_id as string;
-    counts.set(id, (counts.get(id) ?? 0) + 1);
+    // A Firehose record packs many newline-terminated lines.
+    for (const text of r.toString('utf8').split('\n').filter(Boolean)) {
+      const id = JSON.parse(text).line_id as string;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
   }
   return counts;
 }
@@ -159,6 +173,110 @@ describe('a clean batch', () => {
     const response = await handler(kinesisEvent(records([row!, row!])));
     expect(response.batchItemFailures).toEqual([]);
     await expectStoredExactlyOnce(cleanLines([row!]));
+  });
+});
+
+describe('packed records (envelope version 2)', () => {
+  it('unpacks every line, stores it once and sends the lines to both streams in packed records', async () => {
+    // Prepare: 60 rows in 15 invoices, so 15 records.
+    const source = rows(60);
+    const batch = packedRecords(source);
+    expect(batch).toHaveLength(15);
+    // Act
+    const response = await handler(kinesisEvent(batch));
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    await expectStoredExactlyOnce(cleanLines(source));
+    expectDeliveredOnce(cleanLines(source));
+    // 60 lines of about 0.3 KB fit one Firehose record per stream.
+    expect(emu.delivered.get(emu.config.deliveryStreams.lake)).toHaveLength(1);
+  });
+
+  it('stores nothing twice when a packed record is delivered again', async () => {
+    const source = rows(20);
+    const batch = packedRecords(source);
+    await handler(kinesisEvent(batch));
+    const before = await scanTable(emu.dynamo, emu.config.tables.invoices);
+    // Act
+    const again = await handler(kinesisEvent(batch));
+    // Assess
+    expect(again.batchItemFailures).toEqual([]);
+    await expectStoredExactlyOnce(cleanLines(source));
+    expect(await scanTable(emu.dynamo, emu.config.tables.invoices)).toEqual(before);
+  });
+
+  it('processes version 1 records still on the stream beside version 2 ones (a rolling deploy)', async () => {
+    // Prepare: the old API's one-row records, then the new API's packed ones, in one batch.
+    const old = rows(8, '56');
+    const current = rows(8, '57');
+    const batch = [...records(old, 1000), ...packedRecords(current, 2000)];
+    // Act
+    const response = await handler(kinesisEvent(batch));
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const all = [...cleanLines(old), ...cleanLines(current)];
+    await expectStoredExactlyOnce(all);
+    expectDeliveredOnce(all);
+  });
+
+  it('quarantines the bad rows of a packed record with their lines, and stores its good ones', async () => {
+    // Prepare: one invoice of 4 rows; the third has a Description over its bound.
+    const source = rows(4);
+    source[2] = { ...source[2]!, Description: 'X'.repeat(2_000) };
+    // Act
+    const response = await handler(kinesisEvent(packedRecords(source)));
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const good = cleanLines([source[0]!, source[1]!, source[3]!]);
+    expectDeliveredOnce(good);
+    const quarantined = await readQuarantine(emu.s3, emu.config.quarantine.bucket);
+    expect(quarantined.flatMap((q) => q.rows)).toEqual([
+      expect.objectContaining({ line: 4, reason: 'field_too_long', field: 'Description' }),
+    ]);
+    expect(quarantined[0]!.key).toMatch(/stream\/shardId-\d+\/1000\.ndjson$/);
+  });
+});
+
+describe('a line DynamoDB refuses as invalid', () => {
+  it('is quarantined as store_rejected; the rest of the batch is stored and delivered, and nothing is retried', async () => {
+    // Prepare: an injected fault, since the contract's bounds keep real lines valid. DynamoDB refuses any
+    // request that holds the line item of one chosen line, as it refuses an over-long key.
+    const source = rows(12);
+    const lines = cleanLines(source);
+    const refused = lines[6]!.line_id;
+    interceptCommand<BatchWriteItemCommandInput, BatchWriteItemCommandOutput>(
+      deps.dynamo,
+      'BatchWriteItemCommand',
+      async (input, next) => {
+        if (JSON.stringify(input.RequestItems).includes(`#${refused}`)) {
+          throw serviceError(
+            'ValidationException',
+            400,
+            'client',
+            'One or more parameter values were invalid',
+          );
+        }
+        return next(input);
+      },
+    );
+    // Act
+    const response = await handler(kinesisEvent(packedRecords(source)));
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const others = lines.filter((l) => l.line_id !== refused);
+    expectDeliveredOnce(others);
+    const items = await scanTable(emu.dynamo, emu.config.tables.invoices);
+    const storedLines = items.filter((i) => i['kind'] === 'line').map((i) => i['line_id']);
+    expect(storedLines.sort()).toEqual(others.map((l) => l.line_id).sort());
+    const quarantined = (await readQuarantine(emu.s3, emu.config.quarantine.bucket)).flatMap((q) => q.rows);
+    expect(quarantined).toEqual([
+      expect.objectContaining({
+        line: 8,
+        reason: 'store_rejected',
+        origin: expect.objectContaining({ source: 'stream', request_id: 'req-p' }),
+      }),
+    ]);
+    expect(String(quarantined[0]!['message'])).toContain('One or more parameter values were invalid');
   });
 });
 
@@ -280,19 +398,27 @@ describe('Firehose PutRecordBatch failures', () => {
         : undefined;
     };
     const source = rows(30);
+    // Records of about three lines, so that the batch makes many.
+    deps.config = { ...deps.config, firehoseRecordMaxBytes: 1024 };
     // Act
     const response = await handler(kinesisEvent(records(source)));
     // Assess
     expect(response.batchItemFailures).toEqual([]);
+    expect((emu.delivered.get(emu.config.deliveryStreams.lake) ?? []).length).toBeGreaterThan(5);
     expectDeliveredOnce(cleanLines(source));
     await expectStoredExactlyOnce(cleanLines(source));
   });
 
-  it('reports the earliest record a stream kept refusing; the retry delivers the rest', async () => {
-    // Prepare: the warehouse stream refuses record 5's line until the fault clears.
+  it('reports the earliest Kinesis record in a packed record a stream kept refusing; the retry delivers the rest', async () => {
+    // Prepare: Firehose records of about three lines; the warehouse stream refuses the one holding record
+    // 5's line until the fault clears. Its earliest line decides the checkpoint.
+    deps.config = { ...deps.config, firehoseRecordMaxBytes: 1024 };
     const source = rows(10);
     const lines = cleanLines(source);
     const poisoned = lines[5]!.line_id;
+    const holder = packNdjson(lines, 1024).find((p) => p.members.includes(5))!;
+    const owner = holder.members[0]!;
+    expect(owner).toBeLessThan(5);
     emu.failFirehoseRecord = (stream, data) =>
       stream === emu.config.deliveryStreams.warehouse && data.toString('utf8').includes(poisoned)
         ? { errorCode: 'InternalFailure', errorMessage: 'Internal failure.' }
@@ -301,9 +427,9 @@ describe('Firehose PutRecordBatch failures', () => {
     // Act
     const first = await handler(kinesisEvent(batch));
     emu.failFirehoseRecord = undefined;
-    await deliverUntilDone(batch.slice(5));
+    await deliverUntilDone(batch.slice(owner));
     // Assess
-    expect(first.batchItemFailures).toEqual([{ itemIdentifier: '1005' }]);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: String(1000 + owner) }]);
     await expectStoredExactlyOnce(lines);
     // Nothing is missing from either stream. Records before the checkpoint went exactly once; those after
     // it that a stream had accepted are sent again by the retry (at-least-once: the lake and warehouse
@@ -311,7 +437,9 @@ describe('Firehose PutRecordBatch failures', () => {
     for (const stream of [emu.config.deliveryStreams.lake, emu.config.deliveryStreams.warehouse]) {
       const counts = deliveredIds(stream);
       expect([...counts.keys()].sort()).toEqual(lines.map((l) => l.line_id).sort());
-      expect(lines.slice(0, 5).map((l) => counts.get(l.line_id))).toEqual([1, 1, 1, 1, 1]);
+      expect(lines.slice(0, owner).map((l) => counts.get(l.line_id))).toEqual(
+        lines.slice(0, owner).map(() => 1),
+      );
     }
     expect(deliveredIds(emu.config.deliveryStreams.warehouse).get(poisoned)).toBe(1);
   });

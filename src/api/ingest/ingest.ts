@@ -1,12 +1,12 @@
 import { KinesisPutError, QuarantineWriteError } from '../../adapters/errors.js';
-import { KINESIS_LIMITS, putRecords, type StreamRecord } from '../../adapters/kinesis.js';
+import { putRecords, type StreamRecord } from '../../adapters/kinesis.js';
 import { writeQuarantine } from '../../adapters/s3.js';
 import { BODY_KINDS, type BodyKind, type ParsedRows, parseBody } from '../../core/body.js';
 import type { Rejection } from '../../core/clean.js';
 import type { Encoding } from '../../core/decode.js';
 import { BodyError, EncodingError, HeaderError } from '../../core/errors.js';
 import { quarantineRecord } from '../../core/quarantine.js';
-import { encodeEnvelope } from '../../stream/envelope.js';
+import { packEnvelopes } from '../../stream/envelope.js';
 import type { ApiDeps } from '../deps.js';
 import {
   BadRequestError,
@@ -98,11 +98,13 @@ export async function ingest(request: IngestRequest, deps: ApiDeps): Promise<Htt
     );
   }
 
-  const records: StreamRecord[] = parsed.valid.map((v) => ({
-    // The invoice number keeps an invoice's lines on one shard (at most 256 characters).
-    partitionKey: [...v.clean.invoice_no].slice(0, KINESIS_LIMITS.maxPartitionKeyLength).join(''),
-    data: encodeEnvelope({ v: 1, request_id: request.requestId, line: v.line, row: v.row }),
-  }));
+  // One record per invoice of the request: the invoice number keeps an invoice's lines on one shard, and
+  // its bound in the record contract keeps it a valid partition key (at most 256 characters).
+  const packed = packEnvelopes(
+    request.requestId,
+    parsed.valid.map((v) => ({ partitionKey: v.clean.invoice_no, line: v.line, row: v.row })),
+  );
+  const records: StreamRecord[] = packed.map((p) => ({ partitionKey: p.partitionKey, data: p.data }));
   const [put, q] = await Promise.allSettled([
     putRecords(deps.kinesis, deps.config.streamName, records, deps.retry),
     quarantined,
@@ -111,7 +113,9 @@ export async function ingest(request: IngestRequest, deps: ApiDeps): Promise<Htt
   let accepted = parsed.valid.length;
   if (put.status === 'rejected') {
     if (!(put.reason instanceof KinesisPutError)) throw put.reason;
-    accepted = put.reason.acknowledgedCount;
+    const acknowledged = put.reason.acknowledged;
+    // A row is stored when the record carrying it is.
+    accepted = packed.reduce((n, p, i) => n + (acknowledged[i] ? p.rows.length : 0), 0);
   }
   if (q.status === 'rejected' && !(q.reason instanceof QuarantineWriteError)) throw q.reason;
   if (put.status === 'fulfilled' && q.status === 'fulfilled') return json(202, summary(parsed, accepted));
