@@ -88,16 +88,10 @@ function queryResource(query: NamedQueryDefinition): Yaml {
 
 /**
  * The refresh function's role (resources/functions/refresh.yml): the Data API calls it makes, the secret
- * it connects with, its log group. BatchExecuteStatement is scoped to the account's workgroups and
- * clusters (a workgroup's ARN holds its id, not its name, so it cannot be named here); the statement calls
+ * it connects with, its log group. BatchExecuteStatement is scoped to the stage's workgroup or cluster
+ * (`redshiftArn`: a workgroup's ARN holds its id, not its name, so it is a parameter); the statement calls
  * are limited to statements this role started, as AWS's own Data API policies do.
  */
-/** `arn:<partition>:<service>:<region>:<account>` as CloudFormation placeholders, for Fn::Sub. */
-function accountArn(service: string): string {
-  const sub = (name: string) => `\${AWS::${name}}`;
-  return `arn:${sub('Partition')}:${service}:${sub('Region')}:${sub('AccountId')}`;
-}
-
 function refreshRole(): Yaml {
   return {
     Type: 'AWS::IAM::Role',
@@ -126,10 +120,8 @@ function refreshRole(): Yaml {
                 Effect: 'Allow',
                 // The refresh runs each transaction as one BatchExecuteStatement, and nothing else.
                 Action: 'redshift-data:BatchExecuteStatement',
-                Resource: [
-                  { 'Fn::Sub': `${accountArn('redshift-serverless')}:workgroup/*` },
-                  { 'Fn::Sub': `${accountArn('redshift')}:cluster:*` },
-                ],
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: the Serverless Framework fills it in.
+                Resource: '${param:redshiftArn}',
               },
               {
                 Sid: 'FollowOwnStatements',

@@ -15,6 +15,7 @@ export interface Resource {
   Properties?: JsonObject;
   DependsOn?: string | string[];
   DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
 }
 
 export interface Template {
@@ -185,4 +186,25 @@ export function apiRoutes(template: Template): Map<string, Resource> {
     routes.set(`${method} ${pathOf(at(resource.Properties, 'ResourceId'))}`, resource);
   }
   return routes;
+}
+
+/**
+ * Whether a Data API resource ARN names the workgroup or cluster an endpoint host names: same kind, region
+ * and (serverless) account, and for a cluster the same name. A workgroup's ARN holds its id, which the
+ * host does not show, so for a workgroup only the kind, region and account can be compared.
+ * @example arnMatchesHost('arn:aws:redshift:eu-west-1:1:cluster:wh', 'wh.abc.eu-west-1.redshift.amazonaws.com') === true
+ */
+export function arnMatchesHost(arn: string, host: string): boolean {
+  const serverless =
+    /^arn:aws[a-z-]*:redshift-serverless:([a-z0-9-]+):(\d{12}):workgroup\/[0-9a-f-]{36}$/.exec(arn);
+  if (serverless) {
+    const h = /^[a-z0-9-]+\.(\d{12})\.([a-z0-9-]+)\.redshift-serverless\.amazonaws\.com$/.exec(host);
+    return h !== null && h[2] === serverless[1] && h[1] === serverless[2];
+  }
+  const cluster = /^arn:aws[a-z-]*:redshift:([a-z0-9-]+):\d{12}:cluster:([a-z0-9-]+)$/.exec(arn);
+  if (cluster) {
+    const h = /^([a-z0-9-]+)\.[^.]+\.([a-z0-9-]+)\.redshift\.amazonaws\.com$/.exec(host);
+    return h !== null && h[1] === cluster[2] && h[2] === cluster[1];
+  }
+  return false;
 }

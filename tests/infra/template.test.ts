@@ -9,12 +9,14 @@ import yaml from 'js-yaml';
 import { GENERATED_PATH, renderRecordContract } from '../../scripts/generate-resources.js';
 import { tableDefinition } from '../../src/adapters/table-definitions.js';
 import { ROUTES as API_ROUTES } from '../../src/api/routes.js';
+import { LOADS_PREFIX } from '../../src/batch/aws/records.js';
 import { TABLES } from '../../src/core/dynamo-items.js';
 import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
 import { TRANSFORM_EVENT_SOURCE } from '../../src/stream/event-source.js';
 import {
   actionMap,
   apiRoutes,
+  arnMatchesHost,
   at,
   describe as describeValue,
   type Json,
@@ -40,6 +42,19 @@ const CFN_TAGS = yaml.DEFAULT_SCHEMA.extend(
     ),
   ),
 );
+
+/** config/params.yml, which `serverless package --stage test` resolved: a stage's value, else the default. */
+const PARAMS = yaml.load(readFileSync(join(REPO, 'config', 'params.yml'), 'utf8')) as Record<
+  string,
+  Record<string, unknown>
+>;
+function param(name: string): unknown {
+  const value = PARAMS[STAGE]?.[name] ?? PARAMS['default']?.[name];
+  if (value === undefined) throw new Error(`no parameter ${name} for stage ${STAGE} in config/params.yml`);
+  return value;
+}
+/** The one workgroup or cluster the Data API roles may run statements on. */
+const REDSHIFT_ARN = String(param('redshiftArn'));
 
 let template: Template;
 let packageDir: string;
@@ -518,6 +533,18 @@ describe('DynamoDB tables', () => {
     expect(p['GlobalSecondaryIndexes']).toEqual(local.GlobalSecondaryIndexes);
   });
 
+  it('are every one retained when the stack is deleted or a change would replace them', () => {
+    const tables = ofType('AWS::DynamoDB::Table');
+    expect(tables.map(([id]) => id).sort()).toEqual(['CustomersTable', 'InvoicesTable']);
+    for (const [id, table] of tables) {
+      expect({ id, deletion: table.DeletionPolicy, replace: table.UpdateReplacePolicy }).toEqual({
+        id,
+        deletion: 'Retain',
+        replace: 'Retain',
+      });
+    }
+  });
+
   it('indexes invoices by stock code in by_stock, projecting everything', () => {
     expect(at(props('InvoicesTable'), 'GlobalSecondaryIndexes')).toEqual([
       {
@@ -567,6 +594,54 @@ describe('buckets', () => {
       Action: 's3:*',
       Condition: { Bool: { 'aws:SecureTransport': 'false' } },
     });
+  });
+});
+
+describe('raw bucket lifecycle', () => {
+  type Rule = { Id: string; Status: string; Prefix?: string; ExpirationInDays?: number };
+  const rules = () => at(props('RawBucket'), 'LifecycleConfiguration', 'Rules') as unknown as Rule[];
+
+  /** The prefixes nothing deletes, each read off the resource or the code that writes under it. */
+  const growing = () => {
+    const uploads = at(props('BatchUploadRule'), 'EventPattern', 'detail', 'object', 'key', 0, 'prefix');
+    const errors = [
+      at(
+        props('WarehouseDeliveryStream'),
+        'RedshiftDestinationConfiguration',
+        'S3Configuration',
+        'ErrorOutputPrefix',
+      ),
+      at(
+        props('WarehouseDeliveryStream'),
+        'RedshiftDestinationConfiguration',
+        'S3BackupConfiguration',
+        'ErrorOutputPrefix',
+      ),
+    ].map((prefix) => String(prefix).split('!{')[0] ?? '');
+    // Both error outputs sit under one folder: one rule covers them.
+    const errorsRoot = 'firehose/warehouse/errors/';
+    for (const prefix of errors) expect(prefix.startsWith(errorsRoot)).toBe(true);
+    return [String(uploads), LOADS_PREFIX, errorsRoot];
+  };
+
+  it("expires uploads, load records and the Redshift stream's errors after rawExpirationDays", () => {
+    const days = Number(param('rawExpirationDays'));
+    expect(Number.isInteger(days) && days > 0).toBe(true);
+    for (const prefix of growing()) {
+      const rule = rules().find((r) => r.Prefix === prefix);
+      expect({ prefix, status: rule?.Status, days: rule?.ExpirationInDays }).toEqual({
+        prefix,
+        status: 'Enabled',
+        days,
+      });
+    }
+  });
+
+  it('keeps the backup of every record, the quarantine and the staging rule as they were', () => {
+    const prefixes = rules().map((r) => r.Prefix);
+    expect(prefixes).not.toContain('firehose/warehouse/backup/');
+    expect(prefixes).not.toContain('quarantine/');
+    expect(rules().find((r) => r.Prefix === 'firehose/warehouse/staging/')?.ExpirationInDays).toBe(30);
   });
 });
 
@@ -734,6 +809,21 @@ describe('Firehose to the lake', () => {
     expect(keys).toEqual({ year: '2011', month: '01', day: '09' });
   });
 
+  it('splits packed records into single JSON lines before it extracts the partition keys', () => {
+    const processing = at(config(), 'ProcessingConfiguration') as JsonObject;
+    expect(processing['Enabled']).toBe(true);
+    const processors = at(processing, 'Processors') as JsonObject[];
+    const types = processors.map((p) => p['Type']);
+    const deaggregation = types.indexOf('RecordDeAggregation');
+    expect(deaggregation).toBeGreaterThanOrEqual(0);
+    // Before the jq extraction, so each line, not each packed record, gets its own partition key.
+    expect(deaggregation).toBeLessThan(types.indexOf('MetadataExtraction'));
+    // JSON sub-records (consecutive or newline-delimited objects); a Delimiter belongs to DELIMITED only.
+    expect(processors[deaggregation]?.['Parameters']).toEqual([
+      { ParameterName: 'SubRecordType', ParameterValue: 'JSON' },
+    ]);
+  });
+
   it('logs delivery errors to CloudWatch', () => {
     expect(at(config(), 'CloudWatchLoggingOptions')).toEqual({
       Enabled: true,
@@ -792,6 +882,31 @@ describe('alarms', () => {
       ]),
     );
   });
+
+  it('alarm on a failed warehouse refresh: any error of the refresh function', () => {
+    expect(props('RefreshErrorsAlarm')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'RefreshLambdaFunction' } }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    // One period spans at least one scheduled run, so a failed run cannot fall between periods.
+    expect(Number(props('RefreshErrorsAlarm')['Period'])).toBeGreaterThanOrEqual(15 * 60);
+  });
+
+  it('all notify the one alarm topic', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const [id, alarm] of alarms) {
+      expect({ id, actions: alarm.Properties?.['AlarmActions'] }).toEqual({
+        id,
+        actions: [{ Ref: 'AlarmTopic' }],
+      });
+    }
+  });
 });
 
 /**
@@ -848,10 +963,7 @@ const IAM: Record<string, Record<string, string[]>> = {
       '${RawBucket.Arn}/quarantine/batch/*',
       '${LakeBucket.Arn}/lake/invoice_lines/*',
     ],
-    'redshift-data:BatchExecuteStatement': [
-      'arn:${AWS::Partition}:redshift-serverless:${AWS::Region}:${AWS::AccountId}:workgroup/*',
-      'arn:${AWS::Partition}:redshift:${AWS::Region}:${AWS::AccountId}:cluster:*',
-    ],
+    'redshift-data:BatchExecuteStatement': [REDSHIFT_ARN],
     'redshift-data:DescribeStatement': ['*'],
     'redshift-data:CancelStatement': ['*'],
     'secretsmanager:GetSecretValue': [
@@ -861,10 +973,7 @@ const IAM: Record<string, Record<string, string[]>> = {
   RefreshRole: {
     'logs:CreateLogStream': ['RefreshLogGroup.Arn'],
     'logs:PutLogEvents': ['RefreshLogGroup.Arn'],
-    'redshift-data:BatchExecuteStatement': [
-      'arn:${AWS::Partition}:redshift-serverless:${AWS::Region}:${AWS::AccountId}:workgroup/*',
-      'arn:${AWS::Partition}:redshift:${AWS::Region}:${AWS::AccountId}:cluster:*',
-    ],
+    'redshift-data:BatchExecuteStatement': [REDSHIFT_ARN],
     'redshift-data:DescribeStatement': ['*'],
     'redshift-data:CancelStatement': ['*'],
     'secretsmanager:GetSecretValue': [
@@ -966,6 +1075,29 @@ describe('IAM', () => {
     }
     // The only '*' resources: the Data API's statement actions, limited to the role's own statements.
     expect(offending).toEqual([]);
+  });
+
+  it('runs Data API statements only on the workgroup or cluster that redshiftHost names', () => {
+    expect(arnMatchesHost(REDSHIFT_ARN, String(param('redshiftHost')))).toBe(true);
+    for (const id of ['BatchRole', 'RefreshRole']) {
+      const run = roleStatements(resource(id)).filter((s) =>
+        s.Action.includes('redshift-data:BatchExecuteStatement'),
+      );
+      expect({ id, resources: run.flatMap((s) => s.Resource) }).toEqual({ id, resources: [REDSHIFT_ARN] });
+      // Nothing else that runs SQL: ExecuteStatement would need the same scope.
+      expect(Object.keys(actionMap(resource(id)))).not.toContain('redshift-data:ExecuteStatement');
+    }
+  });
+
+  it('lets the batch role list the raw bucket only under the prefixes it reads', () => {
+    const list = roleStatements(resource('BatchRole')).filter((s) => s.Action.includes('s3:ListBucket'));
+    expect(list).toHaveLength(1);
+    expect(list[0]?.raw['Condition']).toEqual({
+      StringLike: { 's3:prefix': ['incoming/*', `${LOADS_PREFIX}*`] },
+    });
+    // The prefixes it may read objects under are the ones it may list.
+    const reads = actionMap(resource('BatchRole'))['s3:GetObject'] ?? [];
+    expect(reads).toEqual(['${RawBucket.Arn}/incoming/*', `\${RawBucket.Arn}/${LOADS_PREFIX}*`]);
   });
 
   it('lets only the intended service assume each role', () => {
