@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { benchClean } from './clean.js';
 import { ROOT } from './lib.js';
 import { benchLoad } from './load.js';
+import { benchPacking } from './packing.js';
 import { benchReplay } from './replay.js';
 
 const REAL_DATA =
@@ -32,6 +33,7 @@ const sections: string[] = [
   '',
 ];
 sections.push(await benchClean(REAL_DATA));
+sections.push(await benchPacking(REAL_DATA));
 sections.push(await benchReplay(REAL_DATA));
 sections.push(await benchLoad(REAL_DATA));
 

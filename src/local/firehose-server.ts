@@ -37,6 +37,24 @@ export interface FirehoseServerOptions {
   failRecord?: (deliveryStream: string, data: Buffer, index: number) => EntryError | undefined;
 }
 
+/**
+ * What each delivery stream took in: records, their bytes, and the bytes Firehose bills for them. Firehose
+ * bills ingestion per record rounded up to the next 5 KB, so packing shows as billed bytes near actual ones.
+ */
+export interface IngestCounters {
+  records: number;
+  bytes: number;
+  billedBytes: number;
+}
+
+/** Firehose's billing increment for ingestion: each record is rounded up to a multiple of 5 KB. */
+export const FIREHOSE_BILLING_INCREMENT_BYTES = 5 * 1024;
+
+/** The bytes Firehose bills for a record of `bytes`. */
+export function billedBytes(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / FIREHOSE_BILLING_INCREMENT_BYTES)) * FIREHOSE_BILLING_INCREMENT_BYTES;
+}
+
 export const FIREHOSE_SERVER_LIMITS = {
   maxRecords: 500,
   maxRecordBytes: 1000 * 1024,
@@ -62,9 +80,26 @@ class FirehoseProtocolError extends EcomflowError {
 }
 
 /** The request listener alone, to mount on an existing server. */
-export function firehoseRequestListener(options: FirehoseServerOptions): RequestListener {
+export function firehoseRequestListener(
+  options: FirehoseServerOptions,
+  counters: Map<string, IngestCounters> = new Map(),
+): RequestListener {
+  const counted: FirehoseServerOptions = {
+    ...options,
+    deliver: async (stream, records) => {
+      await options.deliver(stream, records);
+      // Counted once accepted: a request the destination refused fails its entries, and is sent again.
+      const c = counters.get(stream) ?? { records: 0, bytes: 0, billedBytes: 0 };
+      for (const r of records) {
+        c.records++;
+        c.bytes += r.byteLength;
+        c.billedBytes += billedBytes(r.byteLength);
+      }
+      counters.set(stream, c);
+    },
+  };
   return (req, res) => {
-    handle(req, options).then(
+    handle(req, counted).then(
       (body) => send(res, 200, body),
       (error: unknown) => {
         if (error instanceof FirehoseProtocolError) {
@@ -81,6 +116,8 @@ export function firehoseRequestListener(options: FirehoseServerOptions): Request
 export interface FirehoseServer {
   /** `http://127.0.0.1:<port>`: the endpoint to give the SDK. */
   url: string;
+  /** Accepted records per delivery stream, with their actual and billed bytes. */
+  counters: ReadonlyMap<string, IngestCounters>;
   port: number;
   server: Server;
   close(): Promise<void>;
@@ -93,7 +130,8 @@ export interface FirehoseServer {
 export async function startFirehoseServer(
   options: FirehoseServerOptions & { host?: string; port?: number },
 ): Promise<FirehoseServer> {
-  const server = createServer(firehoseRequestListener(options));
+  const counters = new Map<string, IngestCounters>();
+  const server = createServer(firehoseRequestListener(options, counters));
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -102,6 +140,7 @@ export async function startFirehoseServer(
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
+    counters,
     port,
     server,
     close: () =>

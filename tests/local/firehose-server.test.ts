@@ -4,7 +4,13 @@ import {
   PutRecordCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-firehose';
-import { type Deliver, type FirehoseServer, startFirehoseServer } from '../../src/local/firehose-server.js';
+import {
+  billedBytes,
+  type Deliver,
+  FIREHOSE_BILLING_INCREMENT_BYTES,
+  type FirehoseServer,
+  startFirehoseServer,
+} from '../../src/local/firehose-server.js';
 
 let server: FirehoseServer;
 let client: FirehoseClient;
@@ -104,5 +110,50 @@ describe('the local Firehose endpoint, driven by @aws-sdk/client-firehose', () =
       __type: 'UnknownOperationException',
       message: 'operation DeleteDeliveryStream is not supported locally',
     });
+  });
+});
+
+describe('billed bytes', () => {
+  it('rounds each record up to 5 KB, so one small line a record is billed many times its size', async () => {
+    // Arrange: 10 lines of 300 bytes, one a record, then the same 10 packed into one record.
+    const line = `${JSON.stringify({ pad: 'x'.repeat(288) })}\n`;
+    const one = Array.from({ length: 10 }, () => ({ Data: Buffer.from(line) }));
+    // Act
+    await client.send(new PutRecordBatchCommand({ DeliveryStreamName: 'lake', Records: one }));
+    await client.send(
+      new PutRecordBatchCommand({
+        DeliveryStreamName: 'warehouse',
+        Records: [{ Data: Buffer.from(line.repeat(10)) }],
+      }),
+    );
+    // Assess
+    expect(server.counters.get('lake')).toEqual({
+      records: 10,
+      bytes: 10 * line.length,
+      billedBytes: 10 * FIREHOSE_BILLING_INCREMENT_BYTES,
+    });
+    expect(server.counters.get('warehouse')).toEqual({
+      records: 1,
+      bytes: 10 * line.length,
+      billedBytes: FIREHOSE_BILLING_INCREMENT_BYTES,
+    });
+  });
+
+  it('counts nothing for entries the destination refused', async () => {
+    deliver = () => {
+      throw new Error('COPY failed');
+    };
+    await client.send(
+      new PutRecordBatchCommand({ DeliveryStreamName: 'lake', Records: [{ Data: Buffer.from('{}\n') }] }),
+    );
+    expect(server.counters.get('lake')).toBeUndefined();
+  });
+
+  it.each([
+    [1, 5 * 1024],
+    [5 * 1024, 5 * 1024],
+    [5 * 1024 + 1, 10 * 1024],
+  ])('bills a %i-byte record as %i bytes', (bytes, billed) => {
+    expect(billedBytes(bytes)).toBe(billed);
   });
 });
