@@ -155,6 +155,54 @@ describe('ecomflow up, over HTTP', () => {
     expect(lines.status).toBe(200);
   });
 
+  it('quarantines over-long fields as field_too_long and stores every other line of the same POST everywhere', async () => {
+    // Prepare: good rows, and three rows each with one 2,000-byte field. The over-long StockCode shares an
+    // invoice with good lines, so the good lines of that invoice must still show.
+    const rows = postedRows(60, 21, 3_000_000);
+    const [header, first] = rows.csv.split('\n');
+    const fields = first!.split(',');
+    const long = 'X'.repeat(2_000);
+    const poison = [
+      [fields[0], fields[1], long, ...fields.slice(3)],
+      [fields[0], long, ...fields.slice(2)],
+      [long, ...fields.slice(1)],
+    ].map((f) => f.join(','));
+    const body = `${rows.csv}${poison.join('\n')}\n`;
+    expect(header).toMatch(/^InvoiceNo,/);
+
+    // Act
+    const response = await post(body);
+    const answer = (await response.json()) as {
+      accepted: number;
+      rejected: number;
+      errors: { reason: string; field: string; message: string }[];
+    };
+
+    // Assess: the API names each field and its length.
+    expect(response.status).toBe(202);
+    expect(answer.accepted).toBe(rows.lines.length);
+    expect(answer.rejected).toBe(3);
+    expect(answer.errors.map((e) => [e.reason, e.field]).sort()).toEqual([
+      ['field_too_long', 'Description'],
+      ['field_too_long', 'InvoiceNo'],
+      ['field_too_long', 'StockCode'],
+    ]);
+    for (const e of answer.errors) expect(e.message).toContain('2000 bytes');
+    // Every other line reaches DynamoDB, the lake and the warehouse.
+    await expectAllVisible(rows);
+    await eventually('the lake holds every good line', async () => {
+      const c = await lakeCounts(rows);
+      return c.d === rows.distinct ? c : undefined;
+    });
+    await eventually('the warehouse holds every good line', async () => {
+      const c = await warehouseCounts(rows);
+      return c.d === rows.distinct ? c : undefined;
+    });
+    // Nothing went to the dead-letter destination.
+    const deadLetters = await readFile(join(home, 'dead-letter.ndjson'), 'utf8').catch(() => '');
+    expect(deadLetters).toBe('');
+  });
+
   it('keeps DynamoDB, the lake and the warehouse across a Ctrl-C and a restart', async () => {
     // Prepare
     const rows = postedRows(300, 12, 2_000_000);
