@@ -5,22 +5,29 @@
  * Firehose bills it; the records reach it through @aws-sdk/client-firehose, as from the transformer.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createFirehoseClient, ndjsonRecord, packNdjson, putRecordBatch } from '../src/adapters/firehose.js';
 import { KINESIS_LIMITS } from '../src/adapters/kinesis.js';
 import { FIREHOSE_RECORD_KB } from '../src/config/transform.js';
 import { parseBody } from '../src/core/body.js';
+import { itemsForLine, writeKey } from '../src/core/dynamo-items.js';
 import type { CleanLine } from '../src/core/schema.js';
+import { writeMeasurements } from '../src/cost/measurements.js';
+import { ParquetLineWriter } from '../src/lake/parquet.js';
 import { startFirehoseServer } from '../src/local/firehose-server.js';
 import { REPLAY_DEFAULTS } from '../src/replay/session.js';
 import { encodeEnvelope, packEnvelopes } from '../src/stream/envelope.js';
 import { TRANSFORM_EVENT_SOURCE } from '../src/stream/event-source.js';
+import { ROOT } from './lib.js';
 
 /** A Kinesis shard's write limits. */
 const SHARD = { recordsPerS: 1_000, bytesPerS: 1024 * 1024 } as const;
 
 export interface PackingFigures {
   lines: number;
+  parquetBytesPerLine: number;
+  dynamoItemsPerLine: number;
   kinesis: Record<'unpacked' | 'packed', { records: number; bytes: number }>;
   firehose: Record<'unpacked' | 'packed', { records: number; bytes: number; billedBytes: number }>;
 }
@@ -69,8 +76,18 @@ export async function measurePacking(realData: string): Promise<PackingFigures> 
     await server.close();
   }
   const counted = (stream: string) => server.counters.get(stream) ?? { records: 0, bytes: 0, billedBytes: 0 };
+  // The lake's bytes a line, and DynamoDB's distinct items a line (shared membership items count once).
+  const writer = ParquetLineWriter.inMemory();
+  const keys = new Set<string>();
+  for (const v of valid) {
+    writer.append(v.clean);
+    for (const w of itemsForLine(v.clean)) keys.add(writeKey(w));
+  }
+  const parquetBytes = writer.close().byteLength;
   return {
     lines: valid.length,
+    parquetBytesPerLine: parquetBytes / valid.length,
+    dynamoItemsPerLine: keys.size / valid.length,
     kinesis,
     firehose: { unpacked: { ...counted('unpacked') }, packed: { ...counted('packed') } },
   };
@@ -83,8 +100,21 @@ export function shardLinesPerSecond(records: number, bytes: number, lines: numbe
   return Math.min(SHARD.recordsPerS * linesPerRecord, SHARD.bytesPerS / bytesPerLine);
 }
 
+/** Where the cost model (`ecomflow cost`) reads what this bench measured. */
+export const MEASUREMENTS_FILE = join(ROOT, 'config', 'measurements.json');
+
 export async function benchPacking(realData: string): Promise<string> {
   const f = await measurePacking(realData);
+  writeMeasurements(MEASUREMENTS_FILE, {
+    measured_at: new Date().toISOString(),
+    source:
+      'npm run bench (bench/packing.ts): the real data through the API packing, the transformer packing and the local Firehose counters',
+    lines: f.lines,
+    kinesis: f.kinesis,
+    firehose: f.firehose,
+    parquet_bytes_per_line: Math.round(f.parquetBytesPerLine * 10) / 10,
+    dynamodb_items_per_line: Math.round(f.dynamoItemsPerLine * 100) / 100,
+  });
   const n = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
   const goal = (ok: boolean) => (ok ? 'met' : '**missed**');
   const perRecord = (k: { records: number }) => f.lines / k.records;

@@ -1,5 +1,6 @@
 import { EcomflowError } from '../errors.js';
 import { cleanCommand, cleanUsage } from './commands/clean.js';
+import { costCommand, costUsage } from './commands/cost.js';
 import { generateCommand, generateUsage } from './commands/generate.js';
 import { loadCommand, loadUsage } from './commands/load.js';
 import { queryCommand, queryUsage, sqlCommand, sqlUsage } from './commands/query.js';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   sql: { run: sqlCommand, usage: sqlUsage },
   replay: { run: replayCommand, usage: replayUsage },
   refresh: { run: refreshCommand, usage: refreshUsage },
+  cost: { run: costCommand, usage: costUsage },
 };
 
 function usage(): string {

@@ -22,6 +22,41 @@ describe('ecomflow CLI', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('cost prints each service before and after packing, the cost per million lines and its warnings', async () => {
+    const code = await main(['cost', '--lines-per-month', '10000000']);
+    expect(code).toBe(0);
+    const text = output.join('\n');
+    expect(text).toMatch(/10,000,000 lines a month/);
+    for (const service of [
+      'API Gateway',
+      'Lambda',
+      'Kinesis',
+      'Firehose',
+      'S3',
+      'DynamoDB',
+      'Athena',
+      'CloudWatch',
+    ]) {
+      expect(text).toContain(service);
+    }
+    expect(text).toMatch(/per million lines: \$[\d.]+ unpacked, \$[\d.]+ packed/);
+  });
+
+  it('cost --json prints the estimates and their inputs', async () => {
+    const code = await main(['cost', '--json', '--stage', 'prod']);
+    expect(code).toBe(0);
+    const out = JSON.parse(output.join('\n'));
+    expect(out.stage).toBe('prod');
+    expect(out.estimates.map((e: { packing: string }) => e.packing)).toEqual(['unpacked', 'packed']);
+    expect(out.inputs.assumptions.linesPerRequest).toBeGreaterThan(0);
+  });
+
+  it('cost exits 2 on a bad --lines-per-month', async () => {
+    const code = await main(['cost', '--lines-per-month', 'many']);
+    expect(code).toBe(2);
+    expect(errors.join('\n')).toMatch(/--lines-per-month must be a positive number, not "many"/);
+  });
+
   it('clean exits 0 and prints the counts', async () => {
     const code = await main(['clean', join(FIXTURES, 'online-retail-dirty.csv'), '--out', dir]);
     expect(code).toBe(0);

@@ -12,6 +12,7 @@ import { ROUTES as API_ROUTES } from '../../src/api/routes.js';
 import { LOADS_PREFIX } from '../../src/batch/aws/records.js';
 import { TABLES } from '../../src/core/dynamo-items.js';
 import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
+import { CFN_YAML_SCHEMA } from '../../src/cost/service-config.js';
 import { TRANSFORM_EVENT_SOURCE } from '../../src/stream/event-source.js';
 import {
   actionMap,
@@ -35,13 +36,7 @@ const REPO = resolve(import.meta.dirname, '..', '..');
 const STAGE = 'test';
 
 /** The CloudFormation short forms (!Ref, !GetAtt, ...) that the resource files use, read as plain values. */
-const CFN_TAGS = yaml.DEFAULT_SCHEMA.extend(
-  ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'ImportValue'].flatMap((tag) =>
-    (['scalar', 'sequence', 'mapping'] as const).map(
-      (kind) => new yaml.Type(`!${tag}`, { kind, construct: (data: unknown) => ({ [tag]: data }) }),
-    ),
-  ),
-);
+const CFN_TAGS = CFN_YAML_SCHEMA;
 
 /** config/params.yml, which `serverless package --stage test` resolved: a stage's value, else the default. */
 const PARAMS = yaml.load(readFileSync(join(REPO, 'config', 'params.yml'), 'utf8')) as Record<
