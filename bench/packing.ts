@@ -13,7 +13,7 @@ import { FIREHOSE_RECORD_KB } from '../src/config/transform.js';
 import { parseBody } from '../src/core/body.js';
 import { itemsForLine, writeKey } from '../src/core/dynamo-items.js';
 import type { CleanLine } from '../src/core/schema.js';
-import { writeMeasurements } from '../src/cost/measurements.js';
+import { type Measurements, writeMeasurements } from '../src/cost/measurements.js';
 import { ParquetLineWriter } from '../src/lake/parquet.js';
 import { startFirehoseServer } from '../src/local/firehose-server.js';
 import { REPLAY_DEFAULTS } from '../src/replay/session.js';
@@ -24,12 +24,9 @@ import { ROOT } from './lib.js';
 /** A Kinesis shard's write limits. */
 const SHARD = { recordsPerS: 1_000, bytesPerS: 1024 * 1024 } as const;
 
-export interface PackingFigures {
-  lines: number;
+export interface PackingFigures extends Pick<Measurements, 'lines' | 'kinesis' | 'firehose'> {
   parquetBytesPerLine: number;
   dynamoItemsPerLine: number;
-  kinesis: Record<'unpacked' | 'packed', { records: number; bytes: number }>;
-  firehose: Record<'unpacked' | 'packed', { records: number; bytes: number; billedBytes: number }>;
 }
 
 export async function measurePacking(realData: string): Promise<PackingFigures> {

@@ -84,6 +84,29 @@ async function streamedRows(): Promise<Record<string, string>[]> {
   );
 }
 
+/** Makes PutRecords refuse, on every attempt, the records `isRefused` picks, as a failing shard does. */
+function refusePutRecords(isRefused: (data: Uint8Array | undefined) => boolean): () => void {
+  return interceptCommand<PutRecordsCommandInput, PutRecordsCommandOutput>(
+    deps.kinesis,
+    'PutRecordsCommand',
+    async (input, next) => {
+      const records = input.Records ?? [];
+      const kept = records.filter((r) => !isRefused(r.Data));
+      const out = kept.length > 0 ? await next({ ...input, Records: kept }) : { Records: [] };
+      const stored = [...(out.Records ?? [])];
+      return {
+        $metadata: {},
+        FailedRecordCount: records.length - kept.length,
+        Records: records.map((r) =>
+          isRefused(r.Data)
+            ? { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service failure.' }
+            : stored.shift()!,
+        ),
+      };
+    },
+  );
+}
+
 /** `rows` rows of one invoice, or with `invoices: 'each'` each on its own invoice (so each its own record). */
 function csvOf(rows: number, invoices: 'one' | 'each' = 'one'): string {
   const lines = [HEADER];
@@ -246,25 +269,7 @@ describe('POST /ingest: Kinesis failures', () => {
     const refused = new Set(['SKU1', 'SKU4']);
     const isRefused = (data: Uint8Array | undefined) =>
       refused.has(decodeRecord(data!).lines[0]!.row.StockCode);
-    const remove = interceptCommand<PutRecordsCommandInput, PutRecordsCommandOutput>(
-      deps.kinesis,
-      'PutRecordsCommand',
-      async (input, next) => {
-        const records = input.Records ?? [];
-        const kept = records.filter((r) => !isRefused(r.Data));
-        const out = kept.length > 0 ? await next({ ...input, Records: kept }) : { Records: [] };
-        const stored = [...(out.Records ?? [])];
-        return {
-          $metadata: {},
-          FailedRecordCount: records.length - kept.length,
-          Records: records.map((r) =>
-            isRefused(r.Data)
-              ? { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service failure.' }
-              : stored.shift()!,
-          ),
-        };
-      },
-    );
+    const remove = refusePutRecords(isRefused);
     // Act
     const { statusCode, body, headers } = await call(ingestEvent('text/csv', csvOf(6, 'each')));
     remove();
@@ -298,23 +303,7 @@ describe('POST /ingest: Kinesis failures', () => {
     ].join('\n');
     const isRefused = (data: Uint8Array | undefined) =>
       decodeRecord(data!).lines[0]!.row.InvoiceNo === '580201';
-    const remove = interceptCommand<PutRecordsCommandInput, PutRecordsCommandOutput>(
-      deps.kinesis,
-      'PutRecordsCommand',
-      async (input, next) => {
-        const records = input.Records ?? [];
-        const kept = records.filter((r) => !isRefused(r.Data));
-        const out = kept.length > 0 ? await next({ ...input, Records: kept }) : { Records: [] };
-        const stored = [...(out.Records ?? [])];
-        return {
-          $metadata: {},
-          FailedRecordCount: records.length - kept.length,
-          Records: records.map((r) =>
-            isRefused(r.Data) ? { ErrorCode: 'InternalFailure', ErrorMessage: 'x' } : stored.shift()!,
-          ),
-        };
-      },
-    );
+    const remove = refusePutRecords(isRefused);
     // Act
     const { statusCode, body } = await call(ingestEvent('text/csv', csv));
     remove();
