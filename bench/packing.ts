@@ -27,6 +27,7 @@ const SHARD = { recordsPerS: 1_000, bytesPerS: 1024 * 1024 } as const;
 export interface PackingFigures extends Pick<Measurements, 'lines' | 'kinesis' | 'firehose'> {
   parquetBytesPerLine: number;
   dynamoItemsPerLine: number;
+  dynamoIndexWritesPerLine: number;
 }
 
 export async function measurePacking(realData: string): Promise<PackingFigures> {
@@ -76,15 +77,21 @@ export async function measurePacking(realData: string): Promise<PackingFigures> 
   // The lake's bytes a line, and DynamoDB's distinct items a line (shared membership items count once).
   const writer = ParquetLineWriter.inMemory();
   const keys = new Set<string>();
+  let indexed = 0;
   for (const v of valid) {
     writer.append(v.clean);
-    for (const w of itemsForLine(v.clean)) keys.add(writeKey(w));
+    for (const w of itemsForLine(v.clean)) {
+      const key = writeKey(w);
+      if (!keys.has(key) && 'gsi1pk' in w.item) indexed++;
+      keys.add(key);
+    }
   }
   const parquetBytes = writer.close().byteLength;
   return {
     lines: valid.length,
     parquetBytesPerLine: parquetBytes / valid.length,
     dynamoItemsPerLine: keys.size / valid.length,
+    dynamoIndexWritesPerLine: indexed / valid.length,
     kinesis,
     firehose: { unpacked: { ...counted('unpacked') }, packed: { ...counted('packed') } },
   };
@@ -111,6 +118,7 @@ export async function benchPacking(realData: string): Promise<string> {
     firehose: f.firehose,
     parquet_bytes_per_line: Math.round(f.parquetBytesPerLine * 10) / 10,
     dynamodb_items_per_line: Math.round(f.dynamoItemsPerLine * 100) / 100,
+    dynamodb_index_writes_per_line: Math.round(f.dynamoIndexWritesPerLine * 100) / 100,
   });
   const n = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
   const goal = (ok: boolean) => (ok ? 'met' : '**missed**');

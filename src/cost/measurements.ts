@@ -15,6 +15,8 @@ export interface Measurements {
   parquet_bytes_per_line: number;
   /** DynamoDB items a line costs (line, membership, customer line), from the real data. */
   dynamodb_items_per_line: number;
+  /** Writes a line costs the by_stock index: its membership items, each projected into the index. */
+  dynamodb_index_writes_per_line: number;
 }
 
 /** Parses and checks measurements; a wrong field is named. */
@@ -30,6 +32,7 @@ export function parseMeasurements(text: string, where: string): Measurements {
     ['lines', m?.lines],
     ['parquet_bytes_per_line', m?.parquet_bytes_per_line],
     ['dynamodb_items_per_line', m?.dynamodb_items_per_line],
+    ['dynamodb_index_writes_per_line', m?.dynamodb_index_writes_per_line],
     ...(['unpacked', 'packed'] as const).flatMap((k): [string, unknown][] => [
       [`kinesis.${k}.records`, m?.kinesis?.[k]?.records],
       [`kinesis.${k}.bytes`, m?.kinesis?.[k]?.bytes],

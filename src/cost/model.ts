@@ -137,12 +137,13 @@ export function estimateCost(
     `${fmt(objects)} objects, ${fmt(lakeGb, 2)} GB stored`,
   );
 
-  const writes = linesPerMonth * m.dynamodb_items_per_line;
-  const dynamoGb = (writes * a.monthsStored * a.dynamoItemBytes) / GB;
+  // A write to an item the by_stock index projects writes the index too, billed as another write unit.
+  const writes = linesPerMonth * (m.dynamodb_items_per_line + m.dynamodb_index_writes_per_line);
+  const dynamoGb = (linesPerMonth * m.dynamodb_items_per_line * a.monthsStored * a.dynamoItemBytes) / GB;
   add(
     'DynamoDB (on demand)',
     writes * p.dynamoWriteRequestUnit.usd + dynamoGb * p.dynamoGbMonth.usd,
-    `${fmt(writes)} write units (${m.dynamodb_items_per_line} items a line), ${fmt(dynamoGb, 1)} GB stored`,
+    `${fmt(writes)} write units (${m.dynamodb_items_per_line} items and ${m.dynamodb_index_writes_per_line} index writes a line), ${fmt(dynamoGb, 1)} GB stored`,
   );
 
   add('Redshift Data API (refresh)', 0, 'no charge for the API; the workgroup or cluster is excluded');

@@ -51,6 +51,11 @@ describe('ecomflow CLI', () => {
     expect(out.inputs.assumptions.linesPerRequest).toBeGreaterThan(0);
   });
 
+  it('cost exits 2 on an unknown flag', async () => {
+    expect(await main(['cost', '--frobnicate'])).toBe(2);
+    expect(errors.join('\n')).toMatch(/--frobnicate/);
+  });
+
   it('cost exits 2 on a bad --lines-per-month', async () => {
     const code = await main(['cost', '--lines-per-month', 'many']);
     expect(code).toBe(2);

@@ -27,8 +27,8 @@ function serviceRoot(from: string = import.meta.dirname): string {
   }
 }
 
-export async function costCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+function parseCostArgs(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -37,6 +37,17 @@ export async function costCommand(argv: string[]): Promise<void> {
       json: { type: 'boolean' },
     },
   });
+}
+
+export async function costCommand(argv: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parseCostArgs>;
+  try {
+    parsed = parseCostArgs(argv);
+  } catch (error) {
+    // node:util's own error for an unknown or malformed flag: a command line to fix.
+    throw new UsageError(`${(error as Error).message}\n\n${costUsage}`, { cause: error });
+  }
+  const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${costUsage}`);
   const linesText = values['lines-per-month'];
   const lines = linesText === undefined ? DEFAULT_LINES_PER_MONTH : Number(linesText.replace(/_/g, ''));
