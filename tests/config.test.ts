@@ -2,7 +2,12 @@ import { loadApiConfig } from '../src/config/api.js';
 import { loadBatchConfig, loadRemoteLoadConfig } from '../src/config/batch.js';
 import { ConfigError, once } from '../src/config/env.js';
 import { loadPipelineConfig } from '../src/config/local.js';
-import { FIREHOSE_RECORD_KB, loadTransformConfig } from '../src/config/transform.js';
+import {
+  DEFAULT_LAKE_YEARS,
+  FIREHOSE_RECORD_KB,
+  loadTransformConfig,
+  parseLakeYears,
+} from '../src/config/transform.js';
 
 const FULL = {
   STAGE: 'dev',
@@ -24,6 +29,7 @@ describe('loadPipelineConfig', () => {
       deliveryStreams: { lake: 'ecomflow-dev-lake', warehouse: 'ecomflow-dev-warehouse' },
       quarantine: { bucket: 'ecomflow-dev-data', prefix: 'quarantine/' },
       firehoseRecordMaxBytes: FIREHOSE_RECORD_KB.default * 1024,
+      lakeYears: DEFAULT_LAKE_YEARS,
     });
   });
 
@@ -139,5 +145,14 @@ describe('loadRemoteLoadConfig', () => {
     expect(loadRemoteLoadConfig(undefined, { ECOMFLOW_RAW_BUCKET: 'env' }).rawBucket).toBe('env');
     expect(() => loadRemoteLoadConfig(undefined, {})).toThrow(ConfigError);
     expect(() => loadRemoteLoadConfig(' ', {})).toThrow(/pass --bucket <name> or set ECOMFLOW_RAW_BUCKET/);
+  });
+});
+
+describe('parseLakeYears', () => {
+  it('reads "first,last" and refuses anything else, naming the variable', () => {
+    expect(parseLakeYears('2010, 2030')).toEqual({ first: 2010, last: 2030 });
+    expect(parseLakeYears(undefined)).toEqual(DEFAULT_LAKE_YEARS);
+    expect(() => parseLakeYears('2030,2010')).toThrow(/LAKE_PROJECTION_YEARS must be "first,last" years/);
+    expect(() => parseLakeYears('soon')).toThrow(ConfigError);
   });
 });

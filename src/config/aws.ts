@@ -20,6 +20,8 @@ export const ENV = {
   QUARANTINE_PREFIX: 'QUARANTINE_PREFIX',
   /** The transformer packs clean lines into Firehose records of at most this many KiB. */
   FIREHOSE_RECORD_MAX_KB: 'FIREHOSE_RECORD_MAX_KB',
+  /** `first,last`: the invoice years the lake's partition projection covers (lakeProjectionYears). */
+  LAKE_PROJECTION_YEARS: 'LAKE_PROJECTION_YEARS',
   AWS_REGION: 'AWS_REGION',
   ECOMFLOW_KINESIS_ENDPOINT: 'ECOMFLOW_KINESIS_ENDPOINT',
   ECOMFLOW_DYNAMODB_ENDPOINT: 'ECOMFLOW_DYNAMODB_ENDPOINT',

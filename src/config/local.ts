@@ -8,6 +8,7 @@ import { API_VARS, loadApiConfig } from './api.js';
 import { type Endpoints, LOCAL_REGION } from './aws.js';
 import { type Env, requireVars, wholeNumber } from './env.js';
 import {
+  DEFAULT_LAKE_YEARS,
   FIREHOSE_RECORD_KB,
   loadTransformConfig,
   TRANSFORM_VARS,
@@ -154,6 +155,7 @@ export function localPipelineConfig(endpoints: Required<Endpoints>): PipelineCon
     deliveryStreams: { lake: r.lakeDeliveryStream, warehouse: r.warehouseDeliveryStream },
     quarantine,
     firehoseRecordMaxBytes: FIREHOSE_RECORD_KB.default * 1024,
+    lakeYears: { ...DEFAULT_LAKE_YEARS },
   };
 }
 

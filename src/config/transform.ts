@@ -6,7 +6,23 @@ import {
   quarantineConfig,
   type TablesConfig,
 } from './aws.js';
-import { type Env, requireVars, wholeNumber } from './env.js';
+import { ConfigError, type Env, read, requireVars, wholeNumber } from './env.js';
+
+/** The lake's partition projection years when none are configured: config/params.yml's default. */
+export const DEFAULT_LAKE_YEARS = { first: 2010, last: 2030 } as const;
+
+/** `2010,2030` as the inclusive years it names. */
+export function parseLakeYears(text: string | undefined): { first: number; last: number } {
+  if (text === undefined) return { ...DEFAULT_LAKE_YEARS };
+  const m = /^\s*(\d{4})\s*,\s*(\d{4})\s*$/.exec(text);
+  if (!m || Number(m[1]) > Number(m[2])) {
+    throw new ConfigError(
+      `${ENV.LAKE_PROJECTION_YEARS} must be "first,last" years, not ${JSON.stringify(text)}`,
+      [ENV.LAKE_PROJECTION_YEARS],
+    );
+  }
+  return { first: Number(m[1]), last: Number(m[2]) };
+}
 
 /**
  * Firehose bills each record rounded up to 5 KB and takes at most 1,000 KiB a record (and 4 MiB a request).
@@ -23,6 +39,8 @@ export interface TransformConfig {
   quarantine: QuarantineConfig;
   /** The most bytes of one packed Firehose record. */
   firehoseRecordMaxBytes: number;
+  /** The invoice years Athena's partition projection covers; a line outside is invisible there. */
+  lakeYears: { first: number; last: number };
 }
 
 export const TRANSFORM_VARS = [
@@ -54,5 +72,6 @@ export function loadTransformConfig(env: Env): TransformConfig {
         FIREHOSE_RECORD_KB.min,
         FIREHOSE_RECORD_KB.max,
       ) * 1024,
+    lakeYears: parseLakeYears(read(env, ENV.LAKE_PROJECTION_YEARS)),
   };
 }

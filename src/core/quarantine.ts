@@ -22,6 +22,8 @@ export const QUARANTINE_REASONS = {
   malformed_record: 'malformed_record',
   /** A clean line a store refused as invalid (DynamoDB's ValidationException); the message says why. */
   store_rejected: 'store_rejected',
+  /** A clean line whose invoice year is outside the lake's partition projection, so Athena never sees it. */
+  outside_lake_years: 'outside_lake_years',
 } as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[keyof typeof QUARANTINE_REASONS];
 
@@ -29,6 +31,7 @@ export type QuarantineReason = (typeof QUARANTINE_REASONS)[keyof typeof QUARANTI
 export const STREAM_REASONS = [
   QUARANTINE_REASONS.malformed_record,
   QUARANTINE_REASONS.store_rejected,
+  QUARANTINE_REASONS.outside_lake_years,
 ] as const;
 
 /** The reasons a row of a file or body can have. */

@@ -173,10 +173,26 @@ function decodeAndClean(record: KinesisStreamRecord, deps: TransformDeps): Recor
   }
   const requestId = decoded.lines[0]?.request_id ?? null;
   for (const m of decoded.malformed) work.quarantine.push(malformed(m.line, m.raw, m.message, requestId));
+  const { first, last } = deps.config.lakeYears;
   for (const entry of decoded.lines) {
     const result = cleanSourceRow(entry.row, entry.line);
     if (isRejection(result)) work.quarantine.push(quarantineRecord(result, origin(entry.request_id), at));
-    else {
+    else if (!inYears(result.invoice_date, first, last)) {
+      // Stored, it would be in DynamoDB and the warehouse but never in Athena: the stores would disagree.
+      work.quarantine.push(
+        quarantineRecord(
+          {
+            line: entry.line,
+            raw: JSON.stringify(entry.row),
+            reason: QUARANTINE_REASONS.outside_lake_years,
+            field: 'InvoiceDate',
+            message: `line ${entry.line}: InvoiceDate ${result.invoice_date} is outside the lake's partition projection years ${first} to ${last} (lakeProjectionYears)`,
+          },
+          origin(entry.request_id),
+          at,
+        ),
+      );
+    } else {
       work.lines.push(result);
       work.sources.push({ line: entry.line, request_id: entry.request_id });
     }
@@ -205,6 +221,12 @@ function storeRejection(
     w.origin(source.request_id),
     now(deps),
   );
+}
+
+/** Whether an ISO date's year is within [first, last]. */
+function inYears(isoDate: string, first: number, last: number): boolean {
+  const year = Number(isoDate.slice(0, 4));
+  return year >= first && year <= last;
 }
 
 function now(deps: TransformDeps): Date {

@@ -224,6 +224,26 @@ describe('packed records (envelope version 2)', () => {
   });
 });
 
+describe("a line outside the lake's projection years", () => {
+  it('is quarantined as outside_lake_years and stored nowhere, so the stores agree', async () => {
+    // Prepare: the default projection covers 2010 to 2030; one row of 2045.
+    const source = rows(4);
+    source[1] = { ...source[1]!, InvoiceDate: '2045-01-15 10:00:00' };
+    // Act
+    const response = await handler(kinesisEvent(packedRecords(source)));
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const good = cleanLines([source[0]!, source[2]!, source[3]!]);
+    expectDeliveredOnce(good);
+    await expectStoredExactlyOnce(good);
+    const quarantined = (await readQuarantine(emu.s3, emu.config.quarantine.bucket)).flatMap((q) => q.rows);
+    expect(quarantined).toEqual([
+      expect.objectContaining({ line: 3, reason: 'outside_lake_years', field: 'InvoiceDate' }),
+    ]);
+    expect(String(quarantined[0]!['message'])).toContain('2010 to 2030');
+  });
+});
+
 describe('a line DynamoDB refuses as invalid', () => {
   it('is quarantined as store_rejected; the rest of the batch is stored and delivered, and nothing is retried', async () => {
     // Prepare: an injected fault, since the contract's bounds keep real lines valid. DynamoDB refuses any

@@ -10,6 +10,7 @@ import { GENERATED_PATH, renderRecordContract } from '../../scripts/generate-res
 import { tableDefinition } from '../../src/adapters/table-definitions.js';
 import { ROUTES as API_ROUTES } from '../../src/api/routes.js';
 import { LOADS_PREFIX } from '../../src/batch/aws/records.js';
+import { DEFAULT_LAKE_YEARS, parseLakeYears } from '../../src/config/transform.js';
 import { TABLES } from '../../src/core/dynamo-items.js';
 import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
 import { CFN_YAML_SCHEMA } from '../../src/cost/service-config.js';
@@ -190,6 +191,7 @@ describe('functions', () => {
         'WAREHOUSE_DELIVERY_STREAM',
         'QUARANTINE_BUCKET',
         'QUARANTINE_PREFIX',
+        'LAKE_PROJECTION_YEARS',
       ],
     },
     BatchLambdaFunction: {
@@ -245,6 +247,9 @@ describe('functions', () => {
     expect(at(transform, 'WAREHOUSE_DELIVERY_STREAM')).toEqual({ Ref: 'WarehouseDeliveryStream' });
     expect(at(transform, 'INVOICES_TABLE')).toEqual({ Ref: 'InvoicesTable' });
     expect(at(transform, 'CUSTOMERS_TABLE')).toEqual({ Ref: 'CustomersTable' });
+    // The transformer quarantines the years the lake table's projection cannot show: the same parameter.
+    expect(at(transform, 'LAKE_PROJECTION_YEARS')).toBe(param('lakeProjectionYears'));
+    expect(parseLakeYears(String(PARAMS['default']?.['lakeProjectionYears']))).toEqual(DEFAULT_LAKE_YEARS);
     const batch = at(props('BatchLambdaFunction'), 'Environment', 'Variables');
     expect(batch).toMatchObject({
       RAW_BUCKET: { Ref: 'RawBucket' },
