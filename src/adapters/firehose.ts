@@ -28,7 +28,12 @@ export interface DeliverOptions extends Partial<RetryOptions> {
  * is what keeps them apart in S3 objects and in Redshift's `COPY ... JSON 'auto'`.
  */
 export function ndjsonRecord(value: unknown): Uint8Array {
-  return Buffer.from(`${JSON.stringify(value)}\n`);
+  return Buffer.from(ndjsonLine(value));
+}
+
+/** One value as a newline-terminated JSON line: what records hold, one or many. */
+function ndjsonLine(value: unknown): string {
+  return `${JSON.stringify(value)}\n`;
 }
 
 /** A packed Firehose record and the indexes (into the caller's values) of the lines it carries. */
@@ -50,7 +55,7 @@ export function packNdjson(values: readonly unknown[], maxBytes: number): Packed
   let members: number[] = [];
   let bytes = 0;
   values.forEach((value, i) => {
-    const text = `${JSON.stringify(value)}\n`;
+    const text = ndjsonLine(value);
     const size = Buffer.byteLength(text);
     if (parts.length > 0 && (bytes + size > maxBytes || parts.length >= FIREHOSE_LIMITS.maxSubRecords)) {
       out.push({ data: Buffer.from(parts.join('')), members });

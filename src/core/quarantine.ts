@@ -27,7 +27,10 @@ export const QUARANTINE_REASONS = {
 } as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[keyof typeof QUARANTINE_REASONS];
 
-/** The reasons only the stream finds: a record that is not an envelope, a line a store refused. */
+/**
+ * The reasons only the stream finds: a record that is not an envelope, a line a store refused, a line the
+ * lake's partition projection cannot show.
+ */
 export const STREAM_REASONS = [
   QUARANTINE_REASONS.malformed_record,
   QUARANTINE_REASONS.store_rejected,

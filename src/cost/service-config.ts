@@ -127,11 +127,9 @@ export function readServiceConfig(root: string, stage: string): ServiceConfig {
         };
       }
       if (type === 'AWS::KinesisFirehose::DeliveryStream') {
-        // The first BufferingHints found is the destination's own (an S3 backup's come later).
-        const hints = [...objects(props)].find((o) => o['BufferingHints'])?.['BufferingHints'] as
-          | Obj
-          | undefined;
         const all = [...objects(props)];
+        // The first BufferingHints found is the destination's own (an S3 backup's come later).
+        const hints = all.find((o) => o['BufferingHints'])?.['BufferingHints'] as Obj | undefined;
         firehose.push({
           stream: name,
           sizeMb: num(hints?.['SizeInMBs'] ?? 5, params, `${name}.SizeInMBs`),
@@ -139,11 +137,10 @@ export function readServiceConfig(root: string, stage: string): ServiceConfig {
           dynamicPartitioning: all.some(
             (o) => (o['DynamicPartitioningConfiguration'] as Obj | undefined)?.['Enabled'] === true,
           ),
-          formatConversion: all.some(
-            (o) =>
-              (o['DataFormatConversionConfiguration'] as Obj | undefined)?.['Enabled'] !== false &&
-              o['DataFormatConversionConfiguration'] !== undefined,
-          ),
+          formatConversion: all.some((o) => {
+            const conversion = o['DataFormatConversionConfiguration'] as Obj | undefined;
+            return conversion !== undefined && conversion['Enabled'] !== false;
+          }),
         });
       }
     }

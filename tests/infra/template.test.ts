@@ -36,9 +36,6 @@ import { bundledSourcesOf, sdkActionsOf } from './sdk-calls.js';
 const REPO = resolve(import.meta.dirname, '..', '..');
 const STAGE = 'test';
 
-/** The CloudFormation short forms (!Ref, !GetAtt, ...) that the resource files use, read as plain values. */
-const CFN_TAGS = CFN_YAML_SCHEMA;
-
 /** config/params.yml, which `serverless package --stage test` resolved: a stage's value, else the default. */
 const PARAMS = yaml.load(readFileSync(join(REPO, 'config', 'params.yml'), 'utf8')) as Record<
   string,
@@ -673,7 +670,7 @@ describe('REST API', () => {
 
   it('declares in resources/functions/api.yml the http events of the manifest, in its order', () => {
     const file = yaml.load(readFileSync(join(REPO, 'resources', 'functions', 'api.yml'), 'utf8'), {
-      schema: CFN_TAGS,
+      schema: CFN_YAML_SCHEMA,
     }) as { api: { events: { http: { method: string; path: string; private?: boolean } }[] } };
     const declared = file.api.events.map(({ http }) => ({
       method: http.method.toUpperCase(),

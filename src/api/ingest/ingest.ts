@@ -1,5 +1,5 @@
 import { KinesisPutError, QuarantineWriteError } from '../../adapters/errors.js';
-import { putRecords, type StreamRecord } from '../../adapters/kinesis.js';
+import { putRecords } from '../../adapters/kinesis.js';
 import { writeQuarantine } from '../../adapters/s3.js';
 import { BODY_KINDS, type BodyKind, type ParsedRows, parseBody } from '../../core/body.js';
 import type { Rejection } from '../../core/clean.js';
@@ -104,9 +104,8 @@ export async function ingest(request: IngestRequest, deps: ApiDeps): Promise<Htt
     request.requestId,
     parsed.valid.map((v) => ({ partitionKey: v.clean.invoice_no, line: v.line, row: v.row })),
   );
-  const records: StreamRecord[] = packed.map((p) => ({ partitionKey: p.partitionKey, data: p.data }));
   const [put, q] = await Promise.allSettled([
-    putRecords(deps.kinesis, deps.config.streamName, records, deps.retry),
+    putRecords(deps.kinesis, deps.config.streamName, packed, deps.retry),
     quarantined,
   ]);
 
