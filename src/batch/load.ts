@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWrite, type TableNames } from '../adapters/dynamodb.js';
@@ -9,6 +9,7 @@ import type { Encoding } from '../core/decode.js';
 import { type ItemWrite, itemsForLine } from '../core/dynamo-items.js';
 import type { CleanReport } from '../core/line-cleaner.js';
 import type { CleanLine } from '../core/schema.js';
+import { writeAtomically } from '../files.js';
 import { PartitionedLakeWriter, type PartStore } from '../lake/lake-writer.js';
 import { TaskPool } from '../task-pool.js';
 import { InputError } from './errors.js';
@@ -250,9 +251,4 @@ async function readManifest(path: string, source: string, sourceId: string): Pro
       result: null,
     };
   }
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
 }

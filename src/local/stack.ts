@@ -18,6 +18,7 @@ import {
   STACK_VARIABLES,
   type StackSettings,
 } from '../config/local.js';
+import { writeAtomically } from '../files.js';
 import { createApiHandler } from '../handlers/api.js';
 import { createTransformHandler } from '../handlers/transform.js';
 import type { Log } from '../log.js';
@@ -162,7 +163,8 @@ export async function startStack(
       lakeUri: `s3://${r.lakeBucket}/${r.lakePrefix}`,
       endpoints: { ...emulators.endpoints, firehose: firehose.url },
     };
-    await writeFile(join(home, STACK_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
+    // Atomically: the commands beside the stack, and its tests, read it while it starts.
+    await writeAtomically(join(home, STACK_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
     stops.push(() => rm(join(home, 'stack.pid'), { force: true }));
     await writeFile(join(home, 'stack.pid'), String(process.pid));
     return { info, config, fresh, stop: stopAll };

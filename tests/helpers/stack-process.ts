@@ -110,12 +110,12 @@ export async function startStackProcess(
       (r) => r.status,
       () => 0,
     );
-    if (status === 200) break;
+    // Healthy, and stack.json is this process's (a restart finds the last run's there until it is rewritten).
+    const info = status === 200 ? await readStackFile(vars) : undefined;
+    if (info?.pid === child.pid) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const info = JSON.parse(await readFile(join(vars['ECOMFLOW_HOME']!, 'stack.json'), 'utf8')) as {
-    apiKey: string;
-  };
+  const info = (await readStackFile(vars))!;
   return {
     child,
     apiUrl,
@@ -241,4 +241,12 @@ export async function eventually<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** `<home>/stack.json`, or undefined while there is none. */
+async function readStackFile(
+  vars: Record<string, string>,
+): Promise<{ pid: number; apiKey: string } | undefined> {
+  const text = await readFile(join(vars['ECOMFLOW_HOME']!, 'stack.json'), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as { pid: number; apiKey: string });
 }
