@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { GENERATED_PATH, renderRecordContract } from '../../scripts/generate-resources.js';
 import { tableDefinition } from '../../src/adapters/table-definitions.js';
+import { LAKE_RAW_TABLE } from '../../src/analytics/models.js';
 import { ROUTES as API_ROUTES } from '../../src/api/routes.js';
 import { LOADS_PREFIX } from '../../src/batch/aws/records.js';
 import { DEFAULT_LAKE_YEARS, parseLakeYears } from '../../src/config/transform.js';
@@ -718,9 +719,9 @@ describe('Glue catalogue', () => {
     expect(at(props('GlueDatabase'), 'DatabaseInput', 'Name')).toBe(`ecomflow_${STAGE}`);
   });
 
-  it('has invoice_lines with exactly the contract columns, generated from src/core/schema.ts', () => {
+  it('has invoice_lines_raw with exactly the contract columns, generated from src/core/schema.ts', () => {
     const input = at(props('LakeTable'), 'TableInput');
-    expect(at(input, 'Name')).toBe('invoice_lines');
+    expect(at(input, 'Name')).toBe(LAKE_RAW_TABLE);
     expect(at(input, 'StorageDescriptor', 'Columns')).toEqual(glueColumns());
     expect(at(input, 'PartitionKeys')).toEqual([
       { Name: 'year', Type: 'string' },
