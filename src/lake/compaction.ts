@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { COMPACTION_DEFAULTS } from '../config/compact.js';
 import type { CleanLine } from '../core/schema.js';
+
+export { COMPACTION_DEFAULTS };
 
 /**
  * Compaction's rules, with no I/O: which objects of a day partition to rewrite, what the new objects are
@@ -14,17 +17,6 @@ import type { CleanLine } from '../core/schema.js';
  * next run merges them all into a newer generation and deletes the rest. A crash during 2 leaves a partial
  * generation, which is an input like any other.
  */
-
-/** Defaults, one home: the CLI, the local stack and the Lambda read them from here. */
-export const COMPACTION_DEFAULTS = {
-  /** One output object per this many input bytes (the "one file, or one per 128 MiB"). */
-  targetBytes: 128 * 1024 * 1024,
-  /**
-   * Firehose's objects younger than this are not touched. On AWS the lake stream buffers for 60 s; five
-   * minutes leaves a day that is being written to settle, so it is not rewritten on every run.
-   */
-  minAgeMs: 5 * 60_000,
-} as const;
 
 /** What a listing says of one object. */
 export interface LakeObject {
