@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { QUARANTINE_COLUMNS } from '../src/core/quarantine.js';
 import { COLUMN_NAMES, glueColumns } from '../src/core/schema.js';
 
 /** Where the generated file lives, relative to the repository root. */
@@ -19,11 +20,17 @@ export interface RecordContractResources {
   glueColumns: { Name: string; Type: string; Comment: string }[];
   /** Firehose `CopyCommand.DataTableColumns`: the COPY column list of `raw.invoice_lines`. */
   redshiftCopyColumns: string;
+  /** Glue `StorageDescriptor.Columns` of the quarantine table, in the record's field order. */
+  quarantineColumns: { Name: string; Type: string; Comment: string }[];
 }
 
 /** The generated values, computed from the contract now. */
 export function recordContractResources(): RecordContractResources {
-  return { glueColumns: glueColumns(), redshiftCopyColumns: COLUMN_NAMES.join(',') };
+  return {
+    glueColumns: glueColumns(),
+    redshiftCopyColumns: COLUMN_NAMES.join(','),
+    quarantineColumns: QUARANTINE_COLUMNS.map((c) => ({ Name: c.name, Type: c.glue, Comment: c.comment })),
+  };
 }
 
 /**

@@ -52,6 +52,7 @@ export const LAKE_QUERIES = [
   'customer_history',
   'lines_on_a_day',
   'customers_by_segment',
+  'quarantine_by_reason',
 ] as const;
 export type LakeQuery = (typeof LAKE_QUERIES)[number];
 

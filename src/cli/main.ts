@@ -4,6 +4,7 @@ import { compactCommand, compactUsage } from './commands/compact.js';
 import { costCommand, costUsage } from './commands/cost.js';
 import { generateCommand, generateUsage } from './commands/generate.js';
 import { loadCommand, loadUsage } from './commands/load.js';
+import { quarantineCommand, quarantineUsage } from './commands/quarantine.js';
 import { queryCommand, queryUsage, sqlCommand, sqlUsage } from './commands/query.js';
 import { refreshCommand, refreshUsage } from './commands/refresh.js';
 import { replayCommand, replayUsage } from './commands/replay.js';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   replay: { run: replayCommand, usage: replayUsage },
   refresh: { run: refreshCommand, usage: refreshUsage },
   compact: { run: compactCommand, usage: compactUsage },
+  quarantine: { run: quarantineCommand, usage: quarantineUsage },
   cost: { run: costCommand, usage: costUsage },
 };
 

@@ -127,5 +127,8 @@ export const QUARANTINE_COLUMNS = [
   { name: 'quarantined_at', glue: 'string', comment: 'ISO 8601, UTC' },
 ] as const satisfies readonly { name: keyof QuarantineRecord; glue: string; comment: string }[];
 
+/** The quarantine table's name, on Athena (resources/quarantine.yml) and on the local engine. */
+export const QUARANTINE_TABLE = 'quarantine';
+
 /** The quarantine table's partition columns: the source folder and the day of quarantine. */
 export const QUARANTINE_PARTITIONS = ['source', 'quarantine_date'] as const;

@@ -1,6 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createLakeViews } from '../analytics/lake-views.js';
 import { LAKE_RAW_TABLE, LINE_TABLE_VIEW, loadLakeView } from '../analytics/models.js';
+import { QUARANTINE_COLUMNS, QUARANTINE_PARTITIONS, QUARANTINE_TABLE } from '../core/quarantine.js';
 import { LINE_COLUMNS } from '../core/schema.js';
 
 /**
@@ -14,10 +15,15 @@ export class LocalLake {
     private readonly connection: Awaited<ReturnType<DuckDBInstance['connect']>>,
   ) {}
 
-  static async open(lakeGlob: string): Promise<LocalLake> {
+  /**
+   * @param quarantineGlob the quarantine's NDJSON objects in s3rver's storage; without one the table
+   *   `quarantine` exists and is empty.
+   */
+  static async open(lakeGlob: string, quarantineGlob?: string): Promise<LocalLake> {
     const lake = await LocalLake.openRaw(lakeGlob);
     try {
       await createLakeViews(lake, [await loadLakeView(LINE_TABLE_VIEW)]);
+      await lake.createQuarantine(quarantineGlob);
     } catch (err) {
       lake.close();
       throw err;
@@ -57,6 +63,39 @@ export class LocalLake {
     return lake;
   }
 
+  /**
+   * `quarantine`, with the Glue table's columns: the record's fields, then `source` and
+   * `quarantine_date` read from the key (`quarantine/<source>/date=<day>/...`), as partition projection
+   * reads them on Athena.
+   */
+  private async createQuarantine(glob: string | undefined): Promise<void> {
+    const fields = QUARANTINE_COLUMNS.map((c) => `${c.name}: '${duckTypeOfGlue(c.glue)}'`).join(', ');
+    const [source, day] = QUARANTINE_PARTITIONS;
+    if (glob) {
+      try {
+        await this.connection.run(
+          `CREATE VIEW ${QUARANTINE_TABLE} AS SELECT ${QUARANTINE_COLUMNS.map((c) => c.name).join(', ')},
+             regexp_extract(filename, '/quarantine/([a-z]+)/date=', 1) AS ${source},
+             regexp_extract(filename, '/date=([0-9]{4}-[0-9]{2}-[0-9]{2})/', 1) AS ${day}
+           FROM read_json('${glob.replace(/'/g, "''")}', format = 'newline_delimited', filename = true,
+             hive_partitioning = false, columns = {${fields}})`,
+        );
+        await this.connection.run(`SELECT 1 FROM ${QUARANTINE_TABLE} LIMIT 0`);
+        return;
+      } catch (err) {
+        if (!/No files found/i.test((err as Error).message)) throw err;
+        await this.connection.run(`DROP VIEW IF EXISTS ${QUARANTINE_TABLE}`);
+      }
+    }
+    await this.connection.run(
+      `CREATE TABLE ${QUARANTINE_TABLE} (${[
+        ...QUARANTINE_COLUMNS.map((c) => `${c.name} ${duckTypeOfGlue(c.glue)}`),
+        `${source} VARCHAR`,
+        `${day} VARCHAR`,
+      ].join(', ')})`,
+    );
+  }
+
   /** Runs SQL and returns JSON-safe row objects (big integers and decimals as text). */
   async query(sql: string): Promise<Record<string, unknown>[]> {
     const reader = await this.connection.runAndReadAll(sql);
@@ -84,4 +123,25 @@ function duckType(type: (typeof LINE_COLUMNS)[number]['type']): string {
     decimal: 'DECIMAL(18,3)',
     boolean: 'BOOLEAN',
   }[type];
+}
+
+/** A Glue (Hive) type as DuckDB spells it: `struct<a:string>` is `STRUCT(a VARCHAR)`. */
+export function duckTypeOfGlue(glue: string): string {
+  const struct = /^struct<(.+)>$/.exec(glue);
+  if (struct) {
+    const fields = struct[1]!.split(',').map((f) => {
+      const [name, type] = f.split(':');
+      return `${name} ${duckTypeOfGlue(type!)}`;
+    });
+    return `STRUCT(${fields.join(', ')})`;
+  }
+  const scalar: Record<string, string> = {
+    string: 'VARCHAR',
+    int: 'INTEGER',
+    bigint: 'BIGINT',
+    boolean: 'BOOLEAN',
+  };
+  const type = scalar[glue];
+  if (!type) throw new Error(`no DuckDB type for the Glue type ${glue}`);
+  return type;
 }

@@ -41,6 +41,8 @@ export interface StackInfo {
   /** Glob of the lake's Parquet objects inside s3rver's storage. */
   lakeGlob: string;
   lakeUri: string;
+  /** Glob of the quarantine's NDJSON objects inside s3rver's storage (`quarantine/<source>/date=<day>/`). */
+  quarantineGlob: string;
   endpoints: { kinesis: string; dynamodb: string; s3: string; firehose: string };
 }
 
@@ -170,6 +172,14 @@ export async function startStack(
       warehouseUrl: local.connectionString,
       lakeGlob: join(emulators.s3Dir, r.lakeBucket, r.lakePrefix, '**', '*.parquet._S3rver_object'),
       lakeUri: `s3://${r.lakeBucket}/${r.lakePrefix}`,
+      quarantineGlob: join(
+        emulators.s3Dir,
+        r.rawBucket,
+        r.quarantinePrefix,
+        '*',
+        'date=*',
+        '*.ndjson._S3rver_object',
+      ),
       endpoints: { ...emulators.endpoints, firehose: firehose.url },
     };
     // Atomically: the commands beside the stack, and its tests, read it while it starts.

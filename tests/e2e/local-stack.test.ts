@@ -230,6 +230,24 @@ describe('ecomflow up, over HTTP', () => {
     // Nothing went to the dead-letter destination.
     const deadLetters = await readFile(join(home, 'dead-letter.ndjson'), 'utf8').catch(() => '');
     expect(deadLetters).toBe('');
+    // The quarantine is a table: counted by reason, and its rows listed with their origin.
+    const counts = await runCli(['quarantine'], vars);
+    expect(counts.code).toBe(0);
+    expect(counts.stdout).toMatch(/field_too_long/);
+    const listed = await runCli(['quarantine', '--json', '--reason', 'field_too_long'], vars);
+    const quarantined = JSON.parse(listed.stdout) as {
+      field: string;
+      source: string;
+      quarantine_date: string;
+      origin: { source: string; request_id: string };
+      raw: string;
+    }[];
+    expect(quarantined.map((q) => q.field).sort()).toEqual(['Description', 'InvoiceNo', 'StockCode']);
+    for (const q of quarantined) {
+      expect(q).toMatchObject({ source: 'api', origin: { source: 'api' } });
+      expect(q.quarantine_date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(poison).toContain(q.raw);
+    }
   });
 
   it('keeps DynamoDB, the lake and the warehouse across a Ctrl-C and a restart', async () => {

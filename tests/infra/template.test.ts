@@ -15,6 +15,13 @@ import { COMPACTION_DEFAULTS, loadCompactConfig } from '../../src/config/compact
 import { LOCAL_RESOURCES } from '../../src/config/local.js';
 import { DEFAULT_LAKE_YEARS, parseLakeYears } from '../../src/config/transform.js';
 import { TABLES } from '../../src/core/dynamo-items.js';
+import {
+  QUARANTINE_COLUMNS,
+  QUARANTINE_PARTITIONS,
+  QUARANTINE_SOURCES,
+  QUARANTINE_TABLE,
+  quarantineKey,
+} from '../../src/core/quarantine.js';
 import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
 import { CFN_YAML_SCHEMA } from '../../src/cost/service-config.js';
 import { TRANSFORM_EVENT_SOURCE } from '../../src/stream/event-source.js';
@@ -797,6 +804,35 @@ describe('Glue catalogue', () => {
     const prefix = String(at(props('LakeDeliveryStream'), 'ExtendedS3DestinationConfiguration', 'Prefix'));
     const asProjected = prefix.replace(/!\{partitionKeyFromQuery:(\w+)\}/g, '${$1}');
     expect(template_).toBe(`s3://LakeBucket/${asProjected}`);
+  });
+
+  it('has the quarantine table: the contract columns, partitioned by source and day as quarantineKey writes', () => {
+    const input = at(props('QuarantineTable'), 'TableInput');
+    expect(at(input, 'Name')).toBe(QUARANTINE_TABLE);
+    expect(at(input, 'StorageDescriptor', 'Columns')).toEqual(
+      QUARANTINE_COLUMNS.map((c) => ({ Name: c.name, Type: c.glue, Comment: c.comment })),
+    );
+    expect(at(input, 'PartitionKeys')).toEqual(
+      QUARANTINE_PARTITIONS.map((Name) => ({ Name, Type: 'string' })),
+    );
+    expect(at(input, 'StorageDescriptor', 'SerdeInfo', 'SerializationLibrary')).toBe(
+      'org.openx.data.jsonserde.JsonSerDe',
+    );
+    const parameters = at(input, 'Parameters') as JsonObject;
+    expect(parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.source.type': 'enum',
+      'projection.source.values': QUARANTINE_SOURCES.join(','),
+      'projection.quarantine_date.type': 'date',
+      'projection.quarantine_date.format': 'yyyy-MM-dd',
+    });
+    // The projected location of a partition is where the writers put that source's objects of that day.
+    const location = describeValue(at(parameters, 'storage.location.template'))
+      .replace('${source}', 'stream')
+      .replace('${quarantine_date}', '2026-12-03');
+    const key = quarantineKey('stream', '2026-12-03', 'shardId-000000000000-1');
+    expect(`s3://RawBucket/quarantine/${key}`.startsWith(location)).toBe(true);
+    expect(`s3://RawBucket/quarantine/${key}`.slice(location.length)).not.toContain('/');
   });
 
   it('generated file is up to date with the contract (run `npm run generate`)', () => {

@@ -30,7 +30,7 @@ export async function queryCommand(argv: string[]): Promise<void> {
   const info = await readStackInfo(readStackSettings().home).catch((err: Error) => {
     throw new CliError(err.message, { cause: err });
   });
-  const lake = await LocalLake.open(info.lakeGlob);
+  const lake = await LocalLake.open(info.lakeGlob, info.quarantineGlob);
   try {
     // The Athena views (daily_revenue, top_products, ...) exist locally too, over the same lake.
     await createLakeViews(lake);
