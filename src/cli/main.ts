@@ -4,6 +4,7 @@ import { costCommand, costUsage } from './commands/cost.js';
 import { generateCommand, generateUsage } from './commands/generate.js';
 import { loadCommand, loadUsage } from './commands/load.js';
 import { queryCommand, queryUsage, sqlCommand, sqlUsage } from './commands/query.js';
+import { redriveCommand, redriveUsage } from './commands/redrive.js';
 import { refreshCommand, refreshUsage } from './commands/refresh.js';
 import { replayCommand, replayUsage } from './commands/replay.js';
 import { upCommand, upUsage } from './commands/up.js';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   sql: { run: sqlCommand, usage: sqlUsage },
   replay: { run: replayCommand, usage: replayUsage },
   refresh: { run: refreshCommand, usage: refreshUsage },
+  redrive: { run: redriveCommand, usage: redriveUsage },
   cost: { run: costCommand, usage: costUsage },
 };
 

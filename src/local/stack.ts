@@ -23,6 +23,7 @@ import { createApiHandler } from '../handlers/api.js';
 import { createTransformHandler } from '../handlers/transform.js';
 import type { Log } from '../log.js';
 import { createTransformDeps } from '../stream/deps.js';
+import { DEAD_LETTER_FILE } from './dead-letters.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { close, listen, PortInUseError, startEmulators } from './emulators.js';
 import { LocalFirehoseDelivery } from './firehose-delivery.js';
@@ -143,7 +144,7 @@ export async function startStack(
       region: r.region,
       handler: transform,
       checkpointFile: join(home, 'poller-checkpoints.json'),
-      deadLetterFile: join(home, 'dead-letter.ndjson'),
+      deadLetterFile: join(home, DEAD_LETTER_FILE),
       onError: (err) => log(`transform: ${err.message}`),
     });
     await poller.start();
