@@ -25,6 +25,7 @@ export const LANES = {
     '/tests/handlers/(api|pipeline|transform)\\.test\\.ts$',
     '/tests/local/',
     '/tests/replay/replay\\.test\\.ts$',
+    '/tests/stream/redrive\\.test\\.ts$',
   ],
 };
 
