@@ -68,7 +68,9 @@ export async function redriveCommand(argv: string[]): Promise<void> {
     : await redriveLocal(onResult);
   console.log(values.json ? JSON.stringify(summary) : formatSummary(summary));
   const kept = summary.out_of_retention + summary.failed;
-  if (kept > 0) throw new CliError(`${kept} of ${summary.messages} messages are kept in the DLQ (see above)`);
+  if (kept > 0) {
+    throw new CliError(`${kept} of ${plural(summary.messages, 'message')} kept in the DLQ (see above)`);
+  }
 }
 
 async function redriveLocal(onResult: RedriveOptions['onResult']): Promise<RedriveSummary> {
@@ -149,16 +151,20 @@ function describeAwsError(err: unknown): string {
 /** One message's line: its status, where it points, and how many records or why not. */
 export function formatResult(r: MessageResult): string {
   const where = r.shard_id ? `${r.shard_id} ${r.start_sequence_number}..${r.end_sequence_number}` : '';
-  const what = r.status === REDRIVE_STATUS.redriven ? `${formatCount(r.records)} records stored` : r.reason;
+  const what = r.status === REDRIVE_STATUS.redriven ? `${plural(r.records, 'record')} stored` : r.reason;
   return `${r.status.padEnd(16)} ${r.id}  ${where}${where ? ': ' : ''}${what}`;
 }
 
 export function formatSummary(s: RedriveSummary): string {
   if (s.messages === 0) return 'the DLQ is empty: nothing to redrive';
   return (
-    `${formatCount(s.messages)} messages: ${formatCount(s.redriven)} redriven (${formatCount(s.records)} records), ` +
+    `${plural(s.messages, 'message')}: ${formatCount(s.redriven)} redriven (${plural(s.records, 'record')}), ` +
     `${formatCount(s.out_of_retention)} out of retention, ${formatCount(s.failed)} failed`
   );
+}
+
+function plural(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** The transformer's warnings on stderr, so that stdout keeps the results (and --json its JSON). */
