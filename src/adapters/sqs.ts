@@ -14,16 +14,20 @@ export function createSqsClient(aws: AwsConfig, options: ClientOptions = {}): SQ
 
 export interface SqsDlqOptions {
   /**
-   * How long a received message stays hidden from other consumers: longer than a redrive of one page of
-   * messages takes, so that this run does not receive it again. A message kept (not deleted) shows again
-   * after it.
+   * How long a received message stays hidden from other receives: longer than the redrive of one message
+   * takes (a few invocations of the transform function, 120 s at most each), so this run does not
+   * receive it again while it works on it. A message it keeps shows in the queue again after this.
    */
   visibilityTimeoutSeconds?: number;
 }
 
+/** Five minutes: one message's redrive, with room. */
+export const SQS_DLQ_VISIBILITY_SECONDS = 300;
+
 /**
- * The transform function's DLQ on AWS as a redrive source: ReceiveMessage pages of up to 10 messages and
- * DeleteMessage by the receipt handle of the receive.
+ * The transform function's DLQ on AWS as a redrive source: ReceiveMessage one message at a time (so that
+ * the visibility timeout covers the one message being redriven, not a page of ten waiting their turn),
+ * and DeleteMessage by the receipt handle of its receive.
  *
  * It waits 1 second per receive (the shortest long poll) rather than short-polling: a short poll samples
  * only some of SQS's servers and can answer empty while a small queue still holds messages ("Amazon SQS
@@ -38,9 +42,9 @@ export function sqsDlqSource(client: SQSClient, queueUrl: string, options: SqsDl
       const out = await client.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
-          MaxNumberOfMessages: 10,
+          MaxNumberOfMessages: 1,
           WaitTimeSeconds: 1,
-          VisibilityTimeout: options.visibilityTimeoutSeconds ?? 900,
+          VisibilityTimeout: options.visibilityTimeoutSeconds ?? SQS_DLQ_VISIBILITY_SECONDS,
         }),
       );
       return (out.Messages ?? []).map((m) => {

@@ -5,7 +5,7 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { AdapterError } from '../../src/adapters/errors.js';
-import { sqsDlqSource } from '../../src/adapters/sqs.js';
+import { SQS_DLQ_VISIBILITY_SECONDS, sqsDlqSource } from '../../src/adapters/sqs.js';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecomflow-prod-transform-dlq';
 
@@ -28,7 +28,7 @@ function fakeSqs(pages: { MessageId: string; ReceiptHandle: string; Body: string
 }
 
 describe('the SQS DLQ source', () => {
-  it('receives pages of up to 10 with a 1-second long poll, hiding them for the redrive', async () => {
+  it('receives one message at a time with a 1-second long poll, hiding it while it is redriven', async () => {
     // Prepare
     const { client, sent } = fakeSqs([[{ MessageId: 'm1', ReceiptHandle: 'r1', Body: '{"a":1}' }]]);
     const source = sqsDlqSource(client, QUEUE, { visibilityTimeoutSeconds: 120 });
@@ -40,10 +40,17 @@ describe('the SQS DLQ source', () => {
     // Assess
     expect(first).toEqual([{ id: 'm1', body: '{"a":1}' }]);
     expect(second).toEqual([]);
+    expect(sent).toHaveLength(2);
     expect(sent[0]).toEqual({
       command: 'ReceiveMessageCommand',
-      input: { QueueUrl: QUEUE, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 120 },
+      input: { QueueUrl: QUEUE, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, VisibilityTimeout: 120 },
     });
+  });
+
+  it('hides a message for SQS_DLQ_VISIBILITY_SECONDS unless told otherwise', async () => {
+    const { client, sent } = fakeSqs([]);
+    await sqsDlqSource(client, QUEUE).receive();
+    expect(sent[0]!.input['VisibilityTimeout']).toBe(SQS_DLQ_VISIBILITY_SECONDS);
   });
 
   it('deletes a message by the receipt handle it was received with', async () => {
