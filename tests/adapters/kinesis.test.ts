@@ -225,6 +225,47 @@ describe('kinesisRangeReader', () => {
     await expect(reading).rejects.toThrow(/shardId-000000000042 .*ResourceNotFoundException/);
   });
 
+  it('throws StreamRangeGoneError when Kinesis refuses the sequence number (InvalidArgumentException)', async () => {
+    // Prepare: a sequence number of another shard, which Kinesis refuses as it refuses a trimmed one.
+    const { shardId, records } = await putOnOneShard(1, 'c');
+    const seq = records[0]!.kinesis.sequenceNumber;
+    const other = shardId === 'shardId-000000000000' ? 'shardId-000000000001' : 'shardId-000000000000';
+
+    // Act
+    const reading = kinesisRangeReader(emu.kinesis).readRange({
+      streamName: emu.config.streamName,
+      shardId: other,
+      startSequenceNumber: seq,
+      endSequenceNumber: seq,
+    });
+
+    // Assess
+    await expect(reading).rejects.toBeInstanceOf(StreamRangeGoneError);
+    await expect(reading).rejects.toThrow(/InvalidArgumentException/);
+  });
+
+  it('replaces an iterator that expired mid-read once, after the last record read', async () => {
+    // Prepare: the second GetRecords answers ExpiredIteratorException.
+    const { shardId, records } = await putOnOneShard(5, 'd');
+    removers.push(
+      interceptCommand(emu.kinesis, 'GetRecordsCommand', async (input, next, call) => {
+        if (call === 2) throw serviceError('ExpiredIteratorException', 400, 'client', 'Iterator expired.');
+        return next(input);
+      }),
+    );
+
+    // Act
+    const read = await kinesisRangeReader(emu.kinesis, { pageLimit: 2 }).readRange({
+      streamName: emu.config.streamName,
+      shardId,
+      startSequenceNumber: records[0]!.kinesis.sequenceNumber,
+      endSequenceNumber: records[4]!.kinesis.sequenceNumber,
+    });
+
+    // Assess: each record once, in order.
+    expect(read.map((r) => Buffer.from(r.data).toString())).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
+  });
+
   it("gives the stream's retention in hours", async () => {
     expect(await kinesisRangeReader(emu.kinesis).retentionHours(emu.config.streamName)).toBe(24);
   });

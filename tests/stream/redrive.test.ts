@@ -21,7 +21,13 @@ import { deadLetterFileSource } from '../../src/local/dead-letters.js';
 import type { TransformDeps } from '../../src/stream/deps.js';
 import { packEnvelopes } from '../../src/stream/envelope.js';
 import { TRANSFORM_EVENT_SOURCE } from '../../src/stream/event-source.js';
-import { REDRIVE_STATUS, type RedriveOptions, redrive, type Transformer } from '../../src/stream/redrive.js';
+import {
+  parseInvocationRecord,
+  REDRIVE_STATUS,
+  type RedriveOptions,
+  redrive,
+  type Transformer,
+} from '../../src/stream/redrive.js';
 import { type Emulators, StreamReader, scanTable, startEmulators } from '../helpers/emulators.js';
 import { kinesisInvocationRecord } from '../helpers/events.js';
 import { FAST_RETRY, fastClientOptions, interceptCommand } from '../helpers/faults.js';
@@ -207,6 +213,23 @@ describe('redrive', () => {
     expect(TRANSFORM_EVENT_SOURCE.batchSize).toBeGreaterThan(2);
   });
 
+  it("splits a range into events of at most maxEventBytes, for Invoke's payload limit", async () => {
+    // Prepare
+    const records = await putRows(rows(6, '590'));
+    await deadLetter(records);
+    const recordBytes = Math.max(...records.map((r) => JSON.stringify(r).length));
+
+    // Act: room for about two records an event.
+    const summary = await run({ maxEventBytes: recordBytes * 2 + 200 });
+
+    // Assess
+    expect(summary.redriven).toBe(1);
+    expect(events.length).toBeGreaterThan(1);
+    for (const event of events)
+      expect(JSON.stringify(event).length).toBeLessThanOrEqual(recordBytes * 2 + 400);
+    expect(events.flatMap((e) => e.Records)).toHaveLength(records.length);
+  });
+
   it('reports a message whose first record arrived longer ago than the retention, and keeps it', async () => {
     // Prepare: kinesalite keeps a stream 24 hours; the message says its records arrived 3 days ago.
     const records = await putRows(rows(4, '583'));
@@ -349,5 +372,45 @@ describe('redrive', () => {
       failed: 0,
       results: [],
     });
+  });
+});
+
+describe('parseInvocationRecord', () => {
+  it("reads AWS's example invocation record", () => {
+    // AWS Lambda Developer Guide, kinesis-on-failure-destination: the example, as published.
+    const example = {
+      requestContext: {
+        requestId: 'c9b8fa9f-5a7f-xmpl-af9c-0c604cde93a5',
+        functionArn: 'arn:aws:lambda:us-east-2:123456789012:function:myfunction',
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 1,
+      },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      version: '1.0',
+      timestamp: '2019-11-14T00:38:06.021Z',
+      KinesisBatchInfo: {
+        shardId: 'shardId-000000000001',
+        startSequenceNumber: '49601189658422359378836298521827638475320189012309704722',
+        endSequenceNumber: '49601189658422359378836298522902373528957594348623495186',
+        approximateArrivalOfFirstRecord: '2019-11-14T00:38:04.835Z',
+        approximateArrivalOfLastRecord: '2019-11-14T00:38:05.580Z',
+        batchSize: 500,
+        streamArn: 'arn:aws:kinesis:us-east-2:123456789012:stream/mystream',
+      },
+    };
+    expect(parseInvocationRecord(JSON.stringify(example))).toEqual(example.KinesisBatchInfo);
+  });
+
+  it('says what is wrong with a text that is not one', () => {
+    expect(parseInvocationRecord('{oops')).toBe('not JSON: "{oops"');
+    expect(parseInvocationRecord('null')).toBe('not a Kinesis invocation record: no KinesisBatchInfo');
+    expect(parseInvocationRecord('{"KinesisBatchInfo":{"shardId":"s"}}')).toBe(
+      'KinesisBatchInfo has no startSequenceNumber, endSequenceNumber, streamArn',
+    );
+    expect(
+      parseInvocationRecord(
+        '{"KinesisBatchInfo":{"shardId":"s","startSequenceNumber":"12x","endSequenceNumber":"13","streamArn":"a"}}',
+      ),
+    ).toBe('KinesisBatchInfo.startSequenceNumber "12x" is not a sequence number');
   });
 });
