@@ -9,7 +9,7 @@ import {
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { withFileLock } from '../files.js';
 import { TRANSFORM_EVENT_SOURCE } from '../stream/event-source.js';
-import { kinesisStreamRecord } from './kinesis-event.js';
+import { kinesisStreamRecord } from '../stream/kinesis-event.js';
 import { lambdaContext } from './lambda-context.js';
 
 export type TransformHandler = (

@@ -1,7 +1,7 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { describeError, StreamRangeGoneError } from '../adapters/errors.js';
-import { kinesisStreamRecord } from '../local/kinesis-event.js';
 import { TRANSFORM_EVENT_SOURCE } from './event-source.js';
+import { kinesisStreamRecord } from './kinesis-event.js';
 
 /**
  * Where the records of a batch the event source mapping gave up on are: the `KinesisBatchInfo` of the

@@ -1,7 +1,7 @@
 /** Builders of Lambda events and contexts, shaped as API Gateway (REST, proxy) and Kinesis send them. */
 import type { APIGatewayProxyEvent, Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { kinesisStreamRecord } from '../../src/local/kinesis-event.js';
 import { lambdaContext as buildContext } from '../../src/local/lambda-context.js';
+import { kinesisStreamRecord } from '../../src/stream/kinesis-event.js';
 
 export interface ApiEventOptions {
   method?: string;
