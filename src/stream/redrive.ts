@@ -151,7 +151,11 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   const retentionHours = (stream: string) => {
     let hours = retention.get(stream);
     if (!hours) {
-      hours = options.reader.retentionHours(stream);
+      // Asked once a stream; a failed answer is not kept, so the next message asks again.
+      hours = options.reader.retentionHours(stream).catch((error: unknown) => {
+        retention.delete(stream);
+        throw error;
+      });
       retention.set(stream, hours);
     }
     return hours;

@@ -341,6 +341,32 @@ describe('redrive', () => {
     expect(await lettersLeft()).toEqual([old, '{"not":"a letter"}']);
   });
 
+  it('fails a message when the stream cannot be described, and asks again for the next one', async () => {
+    // Prepare: DescribeStreamSummary fails once (a throttled call the SDK gave up on, say).
+    const records = await putRows(rows(4, '591'));
+    const first = await deadLetter(records.slice(0, 1));
+    await deadLetter(records.slice(1));
+    const real = kinesisRangeReader(emu.kinesis);
+    let asked = 0;
+    const reader = {
+      readRange: real.readRange,
+      retentionHours: async (stream: string) => {
+        if (++asked === 1) throw new Error('Rate exceeded for stream ecomflow-test-lines');
+        return real.retentionHours(stream);
+      },
+    };
+
+    // Act
+    const summary = await run({ reader });
+
+    // Assess
+    expect(summary.results.map((r) => r.status)).toEqual([REDRIVE_STATUS.failed, REDRIVE_STATUS.redriven]);
+    expect(summary.results[0]!.reason).toBe(
+      'cannot read it back from ecomflow-test-lines: Error: Rate exceeded for stream ecomflow-test-lines',
+    );
+    expect(await lettersLeft()).toEqual([first]);
+  });
+
   it('fails a message that points into another stream, and keeps it', async () => {
     // Prepare
     const records = await putRows(rows(2, '589'));
