@@ -23,6 +23,7 @@ export const LANES = {
     '/tests/batch/',
     '/tests/cli/(redrive|replay)\\.test\\.ts$',
     '/tests/handlers/(api|pipeline|transform)\\.test\\.ts$',
+    '/tests/lake/compact\\.test\\.ts$',
     '/tests/local/',
     '/tests/replay/replay\\.test\\.ts$',
     '/tests/stream/redrive\\.test\\.ts$',

@@ -14,7 +14,7 @@ FROM (
     COUNT(CASE WHEN is_cancellation THEN 1 END) AS cancelled_lines,
     CAST(-SUM(CASE WHEN is_cancellation THEN line_total ELSE 0 END) AS DECIMAL(18,3)) AS cancelled_value,
     COUNT(*) AS product_lines
-  FROM invoice_lines_unique
+  FROM invoice_lines
   WHERE NOT is_adjustment
   GROUP BY CAST(date_trunc('month', invoice_date) AS DATE), country
 ) monthly

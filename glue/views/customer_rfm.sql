@@ -50,7 +50,7 @@ FROM (
         CAST(MAX(CASE WHEN NOT is_cancellation THEN invoice_date END) AS TIMESTAMP) AS last_invoice_at,
         COUNT(DISTINCT CASE WHEN NOT is_cancellation THEN invoice_no END) AS frequency,
         CAST(SUM(line_total) AS DECIMAL(18,3)) AS monetary
-      FROM invoice_lines_unique
+      FROM invoice_lines
       WHERE NOT is_adjustment AND customer_id IS NOT NULL
       GROUP BY customer_id
     ) totals
@@ -61,13 +61,13 @@ FROM (
           customer_id,
           country,
           ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY invoice_date DESC, country) AS recent
-        FROM invoice_lines_unique
+        FROM invoice_lines
         WHERE NOT is_adjustment AND NOT is_cancellation AND customer_id IS NOT NULL
       ) purchases
       WHERE purchases.recent = 1
     ) latest ON latest.customer_id = totals.customer_id
     CROSS JOIN (
-      SELECT CAST(MAX(invoice_date) AS DATE) AS last_day FROM invoice_lines_unique
+      SELECT CAST(MAX(invoice_date) AS DATE) AS last_day FROM invoice_lines
     ) reference
   ) measured
 ) scored

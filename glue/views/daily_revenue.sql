@@ -8,6 +8,6 @@ SELECT
   COUNT(*) AS lines,
   CAST(SUM(quantity) AS BIGINT) AS units,
   CAST(SUM(line_total) AS DECIMAL(18,3)) AS revenue
-FROM invoice_lines_unique
+FROM invoice_lines
 WHERE NOT is_adjustment
 GROUP BY CAST(invoice_date AS DATE)

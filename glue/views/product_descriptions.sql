@@ -12,7 +12,7 @@ FROM (
     ) AS pick
   FROM (
     SELECT stock_code, description, COUNT(*) AS uses, MAX(invoice_date) AS last_used
-    FROM invoice_lines_unique
+    FROM invoice_lines
     WHERE NOT is_adjustment AND description IS NOT NULL
     GROUP BY stock_code, description
   ) counted

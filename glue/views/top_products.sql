@@ -18,7 +18,7 @@ FROM (
       stock_code,
       CAST(SUM(quantity) AS BIGINT) AS units,
       CAST(SUM(line_total) AS DECIMAL(18,3)) AS revenue
-    FROM invoice_lines_unique
+    FROM invoice_lines
     WHERE NOT is_adjustment
     GROUP BY stock_code
   ) totals

@@ -10,6 +10,7 @@ export const ADAPTER_ERROR_CODES = {
   table_read_failed: 'table_read_failed',
   delivery_failed: 'delivery_failed',
   quarantine_write_failed: 'quarantine_write_failed',
+  lake_delete_failed: 'lake_delete_failed',
   stream_read_failed: 'stream_read_failed',
   stream_range_gone: 'stream_range_gone',
   queue_delete_failed: 'queue_delete_failed',
@@ -185,4 +186,23 @@ export class FunctionInvokeError extends AdapterError {
 export function describeError(error: unknown): { errorCode: string; errorMessage: string } {
   if (error instanceof Error) return { errorCode: error.name, errorMessage: error.message };
   return { errorCode: 'Error', errorMessage: String(error) };
+}
+
+/** S3 refused to delete some of compaction's inputs; they stay, and the next run deletes them. */
+export class LakeDeleteError extends AdapterError {
+  constructor(
+    bucket: string,
+    readonly failed: readonly { key: string; code: string; message: string }[],
+    options?: ErrorOptions,
+  ) {
+    const first = failed[0];
+    super(
+      'lake_delete_failed',
+      's3',
+      bucket,
+      `S3 refused to delete ${failed.length} lake object(s)${first ? `, e.g. ${first.key}: ${first.code} ${first.message}` : ''}`,
+      options,
+    );
+    this.name = 'LakeDeleteError';
+  }
 }

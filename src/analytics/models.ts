@@ -36,8 +36,14 @@ export type Mart = (typeof MARTS)[number];
  * The Athena views in dependency order: the deduplicated lines, the product names, then one view per mart.
  * Each name is a file under `glue/views/`.
  */
-export const LAKE_VIEWS = ['invoice_lines_unique', 'product_descriptions', ...MARTS] as const;
+export const LAKE_VIEWS = ['invoice_lines', 'product_descriptions', ...MARTS] as const;
 export type LakeView = (typeof LAKE_VIEWS)[number];
+
+/** The lake's physical table (the Glue table on AWS): every delivered copy of every line. */
+export const LAKE_RAW_TABLE = 'invoice_lines_raw';
+
+/** The view analysts query for lines: each line_id once, over the physical table `invoice_lines_raw`. */
+export const LINE_TABLE_VIEW: LakeView = 'invoice_lines';
 
 /** Named Athena queries for common questions, files under `glue/queries/`. */
 export const LAKE_QUERIES = [
@@ -143,11 +149,14 @@ export function parseViewFile(path: string, expectedName: string, sql: string): 
 /** The Athena views, in dependency order. */
 export async function loadLakeViews(root: string = findSqlRoot()): Promise<ViewDefinition[]> {
   const views: ViewDefinition[] = [];
-  for (const name of LAKE_VIEWS) {
-    const path = join(root, 'glue', 'views', `${name}.sql`);
-    views.push(parseViewFile(path, name, await readSqlFile(path)));
-  }
+  for (const name of LAKE_VIEWS) views.push(await loadLakeView(name, root));
   return views;
+}
+
+/** One Athena view, from `glue/views/<name>.sql`. */
+export async function loadLakeView(name: LakeView, root: string = findSqlRoot()): Promise<ViewDefinition> {
+  const path = join(root, 'glue', 'views', `${name}.sql`);
+  return parseViewFile(path, name, await readSqlFile(path));
 }
 
 /** One named query: the file name, its first comment line as description, and the query. */

@@ -31,7 +31,7 @@ export type ViewColumnType = keyof typeof VIEW_COLUMN_TYPES;
 export type ViewColumns = readonly (readonly [name: string, type: ViewColumnType])[];
 
 export const VIEW_COLUMNS: Record<LakeView, ViewColumns> = {
-  invoice_lines_unique: [
+  invoice_lines: [
     ['line_id', 'varchar'],
     ['invoice_no', 'varchar'],
     ['stock_code', 'varchar'],
@@ -44,6 +44,10 @@ export const VIEW_COLUMNS: Record<LakeView, ViewColumns> = {
     ['line_total', 'decimal'],
     ['is_cancellation', 'boolean'],
     ['is_adjustment', 'boolean'],
+    // The partition columns, zero-padded strings as the Glue table has them: WHERE year = '2011'.
+    ['year', 'varchar'],
+    ['month', 'varchar'],
+    ['day', 'varchar'],
   ],
   product_descriptions: [
     ['stock_code', 'varchar'],

@@ -1,5 +1,6 @@
 import { EcomflowError } from '../errors.js';
 import { cleanCommand, cleanUsage } from './commands/clean.js';
+import { compactCommand, compactUsage } from './commands/compact.js';
 import { costCommand, costUsage } from './commands/cost.js';
 import { generateCommand, generateUsage } from './commands/generate.js';
 import { loadCommand, loadUsage } from './commands/load.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   sql: { run: sqlCommand, usage: sqlUsage },
   replay: { run: replayCommand, usage: replayUsage },
   refresh: { run: refreshCommand, usage: refreshUsage },
+  compact: { run: compactCommand, usage: compactUsage },
   redrive: { run: redriveCommand, usage: redriveUsage },
   cost: { run: costCommand, usage: costUsage },
 };

@@ -76,6 +76,10 @@ export interface StackSettings {
   bufferMs: number;
   /** `ECOMFLOW_WAREHOUSE_URL`: the warehouse `ecomflow refresh` uses instead of the stack's. */
   warehouseUrl: string | undefined;
+  /** How often the stack compacts the lake; 0 never. */
+  compactIntervalMs: number;
+  /** Lake objects younger than this are left to a later compaction: two Firehose buffer intervals. */
+  compactMinAgeMs: number;
 }
 
 export const STACK_VARIABLES = {
@@ -89,6 +93,7 @@ export const STACK_VARIABLES = {
   warehouse: 'ECOMFLOW_WAREHOUSE_PORT',
   bufferMs: 'ECOMFLOW_FIREHOSE_BUFFER_MS',
   warehouseUrl: 'ECOMFLOW_WAREHOUSE_URL',
+  compactIntervalMs: 'ECOMFLOW_COMPACT_INTERVAL_MS',
 } as const;
 
 /** Every variable that places a part of the stack on a port (tests and benchmarks pick free ones). */
@@ -103,6 +108,9 @@ export const STACK_PORT_VARIABLES = [
 
 /** The default local Firehose buffering interval. */
 export const DEFAULT_BUFFER_MS = 5_000;
+
+/** The local stack compacts the lake this often by default (on AWS the schedule is hourly). */
+export const DEFAULT_COMPACT_INTERVAL_MS = 60_000;
 
 /** Names of the local resources: one place, shared by the stack and the CLI commands beside it. */
 export const LOCAL_RESOURCES = {
@@ -123,6 +131,7 @@ export const LOCAL_RESOURCES = {
 /** @throws ConfigError naming the variable whose value is not usable */
 export function readStackSettings(env: Env = process.env): StackSettings {
   const port = (name: string, fallback: number) => wholeNumber(env, name, fallback, 0, 65_535);
+  const bufferMs = wholeNumber(env, STACK_VARIABLES.bufferMs, DEFAULT_BUFFER_MS, 10, 900_000);
   return {
     home: resolve(env[STACK_VARIABLES.home] || '.ecomflow'),
     apiPort: port(STACK_VARIABLES.apiPort, DEFAULT_PORTS.api),
@@ -134,8 +143,16 @@ export function readStackSettings(env: Env = process.env): StackSettings {
       firehose: port(STACK_VARIABLES.firehose, DEFAULT_PORTS.firehose),
       warehouse: port(STACK_VARIABLES.warehouse, DEFAULT_PORTS.warehouse),
     },
-    bufferMs: wholeNumber(env, STACK_VARIABLES.bufferMs, DEFAULT_BUFFER_MS, 10, 900_000),
+    bufferMs,
     warehouseUrl: env[STACK_VARIABLES.warehouseUrl]?.trim() || undefined,
+    compactIntervalMs: wholeNumber(
+      env,
+      STACK_VARIABLES.compactIntervalMs,
+      DEFAULT_COMPACT_INTERVAL_MS,
+      0,
+      86_400_000,
+    ),
+    compactMinAgeMs: 2 * bufferMs,
   };
 }
 

@@ -87,3 +87,45 @@ export function quarantineRecord(row: RejectedRow, origin: QuarantineOrigin, at:
   const { line, raw, reason, field, message } = row;
   return { origin, line, raw, reason, field, message, quarantined_at: at.toISOString() };
 }
+
+/** Where a quarantined row came from: the first folder of its key, and a partition of the table. */
+export const QUARANTINE_SOURCES = ['api', 'stream', 'batch'] as const;
+export type QuarantineSource = (typeof QUARANTINE_SOURCES)[number];
+
+/**
+ * The key of a quarantine object below the quarantine prefix: `<source>/date=<YYYY-MM-DD>/<name>.ndjson`,
+ * the layout the quarantine table's partition projection reads (source, then day of quarantine). `name`
+ * has no `/`: a reader of one day's folder finds every object of that day directly in it.
+ *
+ * @example quarantineKey('stream', '2026-12-03', 'shardId-000000000000-4960') === 'stream/date=2026-12-03/shardId-000000000000-4960.ndjson'
+ */
+export function quarantineKey(source: QuarantineSource, day: string, name: string): string {
+  return `${quarantineNamePrefix(source, day, name)}.ndjson`;
+}
+
+/** The start of the keys `quarantineKey` gives for names beginning with `namePrefix`. */
+export function quarantineNamePrefix(source: QuarantineSource, day: string, namePrefix: string): string {
+  return `${source}/date=${day}/${namePrefix.replace(/\//g, '_')}`;
+}
+
+/**
+ * The quarantine table's columns, in the order of a record's fields (quarantineRecord), with Glue (Hive)
+ * types for the JSON SerDe. The table's partition columns come after them: `source` and
+ * `quarantine_date`, from the key.
+ */
+export const QUARANTINE_COLUMNS = [
+  {
+    name: 'origin',
+    glue: 'struct<source:string,request_id:string,stage:string,shard_id:string,sequence_number:string,object:string>',
+    comment: 'where the row came from, with the ids that find it again',
+  },
+  { name: 'line', glue: 'int', comment: '1-based line in the source; null when there is none' },
+  { name: 'raw', glue: 'string', comment: 'the row as it arrived' },
+  { name: 'reason', glue: 'string', comment: `why: one of ${Object.values(QUARANTINE_REASONS).join(', ')}` },
+  { name: 'field', glue: 'string', comment: 'the offending source field; null for a row-level problem' },
+  { name: 'message', glue: 'string', comment: 'what was wrong, in words' },
+  { name: 'quarantined_at', glue: 'string', comment: 'ISO 8601, UTC' },
+] as const satisfies readonly { name: keyof QuarantineRecord; glue: string; comment: string }[];
+
+/** The quarantine table's partition columns: the source folder and the day of quarantine. */
+export const QUARANTINE_PARTITIONS = ['source', 'quarantine_date'] as const;

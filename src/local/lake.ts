@@ -1,9 +1,12 @@
 import { DuckDBInstance } from '@duckdb/node-api';
+import { createLakeViews } from '../analytics/lake-views.js';
+import { LAKE_RAW_TABLE, LINE_TABLE_VIEW, loadLakeView } from '../analytics/models.js';
 import { LINE_COLUMNS } from '../core/schema.js';
 
 /**
- * DuckDB standing in for Athena over the local lake: a view `invoice_lines` with the contract's columns,
- * over the Parquet objects in s3rver's storage (hive partitions year=/month=/day=, as on S3).
+ * DuckDB standing in for Athena over the local lake: `invoice_lines_raw` with the contract's columns, over
+ * the Parquet objects in s3rver's storage (hive partitions year=/month=/day=, as on S3), and the view
+ * `invoice_lines` over it that shows each line once (glue/views/invoice_lines.sql, as on Athena).
  */
 export class LocalLake {
   private constructor(
@@ -12,6 +15,18 @@ export class LocalLake {
   ) {}
 
   static async open(lakeGlob: string): Promise<LocalLake> {
+    const lake = await LocalLake.openRaw(lakeGlob);
+    try {
+      await createLakeViews(lake, [await loadLakeView(LINE_TABLE_VIEW)]);
+    } catch (err) {
+      lake.close();
+      throw err;
+    }
+    return lake;
+  }
+
+  /** Only the physical table, as compaction and the tests of duplicates read it. */
+  static async openRaw(lakeGlob: string): Promise<LocalLake> {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     const lake = new LocalLake(instance, connection);
@@ -25,15 +40,15 @@ export class LocalLake {
     columns.push(...PARTITION_COLUMNS);
     try {
       await connection.run(
-        `CREATE VIEW invoice_lines AS SELECT ${columns.join(', ')} FROM read_parquet('${lakeGlob.replace(/'/g, "''")}', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
+        `CREATE VIEW ${LAKE_RAW_TABLE} AS SELECT ${columns.join(', ')} FROM read_parquet('${lakeGlob.replace(/'/g, "''")}', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
       );
-      await connection.run('SELECT 1 FROM invoice_lines LIMIT 0');
+      await connection.run(`SELECT 1 FROM ${LAKE_RAW_TABLE} LIMIT 0`);
     } catch (err) {
       if (!/No files found/i.test((err as Error).message)) throw err;
       // An empty lake still has the table, with no rows.
-      await connection.run('DROP VIEW IF EXISTS invoice_lines');
+      await connection.run(`DROP VIEW IF EXISTS ${LAKE_RAW_TABLE}`);
       await connection.run(
-        `CREATE TABLE invoice_lines (${[
+        `CREATE TABLE ${LAKE_RAW_TABLE} (${[
           ...LINE_COLUMNS.map((c) => `${c.name} ${duckType(c.type)}`),
           ...PARTITION_COLUMNS.map((p) => `${p} VARCHAR`),
         ].join(', ')})`,

@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig } from '../adapters/aws.js';
 import { createKinesisClient } from '../adapters/kinesis.js';
+import { s3LakeStore } from '../adapters/lake-store.js';
 import { PgWarehouse } from '../adapters/pg-warehouse.js';
 import { createPipelineResources } from '../adapters/provision.js';
 import { createS3Client } from '../adapters/s3.js';
@@ -21,6 +22,7 @@ import {
 import { writeAtomically } from '../files.js';
 import { createApiHandler } from '../handlers/api.js';
 import { createTransformHandler } from '../handlers/transform.js';
+import { compactLake, type LakeStore } from '../lake/compact.js';
 import type { Log } from '../log.js';
 import { createTransformDeps } from '../stream/deps.js';
 import { DEAD_LETTER_FILE } from './dead-letters.js';
@@ -150,6 +152,13 @@ export async function startStack(
     await poller.start();
     stops.push(() => poller.stop());
 
+    const compaction = startCompactionTimer(
+      s3LakeStore(s3, r.lakeBucket, r.lakePrefix, config.lakeYears),
+      settings,
+      log,
+    );
+    stops.push(() => compaction.stop());
+
     const api = createApiHandler(once(() => createApiDeps(config)));
     const gateway: Server = createGateway({ handler: api, apiKey, stage: r.stage });
     const apiPort = await listen(gateway, settings.apiPort, 'the API', STACK_VARIABLES.apiPort);
@@ -173,6 +182,47 @@ export async function startStack(
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * Compacts the lake every `compactIntervalMs`, as the scheduled function does on AWS: the objects the local
+ * Firehose wrote more than two buffer intervals ago, one generation per day. One run at a time; a stop
+ * waits for the run under way, and a run killed with the stack is finished by the next.
+ */
+function startCompactionTimer(
+  store: LakeStore,
+  settings: StackSettings,
+  log: (message: string) => void,
+): { stop(): Promise<void> } {
+  if (settings.compactIntervalMs === 0) return { stop: async () => {} };
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const timer = setInterval(() => {
+    running = running.then(async () => {
+      if (stopped) return;
+      const report = await compactLake(store, {
+        prefix: LOCAL_RESOURCES.lakePrefix,
+        minAgeMs: settings.compactMinAgeMs,
+        keepGoing: () => !stopped,
+      }).catch((err: Error) => {
+        log(`compaction failed, will try again: ${err.message}`);
+        return null;
+      });
+      if (report && report.compacted > 0) {
+        log(
+          `compacted ${report.compacted} day(s) of the lake: ${report.objectsBefore} objects to ${report.objectsAfter}` +
+            `${report.duplicatesDropped > 0 ? `, ${report.duplicatesDropped} duplicate lines dropped` : ''}`,
+        );
+      }
+    });
+  }, settings.compactIntervalMs);
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 /** Creates the stream, tables and buckets unless they exist (the state folder keeps them). */

@@ -9,6 +9,7 @@ import {
   QUARANTINE_REASONS,
   type QuarantineOrigin,
   type QuarantineRecord,
+  quarantineKey,
   quarantineRecord,
 } from '../core/quarantine.js';
 import { cleanSourceRow } from '../core/row-objects.js';
@@ -104,8 +105,11 @@ export async function processBatch(
     8,
     async (i) => {
       const record = records[i]!;
-      // One object per record, named by its sequence number: a retry overwrites, never duplicates.
-      const key = `stream/${shardOf(record)}/${record.kinesis.sequenceNumber}.ndjson`;
+      // One object per record, named by its shard and sequence number, under the day it reached the
+      // stream: a retry, even on a later day, overwrites it and never duplicates it.
+      const arrival = new Date(record.kinesis.approximateArrivalTimestamp * 1000);
+      const day = (Number.isNaN(arrival.getTime()) ? new Date(0) : arrival).toISOString().slice(0, 10);
+      const key = quarantineKey('stream', day, `${shardOf(record)}-${record.kinesis.sequenceNumber}`);
       await writeQuarantine(deps.s3, quarantine, key, work[i]!.quarantine).catch((error: unknown) => {
         if (!(error instanceof QuarantineWriteError)) throw error;
         fail(i, error);

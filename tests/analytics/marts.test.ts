@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { MARTS, type Mart } from '../../src/analytics/models.js';
+import { LAKE_RAW_TABLE, MARTS, type Mart } from '../../src/analytics/models.js';
 import { VIEW_COLUMN_TYPES, VIEW_COLUMNS } from '../../src/analytics/view-columns.js';
 import { main } from '../../src/cli/main.js';
 import { generateCsv } from '../../src/core/generate.js';
@@ -133,8 +133,18 @@ describe('marts and lake views over generated data', () => {
     expect(await count('raw.invoice_lines')).toBe(rawBefore + again.length);
     expect(await count('staging.invoice_lines')).toBe(new Set(lines.map((l) => l.line_id)).size);
     expect(await snapshotWarehouse(bench.warehouse)).toEqual(before);
-    const [raw] = await lake.query('SELECT COUNT(*) AS n FROM invoice_lines');
+    const [raw] = await lake.query(`SELECT COUNT(*) AS n FROM ${LAKE_RAW_TABLE}`);
     expect(Number(raw!['n'])).toBe(lines.length + again.length);
+    // What an analyst counts: each line once, before any compaction.
+    const [shown] = await lake.query(
+      'SELECT COUNT(*) AS n, COUNT(DISTINCT line_id) AS distinct_ids, SUM(line_total) AS total FROM invoice_lines',
+    );
+    expect(Number(shown!['n'])).toBe(lines.length);
+    expect(Number(shown!['distinct_ids'])).toBe(lines.length);
+    const [expected] = await lake.query(
+      `SELECT SUM(line_total) AS total FROM (SELECT DISTINCT line_id, line_total FROM ${LAKE_RAW_TABLE}) d`,
+    );
+    expect(shown!['total']).toBe(expected!['total']);
     expect(await snapshotLake(lake)).toEqual(lakeBefore);
   });
 

@@ -1,5 +1,8 @@
 import {
+  QUARANTINE_COLUMNS,
   QUARANTINE_REASONS,
+  quarantineKey,
+  quarantineNamePrefix,
   quarantineRecord,
   ROW_REASONS,
   STREAM_REASONS,
@@ -45,5 +48,29 @@ describe('the quarantine contract', () => {
     expect(new Set(all).size).toBe(all.length);
     expect(all).toContain('malformed_row');
     expect([...ROW_REASONS, ...STREAM_REASONS].sort()).toEqual([...all].sort());
+  });
+});
+
+describe('quarantineKey', () => {
+  it('puts every object of a source and day in one folder, the layout of the quarantine table', () => {
+    expect(quarantineKey('stream', '2026-12-03', 'shardId-000000000000-4960')).toBe(
+      'stream/date=2026-12-03/shardId-000000000000-4960.ndjson',
+    );
+    expect(quarantineNamePrefix('batch', '2026-12-03', 'abc-range-0001')).toBe(
+      'batch/date=2026-12-03/abc-range-0001',
+    );
+  });
+
+  it('keeps a name to one folder level, whatever it holds', () => {
+    expect(quarantineKey('api', '2026-12-03', 'a/b')).toBe('api/date=2026-12-03/a_b.ndjson');
+  });
+
+  it('has a column for each field of a record, in the record order', () => {
+    const record = quarantineRecord(
+      { line: 1, raw: 'x', reason: 'invalid_price', field: 'UnitPrice', message: 'm' },
+      { source: 'batch', object: 'in.csv' },
+      new Date(0),
+    );
+    expect(QUARANTINE_COLUMNS.map((c) => c.name)).toEqual(Object.keys(record));
   });
 });

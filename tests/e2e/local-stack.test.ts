@@ -10,12 +10,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
+import { LAKE_RAW_TABLE } from '../../src/analytics/models.js';
+import { decimalText, milli } from '../helpers/analytics.js';
 import { type PostedRows, postedRows } from '../helpers/posted-rows.js';
 import {
   cleanUp,
   eventually,
   lakeQuery,
   makeHome,
+  runCli,
   type StackProcess,
   stackEnv,
   startStackProcess,
@@ -67,12 +70,16 @@ async function expectAllVisible(rows: PostedRows): Promise<Map<string, number>> 
   return counts;
 }
 
-async function lakeCounts(rows: PostedRows): Promise<{ n: number; d: number }> {
+/** The lines as an analyst counts them (the view `invoice_lines`), or as stored (`invoice_lines_raw`). */
+async function lakeCounts(
+  rows: PostedRows,
+  table: 'invoice_lines' | typeof LAKE_RAW_TABLE = 'invoice_lines',
+): Promise<{ n: number; d: number; total: string }> {
   const [row] = await lakeQuery(
-    `SELECT count(*) AS n, count(DISTINCT line_id) AS d FROM invoice_lines WHERE invoice_no IN (${rows.invoiceList})`,
+    `SELECT count(*) AS n, count(DISTINCT line_id) AS d, sum(line_total) AS total FROM ${table} WHERE invoice_no IN (${rows.invoiceList})`,
     vars,
   );
-  return { n: Number(row!['n']), d: Number(row!['d']) };
+  return { n: Number(row!['n']), d: Number(row!['d']), total: String(row!['total']) };
 }
 
 async function warehouseCounts(rows: PostedRows): Promise<{ n: number; d: number }> {
@@ -123,16 +130,23 @@ describe('ecomflow up, over HTTP', () => {
     const first = await post(rows.csv);
     const firstBody = (await first.json()) as { accepted: number; rejected: number };
     const counts = await expectAllVisible(rows);
-    const lake = await eventually('the lake holds every posted line', async () => {
-      const c = await lakeCounts(rows);
+    const stored = await eventually('the lake holds every posted line', async () => {
+      const c = await lakeCounts(rows, LAKE_RAW_TABLE);
       return c.n === rows.lines.length ? c : undefined;
     });
+    const lake = await lakeCounts(rows);
     const again = await post(rows.csv);
     // The re-posted rows went all the way through once the append-only lake holds them twice.
-    const lakeAfter = await eventually('the lake received the re-posted rows', async () => {
-      const c = await lakeCounts(rows);
+    const storedAfter = await eventually('the lake received the re-posted rows', async () => {
+      const c = await lakeCounts(rows, LAKE_RAW_TABLE);
       return c.n === 2 * rows.lines.length ? c : undefined;
     });
+    const lakeAfter = await lakeCounts(rows);
+    // Compaction: every day's objects into one, each line once; the view shows the same before and after.
+    const compacted = await runCli(['compact', '--min-age-seconds', '0'], vars);
+    const storedCompacted = await lakeCounts(rows, LAKE_RAW_TABLE);
+    const lakeCompacted = await lakeCounts(rows);
+    const recompacted = await runCli(['compact', '--min-age-seconds', '0', '--json'], vars);
     const warehouseAfter = await eventually('the warehouse received both posts', async () => {
       const c = await warehouseCounts(rows);
       return c.n === 2 * rows.lines.length ? c : undefined;
@@ -143,8 +157,23 @@ describe('ecomflow up, over HTTP', () => {
     expect(first.status).toBe(202);
     expect(firstBody).toMatchObject({ accepted: rows.lines.length, rejected: 0 });
     expect(again.status).toBe(202);
-    expect(lake).toEqual({ n: rows.lines.length, d: rows.distinct });
-    expect(lakeAfter.d).toBe(rows.distinct);
+    expect(stored).toMatchObject({ n: rows.lines.length, d: rows.distinct });
+    expect(storedAfter.d).toBe(rows.distinct);
+    // What an analyst counts: each line once, after the first post, the re-post and compaction alike.
+    const uniqueTotal = decimalText(
+      [...new Map(rows.lines.map((l) => [l.line_id, l])).values()].reduce(
+        (sum, l) => sum + milli(l.line_total),
+        0,
+      ),
+    );
+    expect(lake).toEqual({ n: rows.distinct, d: rows.distinct, total: uniqueTotal });
+    expect(lakeAfter).toEqual(lake);
+    expect(compacted).toMatchObject({ code: 0 });
+    expect(compacted.stdout).toMatch(/^compacted \d+ of \d+ day partitions/);
+    expect(storedCompacted).toEqual(lake);
+    expect(lakeCompacted).toEqual(lake);
+    expect(recompacted.code).toBe(0);
+    expect((JSON.parse(recompacted.stdout) as { compacted: number }).compacted).toBe(0);
     expect(warehouseAfter.d).toBe(rows.distinct);
     expect(countsAfter).toEqual(counts);
     const [item] = [...rows.invoices.keys()];
@@ -209,7 +238,7 @@ describe('ecomflow up, over HTTP', () => {
     expect((await post(rows.csv)).status).toBe(202);
     await expectAllVisible(rows);
     await eventually('the lake holds the rows', async () =>
-      (await lakeCounts(rows)).n === rows.lines.length ? true : undefined,
+      (await lakeCounts(rows, LAKE_RAW_TABLE)).n === rows.lines.length ? true : undefined,
     );
     await eventually('the warehouse holds the rows', async () =>
       (await warehouseCounts(rows)).n === rows.lines.length ? true : undefined,
@@ -227,7 +256,8 @@ describe('ecomflow up, over HTTP', () => {
     expect(stoppedWithin).toBeLessThan(15_000);
     expect(stderr).toMatch(/SIGINT: stopping[\s\S]*stopped/);
     await expectAllVisible(rows);
-    expect(await lakeCounts(rows)).toEqual({ n: rows.lines.length, d: rows.distinct });
+    expect(await lakeCounts(rows, LAKE_RAW_TABLE)).toMatchObject({ n: rows.lines.length, d: rows.distinct });
+    expect(await lakeCounts(rows)).toMatchObject({ n: rows.distinct, d: rows.distinct });
     expect(await warehouseCounts(rows)).toEqual({ n: rows.lines.length, d: rows.distinct });
   });
 });

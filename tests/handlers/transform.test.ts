@@ -20,7 +20,7 @@ import { createTransformHandler } from '../../src/handlers/transform.js';
 import type { TransformDeps } from '../../src/stream/deps.js';
 import { encodeEnvelope, packEnvelopes } from '../../src/stream/envelope.js';
 import { type Emulators, readQuarantine, scanTable, startEmulators } from '../helpers/emulators.js';
-import { kinesisEvent, kinesisRecord } from '../helpers/events.js';
+import { kinesisEvent, kinesisRecord, streamQuarantineKey } from '../helpers/events.js';
 import { FAST_RETRY, fastClientOptions, interceptCommand, serviceError } from '../helpers/faults.js';
 
 let emu: Emulators;
@@ -220,7 +220,7 @@ describe('packed records (envelope version 2)', () => {
     expect(quarantined.flatMap((q) => q.rows)).toEqual([
       expect.objectContaining({ line: 4, reason: 'field_too_long', field: 'Description' }),
     ]);
-    expect(quarantined[0]!.key).toMatch(/stream\/shardId-\d+\/1000\.ndjson$/);
+    expect(quarantined[0]!.key).toBe(streamQuarantineKey(emu.config.quarantine.prefix, '1000'));
   });
 });
 
@@ -511,7 +511,7 @@ describe('a crash mid-batch', () => {
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: '1001' }]);
     expect(retried).toEqual([{ batchItemFailures: [] }]);
     const quarantine = await readQuarantine(emu.s3, emu.config.quarantine.bucket);
-    expect(quarantine.map((o) => o.key)).toEqual(['quarantine/stream/shardId-000000000000/1001.ndjson']);
+    expect(quarantine.map((o) => o.key)).toEqual([streamQuarantineKey(emu.config.quarantine.prefix, '1001')]);
     await expectStoredExactlyOnce(cleanLines([source[0]!, source[2]!, source[3]!]));
   });
 });
@@ -530,8 +530,8 @@ describe('records that cannot be cleaned', () => {
     expect(response.batchItemFailures).toEqual([]);
     const objects = await readQuarantine(emu.s3, emu.config.quarantine.bucket);
     expect(objects.map((o) => [o.key, o.rows.map((r) => r['reason'])])).toEqual([
-      ['quarantine/stream/shardId-000000000000/1001.ndjson', ['malformed_record']],
-      ['quarantine/stream/shardId-000000000000/1002.ndjson', ['invalid_price']],
+      [streamQuarantineKey(emu.config.quarantine.prefix, '1001'), ['malformed_record']],
+      [streamQuarantineKey(emu.config.quarantine.prefix, '1002'), ['invalid_price']],
     ]);
     expect(objects[1]?.rows[0]).toMatchObject({
       field: 'UnitPrice',

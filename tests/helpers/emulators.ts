@@ -42,6 +42,8 @@ export interface Emulators {
   kinesis: KinesisClient;
   dynamo: DynamoDBDocumentClient;
   s3: S3Client;
+  /** s3rver's storage folder: `<s3Dir>/<bucket>/<key>._S3rver_object`, as DuckDB reads the local lake. */
+  s3Dir: string;
   firehose: FirehoseServer;
   /** Records each delivery stream received, in order. */
   delivered: Map<string, Buffer[]>;
@@ -117,6 +119,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     kinesis,
     dynamo,
     s3,
+    s3Dir,
     firehose,
     delivered,
     failFirehoseRecord: undefined,

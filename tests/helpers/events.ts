@@ -1,5 +1,6 @@
 /** Builders of Lambda events and contexts, shaped as API Gateway (REST, proxy) and Kinesis send them. */
 import type { APIGatewayProxyEvent, Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { quarantineKey } from '../../src/core/quarantine.js';
 import { lambdaContext as buildContext } from '../../src/local/lambda-context.js';
 import { kinesisStreamRecord } from '../../src/stream/kinesis-event.js';
 
@@ -95,7 +96,12 @@ export interface KinesisRecordOptions {
   sequenceNumber: string;
   partitionKey?: string;
   shardId?: string;
+  /** When it reached the stream; the default is a fixed day, so keys derived from it are stable. */
+  arrival?: Date;
 }
+
+/** The arrival day of the records `kinesisRecord` builds unless told otherwise. */
+export const KINESIS_ARRIVAL = new Date('2026-12-03T10:00:00Z');
 
 /** One Kinesis record as Lambda delivers it (data base64-encoded). */
 export function kinesisRecord(options: KinesisRecordOptions): KinesisStreamRecord {
@@ -107,7 +113,17 @@ export function kinesisRecord(options: KinesisRecordOptions): KinesisStreamRecor
     streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/ecomflow-test',
     region: 'us-east-1',
     invokeIdentityArn: 'arn:aws:iam::123456789012:role/ecomflow-transform',
+    arrival: options.arrival ?? KINESIS_ARRIVAL,
   });
+}
+
+/** The quarantine key the transformer writes for a record of `kinesisRecord` (prefix included). */
+export function streamQuarantineKey(
+  prefix: string,
+  sequenceNumber: string,
+  shardId = 'shardId-000000000000',
+): string {
+  return `${prefix}${quarantineKey('stream', KINESIS_ARRIVAL.toISOString().slice(0, 10), `${shardId}-${sequenceNumber}`)}`;
 }
 
 export function kinesisEvent(records: KinesisStreamRecord[]): KinesisStreamEvent {

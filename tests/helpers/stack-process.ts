@@ -58,6 +58,8 @@ export async function stackEnv(
   return {
     ECOMFLOW_HOME: home,
     ECOMFLOW_FIREHOSE_BUFFER_MS: '200',
+    // Tests that count the lake's stored copies run compaction themselves; a test can turn the timer on.
+    ECOMFLOW_COMPACT_INTERVAL_MS: '0',
     ...Object.fromEntries(PORT_ENV.map((name, i) => [name, String(ports[i])])),
     ...extra,
   };

@@ -8,8 +8,11 @@ import { join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { GENERATED_PATH, renderRecordContract } from '../../scripts/generate-resources.js';
 import { tableDefinition } from '../../src/adapters/table-definitions.js';
+import { LAKE_RAW_TABLE } from '../../src/analytics/models.js';
 import { ROUTES as API_ROUTES } from '../../src/api/routes.js';
 import { LOADS_PREFIX } from '../../src/batch/aws/records.js';
+import { COMPACTION_DEFAULTS, loadCompactConfig } from '../../src/config/compact.js';
+import { LOCAL_RESOURCES } from '../../src/config/local.js';
 import { DEFAULT_LAKE_YEARS, parseLakeYears } from '../../src/config/transform.js';
 import { TABLES } from '../../src/core/dynamo-items.js';
 import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
@@ -215,6 +218,18 @@ describe('functions', () => {
       role: 'RefreshRole',
       env: ['STAGE', 'REDSHIFT_HOST', 'REDSHIFT_DATABASE', 'REDSHIFT_SECRET_ARN', 'REFRESH_TIMEOUT_SECONDS'],
     },
+    CompactLambdaFunction: {
+      handler: 'src/handlers/compact.handler',
+      role: 'CompactRole',
+      env: [
+        'STAGE',
+        'LAKE_BUCKET',
+        'LAKE_PREFIX',
+        'LAKE_PROJECTION_YEARS',
+        'COMPACT_MIN_AGE_SECONDS',
+        'COMPACT_TARGET_MB',
+      ],
+    },
   } as const;
 
   it('are exactly the functions above, on nodejs22.x, each with its own role', () => {
@@ -267,6 +282,22 @@ describe('functions', () => {
         'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
       REFRESH_TIMEOUT_SECONDS: '840',
     });
+    // Compaction lists the days partition projection covers, in the lake table's prefix.
+    const compact = at(props('CompactLambdaFunction'), 'Environment', 'Variables');
+    expect(compact).toMatchObject({ LAKE_BUCKET: { Ref: 'LakeBucket' }, LAKE_PREFIX: 'lake/invoice_lines/' });
+    expect(at(compact, 'LAKE_PROJECTION_YEARS')).toBe(param('lakeProjectionYears'));
+    // The literal values, as the function reads them (references stand in as their logical ids).
+    const literal = Object.fromEntries(
+      Object.entries(compact as JsonObject).map(([k, v]) => [
+        k,
+        typeof v === 'string' ? v : describeValue(v),
+      ]),
+    );
+    expect(loadCompactConfig({ ...literal, LAKE_PROJECTION_YEARS: '2010,2030' })).toMatchObject({
+      lake: { prefix: LOCAL_RESOURCES.lakePrefix },
+      minAgeMs: COMPACTION_DEFAULTS.minAgeMs,
+      targetBytes: COMPACTION_DEFAULTS.targetBytes,
+    });
   });
 
   it('are bundled by esbuild into one ESM file each', () => {
@@ -296,9 +327,17 @@ describe('functions', () => {
 });
 
 describe('warehouse refresh', () => {
-  it('runs the refresh function every 15 minutes, and nothing else on a schedule', () => {
+  it('runs the refresh function every 15 minutes, compaction every hour, and nothing else on a schedule', () => {
     const scheduled = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties?.['ScheduleExpression']);
-    expect(scheduled.map(([id]) => id)).toEqual(['RefreshEventsRuleSchedule1']);
+    expect(scheduled.map(([id]) => id).sort()).toEqual([
+      'CompactEventsRuleSchedule1',
+      'RefreshEventsRuleSchedule1',
+    ]);
+    expect(props('CompactEventsRuleSchedule1')).toMatchObject({
+      ScheduleExpression: 'rate(1 hour)',
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': ['CompactLambdaFunction', 'Arn'] } }],
+    });
     expect(props('RefreshEventsRuleSchedule1')).toMatchObject({
       ScheduleExpression: 'rate(15 minutes)',
       State: 'ENABLED',
@@ -307,14 +346,20 @@ describe('warehouse refresh', () => {
     const permissions = ofType('AWS::Lambda::Permission').filter(
       ([, p]) => p.Properties?.['Principal'] === 'events.amazonaws.com',
     );
-    expect(permissions.map(([, p]) => p.Properties)).toEqual([
-      {
-        FunctionName: { 'Fn::GetAtt': ['RefreshLambdaFunction', 'Arn'] },
-        Action: 'lambda:InvokeFunction',
-        Principal: 'events.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': ['RefreshEventsRuleSchedule1', 'Arn'] },
-      },
-    ]);
+    const invoked = (fn: string) => ({
+      FunctionName: { 'Fn::GetAtt': [`${fn}LambdaFunction`, 'Arn'] },
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [`${fn}EventsRuleSchedule1`, 'Arn'] },
+    });
+    expect(permissions.map(([, p]) => p.Properties)).toEqual(
+      expect.arrayContaining([invoked('Refresh'), invoked('Compact')]),
+    );
+    expect(permissions).toHaveLength(2);
+  });
+
+  it('runs one compaction at a time, for up to 15 minutes', () => {
+    expect(props('CompactLambdaFunction')).toMatchObject({ ReservedConcurrentExecutions: 1, Timeout: 900 });
   });
 
   it('runs one refresh at a time, for up to 15 minutes', () => {
@@ -718,9 +763,9 @@ describe('Glue catalogue', () => {
     expect(at(props('GlueDatabase'), 'DatabaseInput', 'Name')).toBe(`ecomflow_${STAGE}`);
   });
 
-  it('has invoice_lines with exactly the contract columns, generated from src/core/schema.ts', () => {
+  it('has invoice_lines_raw with exactly the contract columns, generated from src/core/schema.ts', () => {
     const input = at(props('LakeTable'), 'TableInput');
-    expect(at(input, 'Name')).toBe('invoice_lines');
+    expect(at(input, 'Name')).toBe(LAKE_RAW_TABLE);
     expect(at(input, 'StorageDescriptor', 'Columns')).toEqual(glueColumns());
     expect(at(input, 'PartitionKeys')).toEqual([
       { Name: 'year', Type: 'string' },
@@ -966,6 +1011,14 @@ const IAM: Record<string, Record<string, string[]>> = {
     'secretsmanager:GetSecretValue': [
       'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
     ],
+  },
+  CompactRole: {
+    'logs:CreateLogStream': ['CompactLogGroup.Arn'],
+    'logs:PutLogEvents': ['CompactLogGroup.Arn'],
+    's3:ListBucket': ['LakeBucket.Arn'],
+    's3:GetObject': ['${LakeBucket.Arn}/lake/invoice_lines/*'],
+    's3:PutObject': ['${LakeBucket.Arn}/lake/invoice_lines/*'],
+    's3:DeleteObject': ['${LakeBucket.Arn}/lake/invoice_lines/*'],
   },
   RefreshRole: {
     'logs:CreateLogStream': ['RefreshLogGroup.Arn'],

@@ -5,7 +5,7 @@ import { BODY_KINDS, type BodyKind, type ParsedRows, parseBody } from '../../cor
 import type { Rejection } from '../../core/clean.js';
 import type { Encoding } from '../../core/decode.js';
 import { BodyError, EncodingError, HeaderError } from '../../core/errors.js';
-import { quarantineRecord } from '../../core/quarantine.js';
+import { quarantineKey, quarantineRecord } from '../../core/quarantine.js';
 import { packEnvelopes } from '../../stream/envelope.js';
 import type { ApiDeps } from '../deps.js';
 import {
@@ -214,5 +214,5 @@ async function quarantine(rejected: readonly Rejection[], requestId: string, dep
   const origin = { source: 'api', request_id: requestId, stage: deps.config.stage } as const;
   const rows = rejected.map((r) => quarantineRecord(r, origin, now));
   const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
-  await writeQuarantine(deps.s3, deps.config.quarantine, `api/date=${day}/${name}.ndjson`, rows);
+  await writeQuarantine(deps.s3, deps.config.quarantine, quarantineKey('api', day, name), rows);
 }

@@ -1,15 +1,17 @@
 import { readJson, readRange, writeJson, writeObject } from '../../adapters/s3-objects.js';
 import type { Rejection } from '../../core/clean.js';
+import { quarantineNamePrefix } from '../../core/quarantine.js';
 import { PartitionedLakeWriter } from '../../lake/lake-writer.js';
 import { batchQuarantineLine } from '../quarantine.js';
 import { cleanStream } from '../source.js';
-import type { BatchDeps } from './deps.js';
+import { type BatchDeps, timestamp } from './deps.js';
 import { LoadStateError } from './errors.js';
 import { relocateRejection } from './ranges.js';
 import {
   LOAD_MODES,
   type LoadPlan,
   loadKeys,
+  loadQuarantineDay,
   type PartRecord,
   type RangeProgress,
   type RangeResult,
@@ -84,7 +86,9 @@ export async function cleanRange(deps: BatchDeps, input: CleanRangeInput): Promi
   );
   const quarantine = new QuarantineSpool(
     deps,
-    `${deps.quarantine.prefix}batch/${input.sourceId}/range-${rangeName(range.index)}`,
+    // `quarantine/batch/date=<plan day>/<sourceId>-range-NNNN`, each object `...-NNNN.ndjson`: the layout
+    // of the quarantine table (quarantineKey), one folder per day.
+    `${deps.quarantine.prefix}${quarantineNamePrefix('batch', loadQuarantineDay(plan, timestamp(deps)), `${input.sourceId}-range-${rangeName(range.index)}`)}`,
     url,
   );
 

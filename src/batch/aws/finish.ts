@@ -1,10 +1,18 @@
 import { RAW_SCHEMA } from '../../adapters/pg-warehouse.js';
 import { listKeys, readJson, writeJson } from '../../adapters/s3-objects.js';
 import { type CleanReport, emptyReport } from '../../core/line-cleaner.js';
+import { quarantineNamePrefix } from '../../core/quarantine.js';
 import type { BatchDeps } from './deps.js';
 import { timestamp } from './deps.js';
 import { LoadStateError } from './errors.js';
-import { LOAD_PHASES, type LoadPlan, type LoadStatus, loadKeys, type RangeResult } from './records.js';
+import {
+  LOAD_PHASES,
+  type LoadPlan,
+  type LoadStatus,
+  loadKeys,
+  loadQuarantineDay,
+  type RangeResult,
+} from './records.js';
 
 export interface FinishInput {
   sourceId: string;
@@ -91,7 +99,7 @@ export async function finishLoad(deps: BatchDeps, input: FinishInput): Promise<F
   };
   const quarantine = {
     bucket: deps.quarantine.bucket,
-    prefix: `${deps.quarantine.prefix}batch/${sourceId}/`,
+    prefix: `${deps.quarantine.prefix}${quarantineNamePrefix('batch', loadQuarantineDay(plan, status?.updatedAt ?? timestamp(deps)), `${sourceId}-`)}`,
     rows: results.reduce((n, r) => n + r.quarantine.rows, 0),
   };
   const base: LoadStatus = {

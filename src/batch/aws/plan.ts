@@ -147,7 +147,14 @@ async function makePlan(
       etag: source.etag,
     }),
   );
-  const base = { sourceId, source, encoding, header: null, rangeBytes: limits.rangeBytes };
+  const base = {
+    sourceId,
+    source,
+    encoding,
+    header: null,
+    rangeBytes: limits.rangeBytes,
+    plannedAt: timestamp(deps),
+  };
   const mb = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 
   if (start[0] === 0x1f && start[1] === 0x8b) {

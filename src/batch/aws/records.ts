@@ -76,6 +76,16 @@ export interface LoadPlan {
   header: { base64: string; lines: number } | null;
   rangeBytes: number;
   ranges: ByteRange[];
+  /**
+   * When the plan was made (ISO 8601). Its day names the quarantine folder of every range, so a range
+   * retried on a later day overwrites its own objects. Plans written before it existed have none.
+   */
+  plannedAt?: string;
+}
+
+/** The quarantine day of a load: its plan's day (the day of the last update for plans without one). */
+export function loadQuarantineDay(plan: Pick<LoadPlan, 'plannedAt'>, fallback: string): string {
+  return (plan.plannedAt ?? fallback).slice(0, 10);
 }
 
 /** One part written to the lake. */

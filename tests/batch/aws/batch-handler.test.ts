@@ -10,13 +10,17 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { mergeLoadTableSql, RAW_SCHEMA, RAW_TABLE } from '../../../src/adapters/pg-warehouse.js';
 import { listKeys, readJson } from '../../../src/adapters/s3-objects.js';
 import { SOURCE_ID_METADATA, sourceIdOf } from '../../../src/batch/aws/plan.js';
-import { loadKeys, type RangeResult } from '../../../src/batch/aws/records.js';
+import { type LoadPlan, loadKeys, type RangeResult } from '../../../src/batch/aws/records.js';
 import { copyStatements } from '../../../src/batch/aws/redshift-load.js';
 import { cleanStream } from '../../../src/batch/source.js';
 import type { Rejection } from '../../../src/core/clean.js';
 import { csvLine } from '../../../src/core/csv.js';
 import { generateCsv } from '../../../src/core/generate.js';
-import { type QuarantineRecord, quarantineRecord } from '../../../src/core/quarantine.js';
+import {
+  type QuarantineRecord,
+  quarantineNamePrefix,
+  quarantineRecord,
+} from '../../../src/core/quarantine.js';
 import type { CleanLine } from '../../../src/core/schema.js';
 import {
   type BatchBench,
@@ -181,9 +185,12 @@ describe('batch load of an upload, split into byte ranges', () => {
         untimed(quarantineRecord(r, { source: 'batch', object: source }, new Date())),
       ),
     );
+    // Under the day of the plan, in the quarantine table's layout.
+    const plan = JSON.parse(await text(RAW_BUCKET, keys.plan)) as LoadPlan;
+    const plannedDay = plan.plannedAt!.slice(0, 10);
     expect(status.quarantine).toEqual({
       bucket: RAW_BUCKET,
-      prefix: `quarantine/batch/${sourceId}/`,
+      prefix: `quarantine/${quarantineNamePrefix('batch', plannedDay, `${sourceId}-`)}`,
       rows: reference.report.quarantined,
     });
   });
