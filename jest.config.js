@@ -21,11 +21,12 @@ export const LANES = {
     '/tests/adapters/(dynamodb|firehose|kinesis)\\.test\\.ts$',
     '/tests/analytics/marts\\.test\\.ts$',
     '/tests/batch/',
-    '/tests/cli/replay\\.test\\.ts$',
+    '/tests/cli/(redrive|replay)\\.test\\.ts$',
     '/tests/handlers/(api|pipeline|transform)\\.test\\.ts$',
     '/tests/lake/compact\\.test\\.ts$',
     '/tests/local/',
     '/tests/replay/replay\\.test\\.ts$',
+    '/tests/stream/redrive\\.test\\.ts$',
   ],
 };
 

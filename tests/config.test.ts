@@ -2,6 +2,7 @@ import { loadApiConfig } from '../src/config/api.js';
 import { loadBatchConfig, loadRemoteLoadConfig } from '../src/config/batch.js';
 import { ConfigError, once } from '../src/config/env.js';
 import { loadPipelineConfig } from '../src/config/local.js';
+import { AWS_REDRIVE_SETTINGS, loadAwsRedriveConfig } from '../src/config/redrive.js';
 import {
   DEFAULT_LAKE_YEARS,
   FIREHOSE_RECORD_KB,
@@ -145,6 +146,59 @@ describe('loadRemoteLoadConfig', () => {
     expect(loadRemoteLoadConfig(undefined, { ECOMFLOW_RAW_BUCKET: 'env' }).rawBucket).toBe('env');
     expect(() => loadRemoteLoadConfig(undefined, {})).toThrow(ConfigError);
     expect(() => loadRemoteLoadConfig(' ', {})).toThrow(/pass --bucket <name> or set ECOMFLOW_RAW_BUCKET/);
+  });
+});
+
+describe('loadAwsRedriveConfig', () => {
+  const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecomflow-prod-transform-dlq';
+  const ENV_VALUES = Object.fromEntries(
+    AWS_REDRIVE_SETTINGS.map((s) => [s.variable, s.key === 'queueUrl' ? QUEUE : `env-${s.key}`]),
+  );
+
+  it('takes each flag first, then its variable, and --region over AWS_REGION', () => {
+    // Act
+    const fromEnv = loadAwsRedriveConfig({}, { ...ENV_VALUES, AWS_REGION: 'eu-west-1' });
+    const fromFlags = loadAwsRedriveConfig(
+      { streamName: 'flag-stream', functionName: 'flag-function', region: 'us-east-2' },
+      { ...ENV_VALUES, AWS_REGION: 'eu-west-1' },
+    );
+
+    // Assess
+    expect(fromEnv).toMatchObject({
+      queueUrl: QUEUE,
+      streamName: 'env-streamName',
+      functionName: 'env-functionName',
+      aws: { region: 'eu-west-1' },
+    });
+    expect(fromFlags).toMatchObject({
+      queueUrl: QUEUE,
+      streamName: 'flag-stream',
+      functionName: 'flag-function',
+    });
+    expect(fromFlags.aws.region).toBe('us-east-2');
+  });
+
+  it('names every missing setting with its flag, variable and stack output at once', () => {
+    // Act
+    let error: unknown;
+    try {
+      loadAwsRedriveConfig({ functionName: 'f' }, {});
+    } catch (e) {
+      error = e;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).missing).toEqual(['ECOMFLOW_DLQ_URL', 'ECOMFLOW_STREAM_NAME']);
+    expect((error as Error).message).toBe(
+      'redrive --aws needs --queue-url (or ECOMFLOW_DLQ_URL; TransformDLQUrl), --stream (or ECOMFLOW_STREAM_NAME; IngestStreamName)',
+    );
+  });
+
+  it('refuses a queue URL that is not one, naming it', () => {
+    expect(() => loadAwsRedriveConfig({ queueUrl: 'ecomflow-prod-transform-dlq' }, ENV_VALUES)).toThrow(
+      '--queue-url "ecomflow-prod-transform-dlq" is not an SQS queue URL',
+    );
   });
 });
 

@@ -11,6 +11,10 @@ export const ADAPTER_ERROR_CODES = {
   delivery_failed: 'delivery_failed',
   quarantine_write_failed: 'quarantine_write_failed',
   lake_delete_failed: 'lake_delete_failed',
+  stream_read_failed: 'stream_read_failed',
+  stream_range_gone: 'stream_range_gone',
+  queue_delete_failed: 'queue_delete_failed',
+  function_failed: 'function_failed',
 } as const;
 export type AdapterErrorCode = (typeof ADAPTER_ERROR_CODES)[keyof typeof ADAPTER_ERROR_CODES];
 
@@ -153,6 +157,28 @@ export class QuarantineWriteError extends AdapterError {
     this.name = 'QuarantineWriteError';
     this.key = key;
     this.rows = rows;
+  }
+}
+
+/**
+ * A shard's records can no longer be read from a sequence number: Kinesis no longer has the shard
+ * (ResourceNotFoundException), refuses the sequence number (InvalidArgumentException, as for one past the
+ * trim horizon) or the iterator (ExpiredIteratorException). The records are past the stream's retention.
+ */
+export class StreamRangeGoneError extends AdapterError {
+  readonly shardId: string;
+  constructor(streamName: string, shardId: string, message: string, options?: ErrorOptions) {
+    super('stream_range_gone', 'kinesis', streamName, message, options);
+    this.name = 'StreamRangeGoneError';
+    this.shardId = shardId;
+  }
+}
+
+/** A Lambda function answered with a function error (it threw, or timed out) or not at all. */
+export class FunctionInvokeError extends AdapterError {
+  constructor(functionName: string, message: string, options?: ErrorOptions) {
+    super('function_failed', 'lambda', functionName, message, options);
+    this.name = 'FunctionInvokeError';
   }
 }
 

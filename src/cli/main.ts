@@ -6,6 +6,7 @@ import { generateCommand, generateUsage } from './commands/generate.js';
 import { loadCommand, loadUsage } from './commands/load.js';
 import { quarantineCommand, quarantineUsage } from './commands/quarantine.js';
 import { queryCommand, queryUsage, sqlCommand, sqlUsage } from './commands/query.js';
+import { redriveCommand, redriveUsage } from './commands/redrive.js';
 import { refreshCommand, refreshUsage } from './commands/refresh.js';
 import { replayCommand, replayUsage } from './commands/replay.js';
 import { upCommand, upUsage } from './commands/up.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   refresh: { run: refreshCommand, usage: refreshUsage },
   compact: { run: compactCommand, usage: compactUsage },
   quarantine: { run: quarantineCommand, usage: quarantineUsage },
+  redrive: { run: redriveCommand, usage: redriveUsage },
   cost: { run: costCommand, usage: costUsage },
 };
 

@@ -40,6 +40,11 @@ export const ENV = {
   BATCH_GZIP_MAX_MB: 'BATCH_GZIP_MAX_MB',
   /** `ecomflow load --target aws`: the raw bucket, when `--bucket` is not given. */
   ECOMFLOW_RAW_BUCKET: 'ECOMFLOW_RAW_BUCKET',
+  // `ecomflow redrive --aws`, when its flags are not given: the stack outputs TransformDLQUrl and
+  // IngestStreamName, and the deployed transform function's name.
+  ECOMFLOW_DLQ_URL: 'ECOMFLOW_DLQ_URL',
+  ECOMFLOW_STREAM_NAME: 'ECOMFLOW_STREAM_NAME',
+  ECOMFLOW_TRANSFORM_FUNCTION: 'ECOMFLOW_TRANSFORM_FUNCTION',
   // The refresh function: the workgroup or cluster directly, and how long a refresh may take.
   REDSHIFT_WORKGROUP: 'REDSHIFT_WORKGROUP',
   REDSHIFT_CLUSTER_ID: 'REDSHIFT_CLUSTER_ID',

@@ -7,8 +7,9 @@ import {
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { withFileLock } from '../files.js';
 import { TRANSFORM_EVENT_SOURCE } from '../stream/event-source.js';
-import { kinesisStreamRecord } from './kinesis-event.js';
+import { kinesisStreamRecord } from '../stream/kinesis-event.js';
 import { lambdaContext } from './lambda-context.js';
 
 export type TransformHandler = (
@@ -189,19 +190,30 @@ export class KinesisPoller {
 
   private async deadLetter(shardId: string, records: KinesisRecord[], error: Error | null): Promise<void> {
     // The shape of the on-failure destination's message: where the records are, not the records.
+    const first = records[0]!;
+    const last = records.at(-1)!;
     const message = {
       requestContext: { condition: 'RetryAttemptsExhausted', functionError: error?.message ?? null },
       KinesisBatchInfo: {
         shardId,
-        startSequenceNumber: records[0]!.SequenceNumber,
-        endSequenceNumber: records.at(-1)!.SequenceNumber,
+        startSequenceNumber: first.SequenceNumber,
+        endSequenceNumber: last.SequenceNumber,
+        approximateArrivalOfFirstRecord: arrival(first),
+        approximateArrivalOfLastRecord: arrival(last),
         batchSize: records.length,
         streamArn: this.options.streamArn,
       },
       timestamp: new Date().toISOString(),
     };
-    await appendFile(this.options.deadLetterFile, `${JSON.stringify(message)}\n`);
+    // Under the file's lock: `ecomflow redrive` rewrites this file while the stack runs (local/dead-letters.ts).
+    const file = this.options.deadLetterFile;
+    await withFileLock(file, () => appendFile(file, `${JSON.stringify(message)}\n`));
   }
+}
+
+/** When a record reached the stream, as the on-failure destination writes it (ISO 8601). */
+function arrival(record: KinesisRecord): string {
+  return (record.ApproximateArrivalTimestamp ?? new Date()).toISOString();
 }
 
 async function readCheckpoints(file: string): Promise<Checkpoints> {

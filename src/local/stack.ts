@@ -25,6 +25,7 @@ import { createTransformHandler } from '../handlers/transform.js';
 import { compactLake, type LakeStore } from '../lake/compact.js';
 import type { Log } from '../log.js';
 import { createTransformDeps } from '../stream/deps.js';
+import { DEAD_LETTER_FILE } from './dead-letters.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { close, listen, PortInUseError, startEmulators } from './emulators.js';
 import { LocalFirehoseDelivery } from './firehose-delivery.js';
@@ -147,7 +148,7 @@ export async function startStack(
       region: r.region,
       handler: transform,
       checkpointFile: join(home, 'poller-checkpoints.json'),
-      deadLetterFile: join(home, 'dead-letter.ndjson'),
+      deadLetterFile: join(home, DEAD_LETTER_FILE),
       onError: (err) => log(`transform: ${err.message}`),
     });
     await poller.start();

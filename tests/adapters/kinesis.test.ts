@@ -1,6 +1,11 @@
 import type { PutRecordsCommandInput, PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
-import { KinesisPutError } from '../../src/adapters/errors.js';
-import { KINESIS_LIMITS, putRecords, type StreamRecord } from '../../src/adapters/kinesis.js';
+import { KinesisPutError, StreamRangeGoneError } from '../../src/adapters/errors.js';
+import {
+  KINESIS_LIMITS,
+  kinesisRangeReader,
+  putRecords,
+  type StreamRecord,
+} from '../../src/adapters/kinesis.js';
 import { type Emulators, StreamReader, startEmulators } from '../helpers/emulators.js';
 import { FAST_RETRY, interceptCommand, serviceError } from '../helpers/faults.js';
 
@@ -162,5 +167,106 @@ describe('putRecords', () => {
       [2, 'InvalidRecord'],
     ]);
     expect(requests.map((r) => r.count)).toEqual([1]);
+  });
+});
+
+describe('kinesisRangeReader', () => {
+  /** Puts `count` records under one key (so on one shard) and returns them as read back, in order. */
+  async function putOnOneShard(count: number, tag: string) {
+    const reader = new StreamReader(emu.kinesis, emu.config.streamName);
+    await reader.next();
+    await putRecords(
+      emu.kinesis,
+      emu.config.streamName,
+      Array.from({ length: count }, (_, i) => ({
+        partitionKey: `range-${tag}`,
+        data: Buffer.from(`${tag}${i}`),
+      })),
+    );
+    const [shard] = [...(await reader.next())];
+    const [shardId, records] = shard!;
+    return { shardId, records };
+  }
+
+  it('reads a shard from the start through the end sequence number, over pages, and no further', async () => {
+    // Prepare
+    const { shardId, records } = await putOnOneShard(9, 'a');
+    const range = {
+      streamName: emu.config.streamName,
+      shardId,
+      startSequenceNumber: records[2]!.kinesis.sequenceNumber,
+      endSequenceNumber: records[6]!.kinesis.sequenceNumber,
+    };
+
+    // Act
+    const read = await kinesisRangeReader(emu.kinesis, { pageLimit: 2 }).readRange(range);
+
+    // Assess
+    expect(read.map((r) => Buffer.from(r.data).toString())).toEqual(['a2', 'a3', 'a4', 'a5', 'a6']);
+    expect(read[0]).toMatchObject({ sequenceNumber: range.startSequenceNumber, partitionKey: 'range-a' });
+    expect(read[0]!.arrival).toBeInstanceOf(Date);
+  });
+
+  it('throws StreamRangeGoneError when Kinesis has no such shard', async () => {
+    // Prepare
+    const { records } = await putOnOneShard(1, 'b');
+    const seq = records[0]!.kinesis.sequenceNumber;
+
+    // Act
+    const reading = kinesisRangeReader(emu.kinesis).readRange({
+      streamName: emu.config.streamName,
+      shardId: 'shardId-000000000042',
+      startSequenceNumber: seq,
+      endSequenceNumber: seq,
+    });
+
+    // Assess
+    await expect(reading).rejects.toBeInstanceOf(StreamRangeGoneError);
+    await expect(reading).rejects.toThrow(/shardId-000000000042 .*ResourceNotFoundException/);
+  });
+
+  it('throws StreamRangeGoneError when Kinesis refuses the sequence number (InvalidArgumentException)', async () => {
+    // Prepare: a sequence number of another shard, which Kinesis refuses as it refuses a trimmed one.
+    const { shardId, records } = await putOnOneShard(1, 'c');
+    const seq = records[0]!.kinesis.sequenceNumber;
+    const other = shardId === 'shardId-000000000000' ? 'shardId-000000000001' : 'shardId-000000000000';
+
+    // Act
+    const reading = kinesisRangeReader(emu.kinesis).readRange({
+      streamName: emu.config.streamName,
+      shardId: other,
+      startSequenceNumber: seq,
+      endSequenceNumber: seq,
+    });
+
+    // Assess
+    await expect(reading).rejects.toBeInstanceOf(StreamRangeGoneError);
+    await expect(reading).rejects.toThrow(/InvalidArgumentException/);
+  });
+
+  it('replaces an iterator that expired mid-read once, after the last record read', async () => {
+    // Prepare: the second GetRecords answers ExpiredIteratorException.
+    const { shardId, records } = await putOnOneShard(5, 'd');
+    removers.push(
+      interceptCommand(emu.kinesis, 'GetRecordsCommand', async (input, next, call) => {
+        if (call === 2) throw serviceError('ExpiredIteratorException', 400, 'client', 'Iterator expired.');
+        return next(input);
+      }),
+    );
+
+    // Act
+    const read = await kinesisRangeReader(emu.kinesis, { pageLimit: 2 }).readRange({
+      streamName: emu.config.streamName,
+      shardId,
+      startSequenceNumber: records[0]!.kinesis.sequenceNumber,
+      endSequenceNumber: records[4]!.kinesis.sequenceNumber,
+    });
+
+    // Assess: each record once, in order.
+    expect(read.map((r) => Buffer.from(r.data).toString())).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
+  });
+
+  it("gives the stream's retention in hours", async () => {
+    expect(await kinesisRangeReader(emu.kinesis).retentionHours(emu.config.streamName)).toBe(24);
   });
 });

@@ -1,8 +1,8 @@
 /** Builders of Lambda events and contexts, shaped as API Gateway (REST, proxy) and Kinesis send them. */
 import type { APIGatewayProxyEvent, Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { quarantineKey } from '../../src/core/quarantine.js';
-import { kinesisStreamRecord } from '../../src/local/kinesis-event.js';
 import { lambdaContext as buildContext } from '../../src/local/lambda-context.js';
+import { kinesisStreamRecord } from '../../src/stream/kinesis-event.js';
 
 export interface ApiEventOptions {
   method?: string;
@@ -128,4 +128,44 @@ export function streamQuarantineKey(
 
 export function kinesisEvent(records: KinesisStreamRecord[]): KinesisStreamEvent {
   return { Records: records };
+}
+
+export interface InvocationRecordOptions {
+  shardId: string;
+  startSequenceNumber: string;
+  endSequenceNumber: string;
+  streamArn: string;
+  batchSize?: number;
+  /** When the first and last records arrived; default now. */
+  firstArrival?: Date;
+  lastArrival?: Date;
+}
+
+/**
+ * What the Kinesis event source mapping sends its on-failure destination (an SQS DLQ) for a batch it gave
+ * up on, shaped as AWS's example (Lambda Developer Guide, kinesis-on-failure-destination): a pointer to
+ * the records, not the records.
+ */
+export function kinesisInvocationRecord(options: InvocationRecordOptions): Record<string, unknown> {
+  const first = options.firstArrival ?? new Date();
+  return {
+    requestContext: {
+      requestId: 'c9b8fa9f-5a7f-4a6d-af9c-0c604cde93a5',
+      functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:ecomflow-test-transform',
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 6,
+    },
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    KinesisBatchInfo: {
+      shardId: options.shardId,
+      startSequenceNumber: options.startSequenceNumber,
+      endSequenceNumber: options.endSequenceNumber,
+      approximateArrivalOfFirstRecord: first.toISOString(),
+      approximateArrivalOfLastRecord: (options.lastArrival ?? first).toISOString(),
+      batchSize: options.batchSize ?? 1,
+      streamArn: options.streamArn,
+    },
+  };
 }

@@ -213,7 +213,11 @@ describe('the local Kinesis poller', () => {
     const [letter] = (await readFile(join(dir, 'dead-letter.ndjson'), 'utf8')).trim().split('\n');
     expect(JSON.parse(letter!)).toMatchObject({
       requestContext: { condition: 'RetryAttemptsExhausted', functionError: null },
-      KinesisBatchInfo: { batchSize: 3 },
+      KinesisBatchInfo: {
+        batchSize: 3,
+        approximateArrivalOfFirstRecord: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        approximateArrivalOfLastRecord: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      },
     });
   });
 

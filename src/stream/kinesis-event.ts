@@ -15,7 +15,7 @@ export interface KinesisRecordFields {
 
 /**
  * One Kinesis record as the event source mapping hands it to Lambda (data base64-encoded), for the local
- * poller and the tests.
+ * poller, the redrive (which hands records read back from the stream to the transformer) and the tests.
  */
 export function kinesisStreamRecord(fields: KinesisRecordFields): KinesisStreamRecord {
   return {
