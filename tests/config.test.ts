@@ -29,6 +29,8 @@ describe('loadPipelineConfig', () => {
       tables: { invoices: 'ecomflow-dev-invoices', customers: 'ecomflow-dev-customers' },
       deliveryStreams: { lake: 'ecomflow-dev-lake', warehouse: 'ecomflow-dev-warehouse' },
       quarantine: { bucket: 'ecomflow-dev-data', prefix: 'quarantine/' },
+      // GET /status reads the audit from the quarantine's bucket unless AUDIT_BUCKET names another.
+      auditBucket: 'ecomflow-dev-data',
       firehoseRecordMaxBytes: FIREHOSE_RECORD_KB.default * 1024,
       lakeYears: DEFAULT_LAKE_YEARS,
     });

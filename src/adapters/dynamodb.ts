@@ -5,11 +5,14 @@ import {
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
+  ScanCommand,
+  type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AwsConfig } from '../config/aws.js';
 import {
   BY_STOCK_INDEX,
   customerPk,
+  ITEM_KINDS,
   type ItemWrite,
   invoicePk,
   type LogicalTable,
@@ -179,6 +182,47 @@ export async function* queryPages(
     }
     startKey = out.LastEvaluatedKey;
     yield { items: (out.Items ?? []) as Item[], lastKey: startKey };
+  } while (startKey);
+}
+
+/** What the audit reads of a line item. */
+export interface LineFigures {
+  line_id: string;
+  invoice_no: string;
+  invoice_date: string;
+  line_total: number;
+}
+
+/**
+ * Every line item of the invoices table, with only the four attributes the audit compares: a Scan with
+ * a projection and a filter on `kind`. A Scan reads (and is billed for) every item it passes, membership
+ * items included; the filter only saves the bytes sent back. Costs are in docs/audit.md.
+ *
+ * @throws DynamoReadError naming the table when a request fails
+ */
+export async function* scanLineFigures(
+  doc: DynamoDBDocumentClient,
+  table: string,
+): AsyncGenerator<LineFigures> {
+  let startKey: ItemKey | undefined;
+  do {
+    let out: ScanCommandOutput;
+    try {
+      out = await doc.send(
+        new ScanCommand({
+          TableName: table,
+          ProjectionExpression: 'line_id, invoice_no, invoice_date, line_total',
+          FilterExpression: '#kind = :line',
+          ExpressionAttributeNames: { '#kind': 'kind' },
+          ExpressionAttributeValues: { ':line': ITEM_KINDS.line },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+    } catch (error) {
+      throw new DynamoReadError(table, `scan of ${table} failed: ${String(error)}`, { cause: error });
+    }
+    startKey = out.LastEvaluatedKey;
+    for (const item of out.Items ?? []) yield item as LineFigures;
   } while (startKey);
 }
 

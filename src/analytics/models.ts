@@ -21,6 +21,26 @@ export const WAREHOUSE_MODELS = [
 ] as const;
 export type WarehouseModel = (typeof WAREHOUSE_MODELS)[number];
 
+/**
+ * Queries on the warehouse that are not models (the refresh does not run them): the audit's per-day
+ * figures and its count of lines waiting for a refresh. Each name is a file under `warehouse/`.
+ */
+export const WAREHOUSE_QUERIES = ['audit/invoice_days', 'audit/unrefreshed'] as const;
+export type WarehouseQuery = (typeof WAREHOUSE_QUERIES)[number];
+
+/** One warehouse query's text, without its leading comment. */
+export async function loadWarehouseQuery(
+  name: WarehouseQuery,
+  root: string = findSqlRoot(),
+): Promise<string> {
+  const path = join(root, 'warehouse', `${name}.sql`);
+  const statements = splitStatements(await readSqlFile(path));
+  if (statements.length !== 1) {
+    throw new SqlFileError(path, `${path}: expected one query, found ${statements.length} statements`);
+  }
+  return dropLeadingComments(statements[0]!);
+}
+
 /** The six marts analysts read; each is a warehouse table `marts.<name>` and an Athena view `<name>`. */
 export const MARTS = [
   'daily_revenue',
@@ -53,6 +73,7 @@ export const LAKE_QUERIES = [
   'lines_on_a_day',
   'customers_by_segment',
   'quarantine_by_reason',
+  'audit_days',
 ] as const;
 export type LakeQuery = (typeof LAKE_QUERIES)[number];
 

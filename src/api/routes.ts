@@ -10,6 +10,7 @@ import { ingest } from './ingest/ingest.js';
 import { getCustomer, getCustomerInvoices } from './routes/customers.js';
 import { getHealth } from './routes/health.js';
 import { getInvoice, getInvoiceItems } from './routes/invoices.js';
+import { getStatus } from './routes/status.js';
 import { getStockInvoices } from './routes/stock.js';
 
 /** What a route sees: path parameters (decoded), the event, and a request id. */
@@ -33,6 +34,7 @@ const next = (e: APIGatewayProxyEvent) => e.queryStringParameters?.['next'] ?? u
 /** Every route of the API, once: the router, the local gateway and the template test read this list. */
 export const ROUTES: readonly Route[] = [
   { method: 'GET', resource: '/health', private: false, handle: () => getHealth() },
+  { method: 'GET', resource: '/status', private: true, handle: (_request, deps) => getStatus(deps()) },
   {
     method: 'POST',
     resource: '/ingest',

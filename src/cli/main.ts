@@ -1,4 +1,5 @@
 import { EcomflowError } from '../errors.js';
+import { auditCommand, auditUsage } from './commands/audit.js';
 import { cleanCommand, cleanUsage } from './commands/clean.js';
 import { compactCommand, compactUsage } from './commands/compact.js';
 import { costCommand, costUsage } from './commands/cost.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   replay: { run: replayCommand, usage: replayUsage },
   refresh: { run: refreshCommand, usage: refreshUsage },
   compact: { run: compactCommand, usage: compactUsage },
+  audit: { run: auditCommand, usage: auditUsage },
   quarantine: { run: quarantineCommand, usage: quarantineUsage },
   redrive: { run: redriveCommand, usage: redriveUsage },
   cost: { run: costCommand, usage: costUsage },

@@ -6,7 +6,7 @@ import {
   quarantineConfig,
   type TablesConfig,
 } from './aws.js';
-import { type Env, requireVars } from './env.js';
+import { type Env, read, requireVars } from './env.js';
 
 /** What `src/handlers/api.ts` needs: the stream, the tables and the quarantine. */
 export interface ApiConfig {
@@ -15,6 +15,8 @@ export interface ApiConfig {
   streamName: string;
   tables: TablesConfig;
   quarantine: QuarantineConfig;
+  /** Where `GET /status` reads the last audit (`AUDIT_RESULT_KEY`): `AUDIT_BUCKET`, else the quarantine's. */
+  auditBucket: string;
 }
 
 export const API_VARS = [
@@ -38,5 +40,6 @@ export function loadApiConfig(env: Env): ApiConfig {
     streamName: v.STREAM_NAME,
     tables: { invoices: v.INVOICES_TABLE, customers: v.CUSTOMERS_TABLE },
     quarantine: quarantineConfig(env, v.QUARANTINE_BUCKET),
+    auditBucket: read(env, ENV.AUDIT_BUCKET) ?? v.QUARANTINE_BUCKET,
   };
 }

@@ -171,6 +171,7 @@ export function localPipelineConfig(endpoints: Required<Endpoints>): PipelineCon
     tables,
     deliveryStreams: { lake: r.lakeDeliveryStream, warehouse: r.warehouseDeliveryStream },
     quarantine,
+    auditBucket: r.rawBucket,
     firehoseRecordMaxBytes: FIREHOSE_RECORD_KB.default * 1024,
     lakeYears: { ...DEFAULT_LAKE_YEARS },
   };

@@ -8,6 +8,32 @@ import type { CleanLine } from '../core/schema.js';
 import { ParquetLineWriter } from '../lake/parquet.js';
 import { lakePartition } from '../lake/partition.js';
 
+/** The spool folder in the state folder: accepted records wait here until delivered. */
+export const FIREHOSE_SPOOL_DIR = 'firehose-spool';
+
+/** Lines a spool folder holds, accepted and not yet delivered, by delivery stream. */
+export function spooledLines(spoolDir: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  let files: string[];
+  try {
+    files = readdirSync(spoolDir).filter((f) => f.endsWith('.ndjson'));
+  } catch {
+    return counts;
+  }
+  for (const file of files) {
+    const stream = SEGMENT_NAME.exec(file)?.[1] ?? file;
+    let text: string;
+    try {
+      text = readFileSync(join(spoolDir, file), 'utf8');
+    } catch {
+      continue; // delivered and deleted while we read
+    }
+    const lines = text.split('\n').filter((l) => l.trim() !== '').length;
+    counts.set(stream, (counts.get(stream) ?? 0) + lines);
+  }
+  return counts;
+}
+
 /** Where each delivery stream delivers, as the two Firehose streams of serverless.yml do on AWS. */
 export interface LocalDeliveryOptions {
   lake: { stream: string; s3: S3Client; bucket: string; prefix: string };

@@ -28,7 +28,7 @@ import { createTransformDeps } from '../stream/deps.js';
 import { DEAD_LETTER_FILE } from './dead-letters.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { close, listen, PortInUseError, startEmulators } from './emulators.js';
-import { LocalFirehoseDelivery } from './firehose-delivery.js';
+import { FIREHOSE_SPOOL_DIR, LocalFirehoseDelivery } from './firehose-delivery.js';
 import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
 import { KinesisPoller } from './kinesis-poller.js';
@@ -115,7 +115,7 @@ export async function startStack(
       lake: { stream: r.lakeDeliveryStream, s3, bucket: r.lakeBucket, prefix: r.lakePrefix },
       warehouse: { stream: r.warehouseDeliveryStream, warehouse },
       bufferMs: settings.bufferMs,
-      spoolDir: join(home, 'firehose-spool'),
+      spoolDir: join(home, FIREHOSE_SPOOL_DIR),
       onError: (err) => log(`local Firehose delivery failed, will retry: ${err.message}`),
     });
     const firehose = await startFirehoseServer({

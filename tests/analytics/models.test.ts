@@ -12,6 +12,7 @@ import {
   MARTS,
   parseViewFile,
   WAREHOUSE_MODELS,
+  WAREHOUSE_QUERIES,
 } from '../../src/analytics/models.js';
 import { VIEW_COLUMNS } from '../../src/analytics/view-columns.js';
 import { createLineTableSql } from '../../src/core/schema.js';
@@ -33,7 +34,7 @@ describe('the model manifest', () => {
     // Act
     const files = sqlFiles('warehouse').sort();
     // Assess
-    expect([...WAREHOUSE_MODELS].sort()).toEqual(files);
+    expect([...WAREHOUSE_MODELS, ...WAREHOUSE_QUERIES].sort()).toEqual(files);
     const layer = (m: string) => ['raw', 'staging', 'marts'].indexOf(m.split('/')[0]!);
     const layers = WAREHOUSE_MODELS.map(layer);
     expect(layers).toEqual([...layers].sort());

@@ -15,6 +15,8 @@ const SDK_SERVICES: Record<string, string> = {
   '@aws-sdk/client-kinesis': 'kinesis',
   '@aws-sdk/client-s3': 's3',
   '@aws-sdk/client-sqs': 'sqs',
+  '@aws-sdk/client-athena': 'athena',
+  '@aws-sdk/client-lambda': 'lambda',
   '@aws-sdk/client-redshift-data': 'redshift-data',
 };
 
@@ -26,6 +28,9 @@ const S3_ACTIONS: Record<string, string> = {
   CreateMultipartUpload: 'PutObject',
   UploadPart: 'PutObject',
   CompleteMultipartUpload: 'PutObject',
+  // DeleteObjects (a batch of keys) is authorised key by key with s3:DeleteObject; there is no
+  // s3:DeleteObjects action (S3 API reference, DeleteObjects, "Permissions").
+  DeleteObjects: 'DeleteObject',
 };
 
 /** lib-dynamodb's document commands and the DynamoDB operation (IAM action) each one sends. */

@@ -185,6 +185,7 @@ describe('functions', () => {
         'CUSTOMERS_TABLE',
         'QUARANTINE_BUCKET',
         'QUARANTINE_PREFIX',
+        'AUDIT_BUCKET',
       ],
     },
     TransformLambdaFunction: {
@@ -997,6 +998,8 @@ const IAM: Record<string, Record<string, string[]>> = {
     'logs:PutLogEvents': ['ApiLogGroup.Arn'],
     'kinesis:PutRecords': ['IngestStream.Arn'],
     's3:PutObject': ['${RawBucket.Arn}/quarantine/*'],
+    's3:GetObject': ['${RawBucket.Arn}/audit/*'],
+    's3:ListBucket': ['RawBucket.Arn'],
     'dynamodb:Query': ['InvoicesTable.Arn', '${InvoicesTable.Arn}/index/by_stock', 'CustomersTable.Arn'],
   },
   TransformRole: {
@@ -1093,7 +1096,9 @@ const IAM: Record<string, Record<string, string[]>> = {
 
 /** Actions no handler code calls, needed by the platform on the function's behalf. */
 const PLATFORM_ACTIONS: Record<string, readonly string[]> = {
-  ApiRole: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  // ListBucket under audit/ only, so that GET /status before the first audit reads a 404, not a 403.
+  ApiRole: ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:ListBucket'],
+  CompactRole: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   TransformRole: [
     'logs:CreateLogStream',
     'logs:PutLogEvents',
@@ -1218,6 +1223,7 @@ describe('IAM matches the SDK calls each handler can reach', () => {
     ['TransformRole', 'src/handlers/transform.ts'],
     ['BatchRole', 'src/handlers/batch.ts'],
     ['RefreshRole', 'src/handlers/refresh.ts'],
+    ['CompactRole', 'src/handlers/compact.ts'],
   ])('%s grants what %s calls, and nothing more', async (role, entry) => {
     const called = await sdkActionsOf(REPO, entry);
     const granted = Object.keys(actionMap(resource(role))).sort();
