@@ -9,8 +9,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { jest } from '@jest/globals';
+import { createDocumentClient } from '../../src/adapters/dynamodb.js';
 import { LAKE_RAW_TABLE } from '../../src/analytics/models.js';
+import type { AuditReport } from '../../src/audit/compare.js';
+import { LOCAL_RESOURCES } from '../../src/config/local.js';
+import { invoiceLineItem } from '../../src/core/dynamo-items.js';
+import { readStackInfo } from '../../src/local/stack.js';
 import { decimalText, milli } from '../helpers/analytics.js';
 import { type PostedRows, postedRows } from '../helpers/posted-rows.js';
 import {
@@ -277,5 +283,55 @@ describe('ecomflow up, over HTTP', () => {
     expect(await lakeCounts(rows, LAKE_RAW_TABLE)).toMatchObject({ n: rows.lines.length, d: rows.distinct });
     expect(await lakeCounts(rows)).toMatchObject({ n: rows.distinct, d: rows.distinct });
     expect(await warehouseCounts(rows)).toEqual({ n: rows.lines.length, d: rows.distinct });
+  });
+  it('audits the stores: every day agrees, then it names the day of a DynamoDB item deleted behind its back', async () => {
+    // Prepare: lines in every store, and the warehouse refreshed.
+    const rows = postedRows(200, 13, 4_000_000);
+    expect((await post(rows.csv)).status).toBe(202);
+    await expectAllVisible(rows);
+    await eventually('the lake holds the rows', async () =>
+      (await lakeCounts(rows, LAKE_RAW_TABLE)).n === rows.lines.length ? true : undefined,
+    );
+    await eventually('the warehouse holds the rows', async () =>
+      (await warehouseCounts(rows)).n === rows.lines.length ? true : undefined,
+    );
+    expect((await runCli(['refresh'], vars)).code).toBe(0);
+    const info = await readStackInfo(home);
+    const dynamo = createDocumentClient({
+      region: LOCAL_RESOURCES.region,
+      endpoints: { dynamodb: info.endpoints.dynamodb },
+    });
+    const victim = rows.lines[0]!;
+    const { pk, sk } = invoiceLineItem(victim);
+
+    // Act
+    const agreed = await runCli(['audit', '--json'], vars);
+    await dynamo.send(new DeleteCommand({ TableName: LOCAL_RESOURCES.invoicesTable, Key: { pk, sk } }));
+    const drifted = await runCli(['audit'], vars);
+    const status = await fetch(`${stack.apiUrl}/status`, { headers: { 'x-api-key': stack.apiKey } });
+    await dynamo.send(
+      new PutCommand({ TableName: LOCAL_RESOURCES.invoicesTable, Item: invoiceLineItem(victim) }),
+    );
+    dynamo.destroy();
+
+    // Assess: first every day agrees; then exactly the victim's day, by one line and its total.
+    expect(agreed.code).toBe(0);
+    const before = JSON.parse(agreed.stdout) as AuditReport;
+    expect(before).toMatchObject({ agrees: true, disagreements: [] });
+    expect(before.days).toBeGreaterThan(0);
+    expect(before.totals.lake).toEqual(before.totals.dynamodb);
+    const day = victim.invoice_date.slice(0, 10);
+    const sameInvoice = rows.lines.filter(
+      (l) => l.invoice_no === victim.invoice_no && l.line_id !== victim.line_id,
+    );
+    expect(drifted.code).toBe(1);
+    expect(drifted.stdout).toContain(
+      `${day}: dynamodb -1 lines, ${sameInvoice.length > 0 ? '0' : '-1'} invoices, ${decimalText(-milli(victim.line_total))} total`,
+    );
+    expect(drifted.stdout.match(/^ {2}\d{4}-\d{2}-\d{2}: /gm)).toHaveLength(1);
+    expect(drifted.stderr).toMatch(/1 of \d+ days disagree/);
+    expect(status.status).toBe(200);
+    const shown = ((await status.json()) as { audit: AuditReport }).audit;
+    expect(shown.disagreements.map((d) => d.day)).toEqual([day]);
   });
 });
