@@ -4,6 +4,8 @@ import {
   DescribeStatementCommand,
   type DescribeStatementResponse,
   ExecuteStatementCommand,
+  type Field,
+  GetStatementResultCommand,
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import type { RedshiftTarget } from '../config/redshift.js';
@@ -138,6 +140,40 @@ export async function executeStatement(
     }),
   );
   return waitFor(client, started.Id!, options);
+}
+
+/**
+ * Runs one query and returns its rows as objects, numbers and decimals as Redshift sends them (a DECIMAL
+ * comes back as text, exact), following GetStatementResult's pages.
+ * @throws RedshiftStatementError when it fails or times out
+ */
+export async function queryRows(
+  client: RedshiftDataClient,
+  target: RedshiftTarget,
+  sql: string,
+  options: PollOptions = {},
+): Promise<Record<string, string | number | boolean | null>[]> {
+  const { id } = await executeStatement(client, target, sql, {}, options);
+  const rows: Record<string, string | number | boolean | null>[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new GetStatementResultCommand({ Id: id, NextToken: token }));
+    const names = (page.ColumnMetadata ?? []).map((c) => c.name ?? c.label ?? '');
+    for (const record of page.Records ?? []) {
+      rows.push(Object.fromEntries(names.map((name, i) => [name, fieldValue(record[i])])));
+    }
+    token = page.NextToken;
+  } while (token);
+  return rows;
+}
+
+function fieldValue(field: Field | undefined): string | number | boolean | null {
+  if (!field || field.isNull) return null;
+  if (field.stringValue !== undefined) return field.stringValue;
+  if (field.longValue !== undefined) return field.longValue;
+  if (field.doubleValue !== undefined) return field.doubleValue;
+  if (field.booleanValue !== undefined) return field.booleanValue;
+  return null;
 }
 
 /**

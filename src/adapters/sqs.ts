@@ -1,4 +1,4 @@
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsConfig } from '../config/aws.js';
 import type { DlqMessage, DlqSource } from '../stream/redrive.js';
 import { type ClientOptions, sdkRetryStrategy } from './aws.js';
@@ -65,4 +65,18 @@ export function sqsDlqSource(client: SQSClient, queueUrl: string, options: SqsDl
       await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
     },
   };
+}
+
+/** Messages in a queue, visible and in flight (GetQueueAttributes' approximate counts). */
+export async function queueDepth(client: SQSClient, queueUrl: string): Promise<number> {
+  const out = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  const attributes = out.Attributes ?? {};
+  return (
+    Number(attributes['ApproximateNumberOfMessages'] ?? 0) + Number(attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0)
+  );
 }

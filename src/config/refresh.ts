@@ -21,6 +21,29 @@ export const DEFAULT_REFRESH_TIMEOUT_SECONDS = 600;
  * @example loadRefreshConfig({ REDSHIFT_DATABASE: 'dev', REDSHIFT_SECRET_ARN: 'arn:...', REDSHIFT_WORKGROUP: 'ecomflow' })
  */
 export function loadRefreshConfig(env: Env): RefreshConfig {
+  const target = readRedshiftTarget(env, 'refresh');
+  const timeoutText = read(env, ENV.REFRESH_TIMEOUT_SECONDS);
+  const timeoutSeconds = timeoutText === undefined ? DEFAULT_REFRESH_TIMEOUT_SECONDS : Number(timeoutText);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds <= 0) {
+    throw new ConfigError(
+      `refresh: ${ENV.REFRESH_TIMEOUT_SECONDS} must be a positive whole number of seconds, not "${timeoutText}"`,
+      [],
+    );
+  }
+  return {
+    region: read(env, ENV.AWS_REGION),
+    target,
+    timeoutMs: timeoutSeconds * 1000,
+  };
+}
+
+/**
+ * The Redshift target a function connects to through the Data API: the database, the secret, and exactly
+ * one of a workgroup (serverless) or a cluster (provisioned), named directly or read from the endpoint host.
+ *
+ * @throws ConfigError naming every missing or conflicting variable
+ */
+export function readRedshiftTarget(env: Env, who: string): RedshiftTarget {
   const database = read(env, ENV.REDSHIFT_DATABASE);
   const secretArn = read(env, ENV.REDSHIFT_SECRET_ARN);
   const host = hostTarget(read(env, ENV.REDSHIFT_HOST));
@@ -38,25 +61,13 @@ export function loadRefreshConfig(env: Env): RefreshConfig {
     missing.push(`${ENV.REDSHIFT_WORKGROUP}, ${ENV.REDSHIFT_CLUSTER_ID} or a Redshift ${ENV.REDSHIFT_HOST}`);
   }
   if (missing.length > 0) {
-    throw new ConfigError(`refresh: missing environment variable(s) ${missing.join(', ')}`, missing);
+    throw new ConfigError(`${who}: missing environment variable(s) ${missing.join(', ')}`, missing);
   }
   if (workgroupName && clusterIdentifier) {
     throw new ConfigError(
-      `refresh: set ${ENV.REDSHIFT_WORKGROUP} (serverless) or ${ENV.REDSHIFT_CLUSTER_ID} (provisioned), not both`,
+      `${who}: set ${ENV.REDSHIFT_WORKGROUP} (serverless) or ${ENV.REDSHIFT_CLUSTER_ID} (provisioned), not both`,
       [],
     );
   }
-  const timeoutText = read(env, ENV.REFRESH_TIMEOUT_SECONDS);
-  const timeoutSeconds = timeoutText === undefined ? DEFAULT_REFRESH_TIMEOUT_SECONDS : Number(timeoutText);
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds <= 0) {
-    throw new ConfigError(
-      `refresh: ${ENV.REFRESH_TIMEOUT_SECONDS} must be a positive whole number of seconds, not "${timeoutText}"`,
-      [],
-    );
-  }
-  return {
-    region: read(env, ENV.AWS_REGION),
-    target: { database: database!, secretArn: secretArn!, workgroupName, clusterIdentifier },
-    timeoutMs: timeoutSeconds * 1000,
-  };
+  return { database: database!, secretArn: secretArn!, workgroupName, clusterIdentifier };
 }

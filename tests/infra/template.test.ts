@@ -24,6 +24,7 @@ import {
 } from '../../src/core/quarantine.js';
 import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
 import { CFN_YAML_SCHEMA } from '../../src/cost/service-config.js';
+import { AUDIT_METRIC, metricLine } from '../../src/handlers/audit.js';
 import { TRANSFORM_EVENT_SOURCE } from '../../src/stream/event-source.js';
 import {
   actionMap,
@@ -226,6 +227,21 @@ describe('functions', () => {
       role: 'RefreshRole',
       env: ['STAGE', 'REDSHIFT_HOST', 'REDSHIFT_DATABASE', 'REDSHIFT_SECRET_ARN', 'REFRESH_TIMEOUT_SECONDS'],
     },
+    AuditLambdaFunction: {
+      handler: 'src/handlers/audit.handler',
+      role: 'AuditRole',
+      env: [
+        'STAGE',
+        'ATHENA_WORKGROUP',
+        'GLUE_DATABASE',
+        'INVOICES_TABLE',
+        'DLQ_URL',
+        'AUDIT_BUCKET',
+        'REDSHIFT_HOST',
+        'REDSHIFT_DATABASE',
+        'REDSHIFT_SECRET_ARN',
+      ],
+    },
     CompactLambdaFunction: {
       handler: 'src/handlers/compact.handler',
       role: 'CompactRole',
@@ -335,12 +351,18 @@ describe('functions', () => {
 });
 
 describe('warehouse refresh', () => {
-  it('runs the refresh function every 15 minutes, compaction every hour, and nothing else on a schedule', () => {
+  it('runs the refresh every 15 minutes, compaction and the audit every hour, and nothing else on a schedule', () => {
     const scheduled = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties?.['ScheduleExpression']);
     expect(scheduled.map(([id]) => id).sort()).toEqual([
+      'AuditEventsRuleSchedule1',
       'CompactEventsRuleSchedule1',
       'RefreshEventsRuleSchedule1',
     ]);
+    expect(props('AuditEventsRuleSchedule1')).toMatchObject({
+      ScheduleExpression: 'rate(1 hour)',
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': ['AuditLambdaFunction', 'Arn'] } }],
+    });
     expect(props('CompactEventsRuleSchedule1')).toMatchObject({
       ScheduleExpression: 'rate(1 hour)',
       State: 'ENABLED',
@@ -361,9 +383,9 @@ describe('warehouse refresh', () => {
       SourceArn: { 'Fn::GetAtt': [`${fn}EventsRuleSchedule1`, 'Arn'] },
     });
     expect(permissions.map(([, p]) => p.Properties)).toEqual(
-      expect.arrayContaining([invoked('Refresh'), invoked('Compact')]),
+      expect.arrayContaining([invoked('Refresh'), invoked('Compact'), invoked('Audit')]),
     );
-    expect(permissions).toHaveLength(2);
+    expect(permissions).toHaveLength(3);
   });
 
   it('runs one compaction at a time, for up to 15 minutes', () => {
@@ -976,6 +998,33 @@ describe('alarms', () => {
     expect(Number(props('RefreshErrorsAlarm')['Period'])).toBeGreaterThanOrEqual(15 * 60);
   });
 
+  it('alarm when a day disagrees in two hourly audits in a row, on the metric the audit function emits', () => {
+    const line = JSON.parse(metricLine(STAGE, 2, new Date(0))) as Record<string, unknown> & {
+      _aws: {
+        CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+      };
+    };
+    const [emitted] = line._aws.CloudWatchMetrics;
+    expect(props('AuditDisagreementAlarm')).toMatchObject({
+      Namespace: emitted!.Namespace,
+      MetricName: emitted!.Metrics[0]!.Name,
+      Dimensions: [{ Name: 'Stage', Value: STAGE }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'breaching',
+    });
+    expect(emitted!.Dimensions).toEqual([['Stage']]);
+    expect(line[AUDIT_METRIC.name]).toBe(2);
+    // A period is one scheduled run: the audit runs hourly.
+    expect(Number(props('AuditDisagreementAlarm')['Period'])).toBe(3600);
+    expect(props('AuditErrorsAlarm')).toMatchObject({
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'AuditLambdaFunction' } }],
+    });
+  });
+
   it('all notify the one alarm topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThan(0);
@@ -992,6 +1041,14 @@ describe('alarms', () => {
  * The IAM matrix: for each role, every action and the resources it applies to. An action missing here is a
  * privilege the role does not need; an action missing from the role breaks the function.
  */
+const ATHENA_WORKGROUP_ARN =
+  'arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${AthenaWorkGroup}';
+const GLUE_CATALOGUE = [
+  'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog',
+  'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}',
+  'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/*',
+];
+
 const IAM: Record<string, Record<string, string[]>> = {
   ApiRole: {
     'logs:CreateLogStream': ['ApiLogGroup.Arn'],
@@ -1051,6 +1108,34 @@ const IAM: Record<string, Record<string, string[]>> = {
       'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
     ],
   },
+  AuditRole: {
+    'logs:CreateLogStream': ['AuditLogGroup.Arn'],
+    'logs:PutLogEvents': ['AuditLogGroup.Arn'],
+    'athena:StartQueryExecution': [ATHENA_WORKGROUP_ARN],
+    'athena:GetQueryExecution': [ATHENA_WORKGROUP_ARN],
+    'athena:GetQueryResults': [ATHENA_WORKGROUP_ARN],
+    'athena:StopQueryExecution': [ATHENA_WORKGROUP_ARN],
+    'glue:GetDatabase': GLUE_CATALOGUE,
+    'glue:GetTable': GLUE_CATALOGUE,
+    's3:GetBucketLocation': ['LakeBucket.Arn', 'RawBucket.Arn'],
+    's3:ListBucket': ['LakeBucket.Arn', 'RawBucket.Arn'],
+    's3:GetObject': [
+      '${LakeBucket.Arn}/lake/invoice_lines/*',
+      '${RawBucket.Arn}/quarantine/*',
+      '${RawBucket.Arn}/athena-results/*',
+    ],
+    's3:PutObject': ['${RawBucket.Arn}/athena-results/*', '${RawBucket.Arn}/audit/*'],
+    's3:AbortMultipartUpload': ['${RawBucket.Arn}/athena-results/*'],
+    'dynamodb:Scan': ['InvoicesTable.Arn'],
+    'sqs:GetQueueAttributes': ['TransformDLQ.Arn'],
+    'redshift-data:ExecuteStatement': [REDSHIFT_ARN],
+    'redshift-data:DescribeStatement': ['*'],
+    'redshift-data:GetStatementResult': ['*'],
+    'redshift-data:CancelStatement': ['*'],
+    'secretsmanager:GetSecretValue': [
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
+    ],
+  },
   CompactRole: {
     'logs:CreateLogStream': ['CompactLogGroup.Arn'],
     'logs:PutLogEvents': ['CompactLogGroup.Arn'],
@@ -1099,6 +1184,19 @@ const PLATFORM_ACTIONS: Record<string, readonly string[]> = {
   // ListBucket under audit/ only, so that GET /status before the first audit reads a 404, not a 403.
   ApiRole: ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:ListBucket'],
   CompactRole: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  // Athena runs the queries with the caller's permissions: the catalogue, the data, the results location;
+  // it stops a query that outlives the audit's wait. The Data API reads the secret the same way.
+  AuditRole: [
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'glue:GetDatabase',
+    'glue:GetTable',
+    's3:GetBucketLocation',
+    's3:ListBucket',
+    's3:GetObject',
+    's3:AbortMultipartUpload',
+    'secretsmanager:GetSecretValue',
+  ],
   TransformRole: [
     'logs:CreateLogStream',
     'logs:PutLogEvents',
@@ -1224,6 +1322,7 @@ describe('IAM matches the SDK calls each handler can reach', () => {
     ['BatchRole', 'src/handlers/batch.ts'],
     ['RefreshRole', 'src/handlers/refresh.ts'],
     ['CompactRole', 'src/handlers/compact.ts'],
+    ['AuditRole', 'src/handlers/audit.ts'],
   ])('%s grants what %s calls, and nothing more', async (role, entry) => {
     const called = await sdkActionsOf(REPO, entry);
     const granted = Object.keys(actionMap(resource(role))).sort();
