@@ -29,7 +29,10 @@ export class AthenaQueryError extends EcomflowError {
 
 /** An Athena client; the region comes from the Lambda environment unless given. Create it once. */
 export function createAthenaClient(aws: { region?: string | undefined } = {}): AthenaClient {
-  return new AthenaClient({ ...(aws.region ? { region: aws.region } : {}), retryStrategy: sdkRetryStrategy() });
+  return new AthenaClient({
+    ...(aws.region ? { region: aws.region } : {}),
+    retryStrategy: sdkRetryStrategy(),
+  });
 }
 
 export interface AthenaPollOptions {
@@ -76,7 +79,11 @@ export async function athenaQuery(
     }
     if (now() >= deadline) {
       await client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
-      throw new AthenaQueryError(id, state, `Athena query ${id} did not finish in time (state ${state}); stopped`);
+      throw new AthenaQueryError(
+        id,
+        state,
+        `Athena query ${id} did not finish in time (state ${state}); stopped`,
+      );
     }
     await sleep(options.intervalMs ?? 500);
   }

@@ -1,4 +1,9 @@
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { AwsConfig } from '../config/aws.js';
 import type { DlqMessage, DlqSource } from '../stream/redrive.js';
 import { type ClientOptions, sdkRetryStrategy } from './aws.js';
@@ -77,6 +82,7 @@ export async function queueDepth(client: SQSClient, queueUrl: string): Promise<n
   );
   const attributes = out.Attributes ?? {};
   return (
-    Number(attributes['ApproximateNumberOfMessages'] ?? 0) + Number(attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0)
+    Number(attributes['ApproximateNumberOfMessages'] ?? 0) +
+    Number(attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0)
   );
 }

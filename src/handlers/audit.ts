@@ -41,12 +41,24 @@ export function awsAuditSources(deps: AuditDeps): AuditSources {
   return {
     lakeDays: async () => (await lakeQuery('audit_days')) as unknown as DayRow[],
     warehouseDays: async () =>
-      (await queryRows(deps.redshift, config.redshift, await loadWarehouseQuery('audit/invoice_days'))) as unknown as DayRow[],
+      (await queryRows(
+        deps.redshift,
+        config.redshift,
+        await loadWarehouseQuery('audit/invoice_days'),
+      )) as unknown as DayRow[],
     dynamodbLines: () => scanLineFigures(deps.dynamo, config.invoicesTable),
     quarantine: async () =>
-      (await lakeQuery('quarantine_by_reason')) as unknown as { source: string; reason: string; quarantined: string }[],
+      (await lakeQuery('quarantine_by_reason')) as unknown as {
+        source: string;
+        reason: string;
+        quarantined: string;
+      }[],
     pending: async () => {
-      const [unrefreshed] = await queryRows(deps.redshift, config.redshift, await loadWarehouseQuery('audit/unrefreshed'));
+      const [unrefreshed] = await queryRows(
+        deps.redshift,
+        config.redshift,
+        await loadWarehouseQuery('audit/unrefreshed'),
+      );
       return {
         // Firehose shows no buffer: the alarm waits out the delivery window instead (resources/alarms.yml).
         firehoseLines: null,
