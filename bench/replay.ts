@@ -94,7 +94,7 @@ export async function benchReplay(realData: string): Promise<string> {
   }
 }
 
-interface RunningStack {
+export interface RunningStack {
   bootMs: number;
   /** SIGINT; resolves to the time until the process exited. */
   stop(): Promise<number>;
@@ -105,14 +105,14 @@ function rate(value: number, unit = 'rows/s'): string {
 }
 
 /** A state folder PostgreSQL (run as `postgres` when we are root) can reach. */
-function newHome(homes: string[]): string {
+export function newHome(homes: string[]): string {
   const home = mkdtempSync(join(tmpdir(), 'ecomflow-bench-stack-'));
   chmodSync(home, 0o755);
   homes.push(home);
   return home;
 }
 
-async function stackVars(home: string): Promise<Record<string, string>> {
+export async function stackVars(home: string): Promise<Record<string, string>> {
   const servers = await Promise.all(
     PORT_VARIABLES.map(async () => {
       const server = createServer();
@@ -128,12 +128,15 @@ async function stackVars(home: string): Promise<Record<string, string>> {
   };
 }
 
-function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, ...vars, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 }
 
 /** Spawns `ecomflow up --no-sample` and times it until `/health` answers 200. */
-async function startStack(vars: Record<string, string>, stacks: RunningStack[]): Promise<RunningStack> {
+export async function startStack(
+  vars: Record<string, string>,
+  stacks: RunningStack[],
+): Promise<RunningStack> {
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, [CLI, 'up', '--no-sample'], {
     cwd: ROOT,
@@ -175,7 +178,7 @@ async function startStack(vars: Record<string, string>, stacks: RunningStack[]):
 }
 
 /** `ecomflow replay <file> --json <args>` against the stack of `vars`. */
-async function replayJson(
+export async function replayJson(
   file: string,
   vars: Record<string, string>,
   args: string[],

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchClean } from './clean.js';
+import { benchLake } from './lake.js';
 import { ROOT } from './lib.js';
 import { benchLoad } from './load.js';
 import { benchPacking } from './packing.js';
@@ -28,21 +29,46 @@ if (!existsSync(REAL_DATA)) {
   process.exit(2);
 }
 
-const sections: string[] = [
-  `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`,
-  '',
-];
-sections.push(await benchClean(REAL_DATA));
-sections.push(await benchPacking(REAL_DATA));
-sections.push(await benchReplay(REAL_DATA));
-sections.push(await benchLoad(REAL_DATA));
+/**
+ * Sections with their own markers in docs/benchmarks.md, which `--only <name>` re-runs alone (the rest of
+ * the document stays as the last full run left it).
+ */
+const OWN_SECTIONS: Record<string, (realData: string) => Promise<string>> = { lake: benchLake };
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && !OWN_SECTIONS[only]) {
+  console.error(`bench: --only takes one of ${Object.keys(OWN_SECTIONS).join(', ')}, not "${only}"`);
+  process.exit(2);
+}
 
-const generated = sections.join('\n');
-const doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : `# Benchmarks\n\n${BEGIN}\n${END}\n`;
-const start = doc.indexOf(BEGIN);
-const end = doc.indexOf(END);
-if (start === -1 || end === -1) throw new Error(`${DOC} lacks the ${BEGIN} / ${END} markers`);
-writeFileSync(DOC, `${doc.slice(0, start + BEGIN.length)}\n${generated}\n${doc.slice(end)}`);
+const stamp = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`;
+let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : `# Benchmarks\n\n${BEGIN}\n${END}\n`;
+
+if (only === undefined) {
+  const sections: string[] = [stamp, ''];
+  sections.push(await benchClean(REAL_DATA));
+  sections.push(await benchPacking(REAL_DATA));
+  sections.push(await benchReplay(REAL_DATA));
+  sections.push(await benchLoad(REAL_DATA));
+  const generated = sections.join('\n');
+  doc = replaceBetween(doc, BEGIN, END, generated);
+  console.log(generated);
+}
+for (const [name, bench] of Object.entries(OWN_SECTIONS)) {
+  if (only !== undefined && only !== name) continue;
+  const generated = `${stamp}\n\n${await bench(REAL_DATA)}`;
+  const begin = `<!-- bench:${name}:begin -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  if (!doc.includes(begin)) doc = `${doc.trimEnd()}\n\n${begin}\n${end}\n`;
+  doc = replaceBetween(doc, begin, end, generated);
+  console.log(generated);
+}
+writeFileSync(DOC, doc);
 // The tables are written compact; the formatter pads them as `npm run lint` expects.
 execFileSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', DOC], { stdio: 'ignore' });
-console.log(generated);
+
+function replaceBetween(text: string, begin: string, end: string, body: string): string {
+  const start = text.indexOf(begin);
+  const stop = text.indexOf(end);
+  if (start === -1 || stop === -1) throw new Error(`${DOC} lacks the ${begin} / ${end} markers`);
+  return `${text.slice(0, start + begin.length)}\n${body}\n${text.slice(stop)}`;
+}
