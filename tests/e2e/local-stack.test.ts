@@ -9,13 +9,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { jest } from '@jest/globals';
 import { createDocumentClient } from '../../src/adapters/dynamodb.js';
+import { createS3Client } from '../../src/adapters/s3.js';
 import { LAKE_RAW_TABLE } from '../../src/analytics/models.js';
 import type { AuditReport } from '../../src/audit/compare.js';
 import { LOCAL_RESOURCES } from '../../src/config/local.js';
 import { invoiceLineItem } from '../../src/core/dynamo-items.js';
+import { quarantineKey, quarantineRecord } from '../../src/core/quarantine.js';
 import { readStackInfo } from '../../src/local/stack.js';
 import { decimalText, milli } from '../helpers/analytics.js';
 import { type PostedRows, postedRows } from '../helpers/posted-rows.js';
@@ -333,5 +336,54 @@ describe('ecomflow up, over HTTP', () => {
     expect(status.status).toBe(200);
     const shown = ((await status.json()) as { audit: AuditReport }).audit;
     expect(shown.disagreements.map((d) => d.day)).toEqual([day]);
+  });
+  it("rechecks quarantined rows with today's rules and posts those that clean now, storing each once", async () => {
+    // Prepare: a quarantine object as older rules would have left it: a row that cleans today, one that
+    // does not, in the layout every path writes (quarantineKey).
+    const info = await readStackInfo(home);
+    const good =
+      '5536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom';
+    const bad =
+      '5536366,85123A,WHITE HANGING HEART T-LIGHT HOLDER,six,12/1/2010 8:26,2.55,17850,United Kingdom';
+    const at = new Date();
+    const day = at.toISOString().slice(0, 10);
+    const origin = { source: 'api', request_id: 'older-rules', stage: 'local' } as const;
+    const records = [
+      quarantineRecord(
+        { line: 2, raw: good, reason: 'invalid_date', field: 'InvoiceDate', message: 'old rule' },
+        origin,
+        at,
+      ),
+      quarantineRecord(
+        { line: 3, raw: bad, reason: 'invalid_quantity', field: 'Quantity', message: 'x' },
+        origin,
+        at,
+      ),
+    ];
+    const s3 = createS3Client({ region: LOCAL_RESOURCES.region, endpoints: { s3: info.endpoints.s3 } });
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: LOCAL_RESOURCES.rawBucket,
+        Key: `${LOCAL_RESOURCES.quarantinePrefix}${quarantineKey('api', day, 'older-rules')}`,
+        Body: `${records.map((r) => JSON.stringify(r)).join('\n')}\n`,
+      }),
+    );
+    s3.destroy();
+
+    // Act
+    const first = await runCli(['quarantine', 'recheck', '--json', '--day', day, '--source', 'api'], vars);
+    const second = await runCli(['quarantine', 'recheck', '--json', '--day', day, '--source', 'api'], vars);
+
+    // Assess: the good row went through the pipeline once, however often it was rechecked.
+    expect(first.code).toBe(0);
+    const result = JSON.parse(first.stdout) as { cleanNow: number; accepted: number; stillRefused: object };
+    expect(result).toMatchObject({ cleanNow: 1, accepted: 1, stillRefused: { invalid_quantity: 1 } });
+    expect(JSON.parse(second.stdout)).toMatchObject({ cleanNow: 1, accepted: 1 });
+    const invoice = await eventually('the rechecked row shows in GET /invoices', async () => {
+      const { status, body } = await getInvoice('5536365');
+      return status === 200 ? body : undefined;
+    });
+    expect(invoice['line_count']).toBe(1);
+    expect((await getInvoice('5536366')).status).toBe(404);
   });
 });

@@ -1,18 +1,23 @@
 import { parseArgs } from 'node:util';
 import { findSqlRoot, loadLakeQueries } from '../../analytics/models.js';
 import { readStackSettings } from '../../config/local.js';
-import { QUARANTINE_TABLE } from '../../core/quarantine.js';
+import { QUARANTINE_TABLE, type QuarantineRecord } from '../../core/quarantine.js';
+import { planRecheck } from '../../core/recheck.js';
 import { LocalLake } from '../../local/lake.js';
-import { readStackInfo } from '../../local/stack.js';
+import { readStackInfo, type StackInfo } from '../../local/stack.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatCount } from '../progress.js';
 import { formatTable } from '../table.js';
 
-export const quarantineUsage = `ecomflow quarantine [--json] [--reason R] [--source api|stream|batch] [--day YYYY-MM-DD]
+export const quarantineUsage = `ecomflow quarantine [recheck] [--json] [--reason R] [--source api|stream|batch] [--day YYYY-MM-DD]
 
 Counts the local stack's quarantined rows by day, source and reason (the named query
 quarantine_by_reason, as on Athena). --json prints the rows themselves, with their origin and message,
-filtered by --reason, --source and --day. The same rows are the table "quarantine" of \`ecomflow query\`.`;
+filtered by --reason, --source and --day. The same rows are the table "quarantine" of \`ecomflow query\`.
+
+recheck runs the (filtered) quarantined rows through today's rules and posts those that clean now through
+POST /ingest, the path of new rows; line_id makes a second recheck store nothing twice. A CSV row is read
+with the "Online Retail" header (the quarantine keeps the record, not its file's header).`;
 
 /** The named query that counts the quarantine: one SQL text here and on Athena. */
 const COUNT_QUERY = 'quarantine_by_reason';
@@ -33,8 +38,12 @@ export async function quarantineCommand(argv: string[]): Promise<void> {
     console.log(quarantineUsage);
     return;
   }
-  if (positionals.length > 0)
-    throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${quarantineUsage}`);
+  const [action, ...extra] = positionals;
+  if ((action !== undefined && action !== 'recheck') || extra.length > 0) {
+    throw new UsageError(
+      `unexpected argument "${action === 'recheck' ? extra[0] : action}"\n\n${quarantineUsage}`,
+    );
+  }
   if (values.day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.day)) {
     throw new UsageError(`--day must be YYYY-MM-DD, not "${values.day}"`);
   }
@@ -43,18 +52,25 @@ export async function quarantineCommand(argv: string[]): Promise<void> {
   });
   const lake = await LocalLake.open(info.lakeGlob, info.quarantineGlob);
   try {
-    if (values.json) {
-      const filters = [
-        ['reason', values.reason],
-        ['source', values.source],
-        ['quarantine_date', values.day],
-      ].flatMap(([column, value]) =>
-        value === undefined ? [] : [`${column} = '${value.replace(/'/g, "''")}'`],
-      );
-      const rows = await lake.query(
+    const filters = [
+      ['reason', values.reason],
+      ['source', values.source],
+      ['quarantine_date', values.day],
+    ].flatMap(([column, value]) =>
+      value === undefined ? [] : [`${column} = '${value.replace(/'/g, "''")}'`],
+    );
+    const selected = () =>
+      lake.query(
         `SELECT * FROM ${QUARANTINE_TABLE}${filters.length > 0 ? ` WHERE ${filters.join(' AND ')}` : ''} ORDER BY quarantined_at, line`,
       );
-      console.log(JSON.stringify(rows));
+    if (action === 'recheck') {
+      const rows = (await selected()) as unknown as QuarantineRecord[];
+      const result = await recheck(rows, info);
+      console.log(values.json ? JSON.stringify(result) : describeRecheck(rows.length, result));
+      return;
+    }
+    if (values.json) {
+      console.log(JSON.stringify(await selected()));
       return;
     }
     const query = (await loadLakeQueries(findSqlRoot())).find((q) => q.name === COUNT_QUERY)!;
@@ -65,4 +81,59 @@ export async function quarantineCommand(argv: string[]): Promise<void> {
   } finally {
     lake.close();
   }
+}
+
+interface RecheckResult {
+  rechecked: number;
+  cleanNow: number;
+  accepted: number;
+  stillRefused: Partial<Record<string, number>>;
+  skipped: { stream_reason: number; needs_header: number };
+}
+
+/** Posts what cleans now through the API, in bodies of at most RECHECK_BATCH rows. */
+async function recheck(rows: readonly QuarantineRecord[], info: StackInfo): Promise<RecheckResult> {
+  const plan = planRecheck(rows);
+  let accepted = 0;
+  const post = async (contentType: string, body: string) => {
+    const response = await fetch(`${info.apiUrl}/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, 'x-api-key': info.apiKey },
+      body,
+    }).catch((cause: Error) => {
+      throw new CliError(`the API at ${info.apiUrl} does not answer: ${cause.message}`, { cause });
+    });
+    const answer = (await response.json().catch(() => ({}))) as { accepted?: number; message?: string };
+    if (response.status !== 202) {
+      throw new CliError(`POST /ingest answered ${response.status}: ${answer.message ?? 'no message'}`);
+    }
+    accepted += answer.accepted ?? 0;
+  };
+  for (let i = 0; i < plan.csv.records.length; i += RECHECK_BATCH) {
+    const records = plan.csv.records.slice(i, i + RECHECK_BATCH);
+    await post('text/csv; charset=utf-8', `${plan.csv.header}\n${records.join('\n')}\n`);
+  }
+  for (let i = 0; i < plan.json.length; i += RECHECK_BATCH) {
+    await post('application/json', JSON.stringify(plan.json.slice(i, i + RECHECK_BATCH)));
+  }
+  return {
+    rechecked: rows.length,
+    cleanNow: plan.csv.records.length + plan.json.length,
+    accepted,
+    stillRefused: plan.stillRefused,
+    skipped: plan.skipped,
+  };
+}
+
+const RECHECK_BATCH = 1_000;
+
+function describeRecheck(total: number, r: RecheckResult): string {
+  const refused = Object.entries(r.stillRefused)
+    .map(([reason, n]) => `${reason} ${formatCount(n ?? 0)}`)
+    .join(', ');
+  return [
+    `rechecked ${formatCount(total)} quarantined rows: ${formatCount(r.cleanNow)} clean now, ${formatCount(r.accepted)} accepted by POST /ingest`,
+    `  still refused: ${refused || 'none'}`,
+    `  not rechecked: ${formatCount(r.skipped.stream_reason)} with a stream reason, ${formatCount(r.skipped.needs_header)} needing their file's header`,
+  ].join('\n');
 }
