@@ -102,7 +102,11 @@ export function readServiceConfig(root: string, stage: string): ServiceConfig {
       if (fn['vpc']) vpc.push(`function ${name}: vpc`);
       for (const event of (fn['events'] ?? []) as Obj[]) {
         const schedule = event['schedule'] as Obj | undefined;
-        if (schedule?.['rate']) refreshPerMonth += runsPerMonth(String(resolve(schedule['rate'], params)));
+        // The refresh's runs are priced by the model; compaction's and the audit's are small beside the
+        // data path and are estimated in docs/audit.md and docs/cost.md, not here.
+        if (schedule?.['rate'] && name === 'refresh') {
+          refreshPerMonth += runsPerMonth(String(resolve(schedule['rate'], params)));
+        }
       }
     }
   }
