@@ -1,17 +1,9 @@
 import { planRecheck } from '../../src/core/recheck.js';
+import { CSV_ROWS, JSON_ROWS } from '../helpers/retail-rows.js';
 
 const GOOD_CSV =
   '536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom';
-const GOOD_JSON = JSON.stringify({
-  InvoiceNo: '536367',
-  StockCode: '84879',
-  Description: 'ASSORTED COLOUR BIRD ORNAMENT',
-  Quantity: 32,
-  InvoiceDate: '2010-12-01 08:34:00',
-  UnitPrice: 1.69,
-  CustomerID: 13047,
-  Country: 'United Kingdom',
-});
+const GOOD_JSON = JSON.stringify(JSON_ROWS[0]);
 
 describe('planRecheck', () => {
   it("posts again the rows that clean under today's rules, CSV and JSON alike, each line once", () => {
@@ -29,7 +21,7 @@ describe('planRecheck', () => {
       'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country',
     );
     expect(plan.json).toEqual([JSON.parse(GOOD_JSON)]);
-    expect(plan.lines.map((l) => l.invoice_no)).toEqual(['536365', '536367']);
+    expect(plan.lines.map((l) => l.invoice_no)).toEqual(['536365', String(JSON_ROWS[0]!.InvoiceNo)]);
     expect(plan.stillRefused).toEqual({});
   });
 

@@ -99,6 +99,19 @@ async function warehouseCounts(rows: PostedRows): Promise<{ n: number; d: number
   return { n: Number(row!['n']), d: Number(row!['d']) };
 }
 
+/** Posts the rows and waits until DynamoDB, the lake and the warehouse's raw table hold every one. */
+async function postAndWaitForEveryStore(rows: PostedRows): Promise<PostedRows> {
+  expect((await post(rows.csv)).status).toBe(202);
+  await expectAllVisible(rows);
+  await eventually('the lake holds the rows', async () =>
+    (await lakeCounts(rows, LAKE_RAW_TABLE)).n === rows.lines.length ? true : undefined,
+  );
+  await eventually('the warehouse holds the rows', async () =>
+    (await warehouseCounts(rows)).n === rows.lines.length ? true : undefined,
+  );
+  return rows;
+}
+
 describe('ecomflow up, over HTTP', () => {
   it('answers /health without a key, and refuses a bad key, a bad CSV and an oversized body', async () => {
     // Prepare
@@ -261,15 +274,7 @@ describe('ecomflow up, over HTTP', () => {
 
   it('keeps DynamoDB, the lake and the warehouse across a Ctrl-C and a restart', async () => {
     // Prepare
-    const rows = postedRows(300, 12, 2_000_000);
-    expect((await post(rows.csv)).status).toBe(202);
-    await expectAllVisible(rows);
-    await eventually('the lake holds the rows', async () =>
-      (await lakeCounts(rows, LAKE_RAW_TABLE)).n === rows.lines.length ? true : undefined,
-    );
-    await eventually('the warehouse holds the rows', async () =>
-      (await warehouseCounts(rows)).n === rows.lines.length ? true : undefined,
-    );
+    const rows = await postAndWaitForEveryStore(postedRows(300, 12, 2_000_000));
 
     // Act
     const started = Date.now();
@@ -289,15 +294,7 @@ describe('ecomflow up, over HTTP', () => {
   });
   it('audits the stores: every day agrees, then it names the day of a DynamoDB item deleted behind its back', async () => {
     // Prepare: lines in every store, and the warehouse refreshed.
-    const rows = postedRows(200, 13, 4_000_000);
-    expect((await post(rows.csv)).status).toBe(202);
-    await expectAllVisible(rows);
-    await eventually('the lake holds the rows', async () =>
-      (await lakeCounts(rows, LAKE_RAW_TABLE)).n === rows.lines.length ? true : undefined,
-    );
-    await eventually('the warehouse holds the rows', async () =>
-      (await warehouseCounts(rows)).n === rows.lines.length ? true : undefined,
-    );
+    const rows = await postAndWaitForEveryStore(postedRows(200, 13, 4_000_000));
     expect((await runCli(['refresh'], vars)).code).toBe(0);
     const info = await readStackInfo(home);
     const dynamo = createDocumentClient({

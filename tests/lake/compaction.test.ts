@@ -13,6 +13,7 @@ import {
   splitParts,
   uniqueLines,
 } from '../../src/lake/compaction.js';
+import { aCleanLine } from '../helpers/lines.js';
 
 const PARTITION = 'lake/invoice_lines/year=2011/month=01/day=05/';
 const NOW = new Date('2026-12-03T12:00:00Z');
@@ -31,20 +32,7 @@ function compactedObject(generation: string, part: number, parts: number, ageMs 
 }
 
 function line(id: string, invoiceDate: string): CleanLine {
-  return {
-    line_id: id,
-    invoice_no: '536365',
-    stock_code: '85123A',
-    description: 'WHITE HANGING HEART T-LIGHT HOLDER',
-    quantity: 6,
-    invoice_date: invoiceDate,
-    unit_price: 2.55,
-    customer_id: 17850,
-    country: 'United Kingdom',
-    line_total: 15.3,
-    is_cancellation: false,
-    is_adjustment: false,
-  };
+  return aCleanLine({ line_id: id, invoice_date: invoiceDate });
 }
 
 const GEN_A = generationId(['a'], new Date('2026-12-03T11:00:00Z'));

@@ -18,6 +18,7 @@ import { createPipelineResources } from '../../src/adapters/provision.js';
 import type { CleanLine } from '../../src/core/schema.js';
 import { LocalFirehoseDelivery, lakePartitionPrefix } from '../../src/local/firehose-delivery.js';
 import { type Emulators, startEmulators } from '../helpers/emulators.js';
+import { aCleanLine } from '../helpers/lines.js';
 import { eventually, ROOT } from '../helpers/stack-process.js';
 
 const BUCKET = 'lake';
@@ -78,20 +79,11 @@ function makeDelivery(options: { bufferMs?: number; bufferBytes?: number } = {})
 let lineCounter = 0;
 function line(invoiceDate: string): CleanLine {
   const n = ++lineCounter;
-  return {
+  return aCleanLine({
     line_id: n.toString(16).padStart(32, '0'),
     invoice_no: String(536365 + n),
-    stock_code: '85123A',
-    description: 'WHITE HANGING HEART T-LIGHT HOLDER',
-    quantity: 6,
     invoice_date: invoiceDate,
-    unit_price: 2.55,
-    customer_id: 17850,
-    country: 'United Kingdom',
-    line_total: 15.3,
-    is_cancellation: false,
-    is_adjustment: false,
-  };
+  });
 }
 
 const records = (lines: CleanLine[]) => lines.map((l) => Buffer.from(ndjsonRecord(l)));
