@@ -1,8 +1,7 @@
 import { planRecheck } from '../../src/core/recheck.js';
 import { CSV_ROWS, JSON_ROWS } from '../helpers/retail-rows.js';
 
-const GOOD_CSV =
-  '536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom';
+const GOOD_CSV = CSV_ROWS[0]!;
 const GOOD_JSON = JSON.stringify(JSON_ROWS[0]);
 
 describe('planRecheck', () => {
