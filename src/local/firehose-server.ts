@@ -16,6 +16,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FIREHOSE_LIMITS } from '../adapters/firehose.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../config/aws.js';
 import { EcomflowError } from '../errors.js';
 
@@ -66,23 +67,22 @@ function base64Length(bytes: number): number {
 }
 
 /**
- * The service's limits, from the PutRecordBatch API reference
- * (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html): "Each PutRecordBatch
- * request supports up to 500 records. Each record in the request can be as large as 1,000 KB (before base64
- * encoding), up to a limit of 4 MB for the entire request. These limits cannot be changed." The model
- * bounds a record's Data at 1,024,000 bytes; the 4 MB is 4 MiB of decoded data.
+ * The service's limits (FIREHOSE_LIMITS, what the client side packs to), from the PutRecordBatch API
+ * reference (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html): "Each
+ * PutRecordBatch request supports up to 500 records. Each record in the request can be as large as 1,000 KB
+ * (before base64 encoding), up to a limit of 4 MB for the entire request. These limits cannot be changed."
+ * The model bounds a record's Data at 1,024,000 bytes; the 4 MB is 4 MiB of decoded data.
  */
-const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 export const FIREHOSE_SERVER_LIMITS = {
-  maxRecords: 500,
-  maxRecordBytes: 1000 * 1024,
-  maxRequestBytes: MAX_REQUEST_BYTES,
+  maxRecords: FIREHOSE_LIMITS.maxRecordsPerRequest,
+  maxRecordBytes: FIREHOSE_LIMITS.maxRecordBytes,
+  maxRequestBytes: FIREHOSE_LIMITS.maxRequestBytes,
   /**
    * Only a guard on the memory one request takes, never the rule a client meets: the JSON body of a request
    * at the 4 MiB limit is 4/3 of it in base64 plus framing, and twice that lets a request over the limit by
    * as much again still get the documented InvalidArgumentException, not this guard's 413.
    */
-  maxBodyBytes: 2 * base64Length(MAX_REQUEST_BYTES),
+  maxBodyBytes: 2 * base64Length(FIREHOSE_LIMITS.maxRequestBytes),
 } as const;
 
 /** ListDeliveryStreams' `Limit`: 10 when absent, at most 10,000 (the API reference's bounds). */
