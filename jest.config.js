@@ -18,7 +18,7 @@ export const LANES = {
   'real-data': ['/tests/real-data/', 'real-data\\.test\\.ts$'],
   /** Against the stand-ins: kinesalite, dynalite, s3rver, the local Firehose, PostgreSQL, DuckDB. */
   integration: [
-    '/tests/adapters/(dynamodb|firehose|kinesis)\\.test\\.ts$',
+    '/tests/adapters/(dynamodb|firehose|kinesis|pg-warehouse)\\.test\\.ts$',
     '/tests/analytics/marts\\.test\\.ts$',
     '/tests/batch/',
     '/tests/cli/(redrive|replay)\\.test\\.ts$',

@@ -4,6 +4,34 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { type CleanLine, COLUMN_NAMES, createLineTableSql } from '../core/schema.js';
 
+/** The PostgreSQL type OIDs whose values node-pg would turn into a JavaScript Date. */
+export const PG_TYPE_OIDS = { date: 1082, timestamp: 1114 } as const;
+
+/**
+ * A TIMESTAMP (without time zone) as ISO 8601 text in UTC, its fraction as stored; a value in another form
+ * (`infinity`, a BC date, a DateStyle other than ISO) as PostgreSQL sent it.
+ * @example timestampText('2010-12-01 08:26:00') // '2010-12-01T08:26:00Z'
+ */
+export function timestampText(text: string): string {
+  const match = /^(\d{4,}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$/.exec(text);
+  return match ? `${match[1]}T${match[2]}Z` : text;
+}
+
+/**
+ * The type parsers of the warehouse's pool: DATE as stored (`YYYY-MM-DD`), TIMESTAMP as UTC text. node-pg's
+ * defaults read both as local time, so a user's TZ would shift every value printed (the stored data is
+ * right: the record contract's times are UTC). Scoped to this pool, not set on node-pg's global registry.
+ */
+const WAREHOUSE_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (format !== 'binary') {
+      if (oid === PG_TYPE_OIDS.date) return (text: string) => text;
+      if (oid === PG_TYPE_OIDS.timestamp) return timestampText;
+    }
+    return pg.types.getTypeParser(oid, format);
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
 /**
  * The warehouse (Redshift on AWS, the embedded PostgreSQL locally) over the PostgreSQL wire protocol.
  * The SQL here is the common dialect of both engines: no `ON CONFLICT`, no `DISTINCT ON`.
@@ -12,7 +40,7 @@ export class PgWarehouse {
   private readonly pool: pg.Pool;
 
   constructor(connectionString: string) {
-    this.pool = new pg.Pool({ connectionString, max: 4 });
+    this.pool = new pg.Pool({ connectionString, max: 4, types: WAREHOUSE_TYPES });
     // An idle connection the server closes (a restart, a shutdown) is replaced on the next query; without a
     // listener, the pool's 'error' event would end the process.
     this.pool.on('error', () => {});

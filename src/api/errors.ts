@@ -78,12 +78,16 @@ export class MethodNotAllowedError extends ApiError {
 }
 
 export class PayloadTooLargeError extends ApiError {
-  constructor(bytes: number, limit: number) {
+  /** `bytes` null: a compressed body that decodes to more than `limit` (decoding stops there). */
+  constructor(bytes: number | null, limit: number, options?: ErrorOptions) {
     super(
       413,
       API_ERROR_CODES.payload_too_large,
-      `body is ${bytes} bytes; the limit is ${limit} bytes (5 MB)`,
+      bytes === null
+        ? `body decodes to more than ${limit} bytes; the limit is ${limit} bytes (5 MB)`
+        : `body is ${bytes} bytes; the limit is ${limit} bytes (5 MB)`,
       { limit_bytes: limit },
+      options,
     );
     this.name = 'PayloadTooLargeError';
   }

@@ -40,7 +40,15 @@ export const ROUTES: readonly Route[] = [
     resource: '/ingest',
     private: true,
     handle: ({ event, requestId }, deps) =>
-      ingest({ contentType: header(event, 'content-type'), body: requestBody(event), requestId }, deps()),
+      ingest(
+        {
+          contentType: header(event, 'content-type'),
+          contentEncoding: header(event, 'content-encoding'),
+          body: requestBody(event),
+          requestId,
+        },
+        deps(),
+      ),
   },
   {
     method: 'GET',

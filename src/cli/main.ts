@@ -15,7 +15,8 @@ import { CliError } from './errors.js';
 
 type Command = { run: (argv: string[]) => Promise<void>; usage: string };
 
-const COMMANDS: Record<string, Command> = {
+/** Every command, by name; each takes `--help` (`-h`), which prints its usage and exits 0. */
+export const COMMANDS: Readonly<Record<string, Command>> = {
   clean: { run: cleanCommand, usage: cleanUsage },
   generate: { run: generateCommand, usage: generateUsage },
   up: { run: upCommand, usage: upUsage },

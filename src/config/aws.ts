@@ -61,6 +61,8 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 export const DEFAULT_QUARANTINE_PREFIX = 'quarantine/';
 /** Region used with local endpoints when `AWS_REGION` is unset (the emulators accept any). */
 export const LOCAL_REGION = 'us-east-1';
+/** The account the local stand-ins put in the ARNs and ids they answer with (none is checked). */
+export const LOCAL_ACCOUNT_ID = '000000000000';
 
 /** Endpoint overrides for local stand-ins; absent means the real AWS endpoint. */
 export interface Endpoints {

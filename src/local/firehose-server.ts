@@ -1,8 +1,9 @@
 /**
  * A minimal Amazon Data Firehose endpoint for the local stack: it speaks the JSON 1.1 protocol of
- * `PutRecord` and `PutRecordBatch` (what `@aws-sdk/client-firehose` sends), validates requests as the
- * service does, and hands each request's accepted records to `deliver`. Buffering, Parquet conversion and
- * warehouse loads belong behind `deliver`; this file only speaks the wire protocol.
+ * `PutRecord`, `PutRecordBatch`, `ListDeliveryStreams` and `DescribeDeliveryStream` (what
+ * `@aws-sdk/client-firehose` and the AWS CLI send), validates requests as the service does, and hands each
+ * request's accepted records to `deliver`. Buffering, Parquet conversion and warehouse loads belong behind
+ * `deliver`; this file only speaks the wire protocol.
  *
  * Signatures are not checked: any credentials work.
  */
@@ -15,6 +16,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FIREHOSE_LIMITS } from '../adapters/firehose.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../config/aws.js';
 import { EcomflowError } from '../errors.js';
 
 /** Receives the records of one request, in order, for one delivery stream. */
@@ -35,6 +38,9 @@ export interface FirehoseServerOptions {
    * RequestResponses, counted in FailedPutCount, not delivered).
    */
   failRecord?: (deliveryStream: string, data: Buffer, index: number) => EntryError | undefined;
+  /** The region and account of the ARNs DescribeDeliveryStream answers with (LOCAL_REGION, LOCAL_ACCOUNT_ID). */
+  region?: string;
+  account?: string;
 }
 
 /**
@@ -55,13 +61,32 @@ export function billedBytes(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / FIREHOSE_BILLING_INCREMENT_BYTES)) * FIREHOSE_BILLING_INCREMENT_BYTES;
 }
 
+/** The length of `bytes` bytes in base64. */
+function base64Length(bytes: number): number {
+  return Math.ceil(bytes / 3) * 4;
+}
+
+/**
+ * The service's limits (FIREHOSE_LIMITS, what the client side packs to), from the PutRecordBatch API
+ * reference (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html): "Each
+ * PutRecordBatch request supports up to 500 records. Each record in the request can be as large as 1,000 KB
+ * (before base64 encoding), up to a limit of 4 MB for the entire request. These limits cannot be changed."
+ * The model bounds a record's Data at 1,024,000 bytes; the 4 MB is 4 MiB of decoded data.
+ */
 export const FIREHOSE_SERVER_LIMITS = {
-  maxRecords: 500,
-  maxRecordBytes: 1000 * 1024,
-  maxRequestBytes: 4 * 1024 * 1024,
-  /** The JSON body itself: base64 grows data by 4/3, plus framing. */
-  maxBodyBytes: 6 * 1024 * 1024,
+  maxRecords: FIREHOSE_LIMITS.maxRecordsPerRequest,
+  maxRecordBytes: FIREHOSE_LIMITS.maxRecordBytes,
+  maxRequestBytes: FIREHOSE_LIMITS.maxRequestBytes,
+  /**
+   * Only a guard on the memory one request takes, never the rule a client meets: the JSON body of a request
+   * at the 4 MiB limit is 4/3 of it in base64 plus framing, and twice that lets a request over the limit by
+   * as much again still get the documented InvalidArgumentException, not this guard's 413.
+   */
+  maxBodyBytes: 2 * base64Length(FIREHOSE_LIMITS.maxRequestBytes),
 } as const;
+
+/** ListDeliveryStreams' `Limit`: 10 when absent, at most 10,000 (the API reference's bounds). */
+export const LIST_DELIVERY_STREAMS_LIMIT = { default: 10, max: 10_000 } as const;
 
 const TARGET_PREFIX = 'Firehose_20150804.';
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -98,8 +123,11 @@ export function firehoseRequestListener(
       counters.set(stream, c);
     },
   };
+  // What DescribeDeliveryStream gives as every stream's CreateTimestamp: the stand-in's streams exist from
+  // its start.
+  const created = new Date();
   return (req, res) => {
-    handle(req, counted).then(
+    handle(req, counted, created).then(
       (body) => send(res, 200, body),
       (error: unknown) => {
         if (error instanceof FirehoseProtocolError) {
@@ -151,7 +179,28 @@ export async function startFirehoseServer(
   };
 }
 
-async function handle(req: IncomingMessage, options: FirehoseServerOptions): Promise<unknown> {
+type Operation = (body: object, options: FirehoseServerOptions, created: Date) => Promise<unknown>;
+
+/**
+ * The operations the stand-in speaks, by X-Amz-Target. Each validates its own input, so one that takes no
+ * stream name (ListDeliveryStreams) is never asked for one.
+ */
+const OPERATIONS: Readonly<Record<string, Operation>> = {
+  PutRecord: async (body, options) => {
+    const deliveryStream = streamName(body, options);
+    const data = recordData((body as { Record?: unknown }).Record, 'record');
+    if (data.byteLength > FIREHOSE_SERVER_LIMITS.maxRecordBytes)
+      throw validationError([recordTooLarge(data, 'record.data')]);
+    await options.deliver(deliveryStream, [data]);
+    return { RecordId: recordId(), Encrypted: false };
+  },
+  PutRecordBatch: (body, options) => putRecordBatch(body, streamName(body, options), options),
+  ListDeliveryStreams: async (body, options) => listDeliveryStreams(body, options),
+  DescribeDeliveryStream: async (body, options, created) =>
+    describeDeliveryStream(streamName(body, options), options, created),
+};
+
+async function handle(req: IncomingMessage, options: FirehoseServerOptions, created: Date): Promise<unknown> {
   if (req.method !== 'POST')
     throw new FirehoseProtocolError('UnknownOperationException', `${req.method} is not supported`, 405);
   const target = String(req.headers['x-amz-target'] ?? '');
@@ -161,40 +210,82 @@ async function handle(req: IncomingMessage, options: FirehoseServerOptions): Pro
       `X-Amz-Target ${JSON.stringify(target)} is not a Firehose operation`,
     );
   }
-  const operation = target.slice(TARGET_PREFIX.length);
-  const body = await readJson(req);
-  const deliveryStream = streamName(body, options);
-  if (operation === 'PutRecord') {
-    const data = recordData((body as { Record?: unknown }).Record, 0);
-    await options.deliver(deliveryStream, [data]);
-    return { RecordId: recordId(), Encrypted: false };
+  const name = target.slice(TARGET_PREFIX.length);
+  const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
+  if (!operation) {
+    throw new FirehoseProtocolError(
+      'UnknownOperationException',
+      `operation ${name} is not supported locally`,
+    );
   }
-  if (operation === 'PutRecordBatch') return putRecordBatch(body, deliveryStream, options);
-  throw new FirehoseProtocolError(
-    'UnknownOperationException',
-    `operation ${operation} is not supported locally`,
-  );
+  return operation(await readJson(req), options, created);
+}
+
+/** The configured streams, sorted, from after `ExclusiveStartDeliveryStreamName`, `Limit` at a time. */
+function listDeliveryStreams(body: object, options: FirehoseServerOptions): unknown {
+  const input = body as {
+    Limit?: unknown;
+    DeliveryStreamType?: unknown;
+    ExclusiveStartDeliveryStreamName?: unknown;
+  };
+  const limit = input.Limit ?? LIST_DELIVERY_STREAMS_LIMIT.default;
+  if (
+    !Number.isInteger(limit) ||
+    (limit as number) < 1 ||
+    (limit as number) > LIST_DELIVERY_STREAMS_LIMIT.max
+  ) {
+    const bound =
+      (limit as number) < 1
+        ? 'greater than or equal to 1'
+        : `less than or equal to ${LIST_DELIVERY_STREAMS_LIMIT.max}`;
+    throw validationError([
+      `Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value ${bound}`,
+    ]);
+  }
+  const start = input.ExclusiveStartDeliveryStreamName;
+  // Every stream of the stand-in takes records directly, as DirectPut streams do.
+  const type = input.DeliveryStreamType ?? DELIVERY_STREAM_TYPE;
+  const names = type === DELIVERY_STREAM_TYPE ? [...(options.streams ?? [])].sort() : [];
+  const after = typeof start === 'string' ? names.filter((n) => n > start) : names;
+  return {
+    DeliveryStreamNames: after.slice(0, limit as number),
+    HasMoreDeliveryStreams: after.length > (limit as number),
+  };
+}
+
+const DELIVERY_STREAM_TYPE = 'DirectPut';
+
+/** The fields of a DeliveryStreamDescription a client reads, for a stream that is always ACTIVE. */
+function describeDeliveryStream(name: string, options: FirehoseServerOptions, created: Date): unknown {
+  const region = options.region ?? LOCAL_REGION;
+  const account = options.account ?? LOCAL_ACCOUNT_ID;
+  return {
+    DeliveryStreamDescription: {
+      DeliveryStreamName: name,
+      DeliveryStreamARN: `arn:aws:firehose:${region}:${account}:deliverystream/${name}`,
+      DeliveryStreamStatus: 'ACTIVE',
+      DeliveryStreamEncryptionConfiguration: { Status: 'DISABLED' },
+      DeliveryStreamType: DELIVERY_STREAM_TYPE,
+      VersionId: '1',
+      // JSON 1.1 timestamps are epoch seconds.
+      CreateTimestamp: created.getTime() / 1000,
+      // One destination, named as Firehose names its first; what lies behind it is the deliver callback's.
+      Destinations: [{ DestinationId: 'destinationId-000000000001' }],
+      HasMoreDestinations: false,
+    },
+  };
 }
 
 async function putRecordBatch(
-  body: unknown,
+  body: object,
   deliveryStream: string,
   options: FirehoseServerOptions,
 ): Promise<unknown> {
-  const records = (body as { Records?: unknown }).Records;
-  if (!Array.isArray(records) || records.length < 1 || records.length > FIREHOSE_SERVER_LIMITS.maxRecords) {
-    throw new FirehoseProtocolError(
-      'ValidationException',
-      `Records must be a list of 1 to ${FIREHOSE_SERVER_LIMITS.maxRecords} records, got ${Array.isArray(records) ? records.length : typeof records}`,
-    );
-  }
-  const data = records.map((r, i) => recordData(r, i));
+  const data = batchData((body as { Records?: unknown }).Records);
   const total = data.reduce((n, d) => n + d.byteLength, 0);
   if (total > FIREHOSE_SERVER_LIMITS.maxRequestBytes) {
-    throw new FirehoseProtocolError(
-      'InvalidArgumentException',
-      `records total ${total} bytes, over the ${FIREHOSE_SERVER_LIMITS.maxRequestBytes}-byte limit of a request`,
-    );
+    // The service's own words for a request over 4 MiB of data.
+    throw new FirehoseProtocolError('InvalidArgumentException', 'Records size exceeds 4 MB limit');
   }
   const responses: ({ RecordId: string } | { ErrorCode: string; ErrorMessage: string })[] = [];
   const accepted: Buffer[] = [];
@@ -223,7 +314,7 @@ async function putRecordBatch(
   return { FailedPutCount: failed, Encrypted: false, RequestResponses: responses };
 }
 
-function streamName(body: unknown, options: FirehoseServerOptions): string {
+function streamName(body: object, options: FirehoseServerOptions): string {
   const name = (body as { DeliveryStreamName?: unknown }).DeliveryStreamName;
   if (typeof name !== 'string' || !STREAM_NAME.test(name)) {
     throw new FirehoseProtocolError(
@@ -234,28 +325,60 @@ function streamName(body: unknown, options: FirehoseServerOptions): string {
   if (options.streams && !options.streams.includes(name)) {
     throw new FirehoseProtocolError(
       'ResourceNotFoundException',
-      `Firehose ${name} under this account is not found.`,
+      `Firehose ${name} under account ${options.account ?? LOCAL_ACCOUNT_ID} not found.`,
     );
   }
   return name;
 }
 
-function recordData(record: unknown, index: number): Buffer {
-  const data = (record as { Data?: unknown } | null)?.Data;
-  if (typeof data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 !== 0) {
-    throw new FirehoseProtocolError('SerializationException', `record ${index} has no base64 Data`);
-  }
-  const bytes = Buffer.from(data, 'base64');
-  if (bytes.byteLength > FIREHOSE_SERVER_LIMITS.maxRecordBytes) {
-    throw new FirehoseProtocolError(
-      'ValidationException',
-      `record ${index} is ${bytes.byteLength} bytes, over the ${FIREHOSE_SERVER_LIMITS.maxRecordBytes}-byte limit`,
+/**
+ * The decoded records of a PutRecordBatch, after the model's constraints: 1 to 500 records, each at most
+ * 1,024,000 bytes. Every violation is listed in one ValidationException, worded as the service words them.
+ */
+function batchData(records: unknown): Buffer[] {
+  if (records === undefined || records === null)
+    throw validationError(["Value null at 'records' failed to satisfy constraint: Member must not be null"]);
+  if (!Array.isArray(records))
+    throw new FirehoseProtocolError('SerializationException', `Records is a ${typeof records}, not a list`);
+  const errors: string[] = [];
+  const { maxRecords, maxRecordBytes } = FIREHOSE_SERVER_LIMITS;
+  if (records.length < 1)
+    errors.push(
+      "Value '[]' at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
+  if (records.length > maxRecords) {
+    errors.push(
+      `Value '[${records.length} records]' at 'records' failed to satisfy constraint: Member must have length less than or equal to ${maxRecords}`,
     );
   }
-  return bytes;
+  const data = records.map((r, i) => recordData(r, `record ${i}`));
+  data.forEach((d, i) => {
+    if (d.byteLength > maxRecordBytes) errors.push(recordTooLarge(d, `records.${i + 1}.member.data`));
+  });
+  if (errors.length > 0) throw validationError(errors);
+  return data;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/** A constraint violation of a record's Data, as the service renders the value (a Java ByteBuffer). */
+function recordTooLarge(data: Buffer, path: string): string {
+  const n = data.byteLength;
+  return `Value 'java.nio.HeapByteBuffer[pos=0 lim=${n} cap=${n}]' at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${FIREHOSE_SERVER_LIMITS.maxRecordBytes}`;
+}
+
+function validationError(errors: readonly string[]): FirehoseProtocolError {
+  const count = `${errors.length} validation error${errors.length === 1 ? '' : 's'} detected`;
+  return new FirehoseProtocolError('ValidationException', `${count}: ${errors.join('; ')}`);
+}
+
+function recordData(record: unknown, name: string): Buffer {
+  const data = (record as { Data?: unknown } | null)?.Data;
+  if (typeof data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 !== 0) {
+    throw new FirehoseProtocolError('SerializationException', `${name} has no base64 Data`);
+  }
+  return Buffer.from(data, 'base64');
+}
+
+async function readJson(req: IncomingMessage): Promise<object> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -263,7 +386,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > FIREHOSE_SERVER_LIMITS.maxBodyBytes) {
       throw new FirehoseProtocolError(
         'InvalidArgumentException',
-        `request body is over ${FIREHOSE_SERVER_LIMITS.maxBodyBytes} bytes`,
+        `request body is over ${FIREHOSE_SERVER_LIMITS.maxBodyBytes} bytes, far over the 4 MB limit of a request's records`,
         413,
       );
     }

@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { matchTemplate, ROUTES } from '../api/routes.js';
+import { LOCAL_ACCOUNT_ID } from '../config/aws.js';
 import { lambdaContext } from './lambda-context.js';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -15,10 +16,42 @@ export interface GatewayOptions {
 }
 
 /**
+ * API Gateway's own answers, before any integration runs, in its words: the status, the body's message and
+ * the `x-amzn-ErrorType` header. API Gateway (REST) answers a method or resource the API does not define
+ * with 403 Missing Authentication Token, whatever the key, not with 404 or 405.
+ */
+export const GATEWAY_ERRORS = {
+  missingAuthenticationToken: {
+    status: 403,
+    type: 'MissingAuthenticationTokenException',
+    message: 'Missing Authentication Token',
+  },
+  forbidden: { status: 403, type: 'ForbiddenException', message: 'Forbidden' },
+} as const;
+type GatewayError = (typeof GATEWAY_ERRORS)[keyof typeof GATEWAY_ERRORS];
+
+/**
+ * Whether the `x-api-key` a request sent is the API key, compared in constant time: both sides are hashed
+ * first, so the comparison takes as long whatever the key's length and however much of it is right.
+ */
+export function apiKeyMatches(sent: string | undefined, apiKey: string): boolean {
+  if (sent === undefined) return false;
+  const digest = (key: string) => createHash('sha256').update(key, 'utf8').digest();
+  return timingSafeEqual(digest(sent), digest(apiKey));
+}
+
+/**
  * A local API Gateway (REST, Lambda proxy integration) in front of the same `api` handler: it matches the
- * request to a declared resource, checks `x-api-key` as a usage plan does (403 without a valid key), and
- * builds the proxy event. Bodies are passed base64-encoded, as with binaryMediaTypes `*\/*`, so a CSV in
- * Windows-1252 reaches the handler byte for byte.
+ * request to a declared method and resource of ROUTES (anything else gets API Gateway's 403 Missing
+ * Authentication Token), checks `x-api-key` as a usage plan does (403 without a valid key), and builds the
+ * proxy event. Bodies are passed base64-encoded, as with binaryMediaTypes `*\/*`, so a CSV in Windows-1252
+ * reaches the handler byte for byte.
+ *
+ * HEAD is a method of its own to API Gateway: it is not routed to a GET method, so `HEAD /health` gets the
+ * 403 of an undefined method (headers only), as on AWS.
+ *
+ * A body is passed on as sent, whatever its Content-Encoding, as API Gateway does when content encoding
+ * (minimumCompressionSize) is not enabled on the API: decoding it is the function's job.
  */
 export function createGateway(options: GatewayOptions): Server {
   const stage = options.stage ?? 'local';
@@ -32,19 +65,22 @@ export function createGateway(options: GatewayOptions): Server {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const segments = url.pathname.split('/').filter(Boolean).map(safeDecode);
-    const route = ROUTES.map((r) => ({
-      resource: r.resource,
-      private: r.private,
-      params: matchTemplate(r.resource, segments),
-    })).find((r) => r.params !== null);
+    const route = ROUTES.filter((r) => r.method === req.method)
+      .map((r) => ({
+        resource: r.resource,
+        private: r.private,
+        params: matchTemplate(r.resource, segments),
+      }))
+      .find((r) => r.params !== null);
     if (!route) {
-      // What API Gateway answers for a path no resource matches.
-      send(res, 403, { message: 'Missing Authentication Token' });
+      // No method of that name on a resource of that path: checked before the key, as API Gateway does.
+      refuse(res, GATEWAY_ERRORS.missingAuthenticationToken);
       req.resume();
       return;
     }
-    if (route.private && req.headers['x-api-key'] !== options.apiKey) {
-      send(res, 403, { message: 'Forbidden' });
+    const sent = req.headers['x-api-key'];
+    if (route.private && !apiKeyMatches(typeof sent === 'string' ? sent : undefined, options.apiKey)) {
+      refuse(res, GATEWAY_ERRORS.forbidden);
       req.resume();
       return;
     }
@@ -100,7 +136,7 @@ function proxyEvent(
     body: body.length > 0 ? body.toString('base64') : null,
     isBase64Encoded: body.length > 0,
     requestContext: {
-      accountId: '000000000000',
+      accountId: LOCAL_ACCOUNT_ID,
       apiId: 'local',
       authorizer: null,
       httpMethod: req.method ?? 'GET',
@@ -145,8 +181,26 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | n
   return tooLarge ? null : Buffer.concat(chunks);
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function refuse(res: ServerResponse, error: GatewayError): void {
+  // A HEAD request gets the same status and headers; node sends no body in answer to HEAD.
+  send(
+    res,
+    error.status,
+    { message: error.message },
+    {
+      'x-amzn-ErrorType': error.type,
+      'x-amzn-RequestId': randomUUID(),
+    },
+  );
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { main } from '../../src/cli/main.js';
+import { COMMANDS, main } from '../../src/cli/main.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
@@ -92,6 +92,20 @@ describe('ecomflow CLI', () => {
     expect(await main(['generate', '--rows', '1000', '--seed', '9', '--out', a])).toBe(0);
     expect(await main(['generate', '--rows', '1000', '--seed', '9', '--out', b])).toBe(0);
     expect(await readFile(a, 'utf8')).toBe(await readFile(b, 'utf8'));
+  });
+
+  it.each(
+    Object.keys(COMMANDS).flatMap((name) => [
+      [name, '--help'],
+      [name, '-h'],
+    ]),
+  )('%s %s prints its usage on stdout and exits 0, doing nothing else', async (name, flag) => {
+    // Act
+    const code = await main([name, flag]);
+    // Assess
+    expect(code).toBe(0);
+    expect(output).toEqual([COMMANDS[name]!.usage]);
+    expect(errors).toEqual([]);
   });
 
   it('answers an unknown command with usage and exit 2', async () => {

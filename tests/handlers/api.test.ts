@@ -5,6 +5,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
  * faults are injected on those clients.
  */
 
+import { gzipSync } from 'node:zlib';
 import type { PutRecordsCommandInput, PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import type { PutObjectCommandInput, PutObjectCommandOutput } from '@aws-sdk/client-s3';
 import { jest } from '@jest/globals';
@@ -170,6 +171,36 @@ describe('POST /ingest: bodies', () => {
       message: `body is ${MAX_BODY_BYTES + 1} bytes; the limit is ${MAX_BODY_BYTES} bytes (5 MB)`,
       limit_bytes: MAX_BODY_BYTES,
     });
+    expect(await streamedRows()).toEqual([]);
+  });
+
+  it('decodes a gzip body (Content-Encoding: gzip), and answers 415 naming another coding', async () => {
+    // Prepare
+    const gzipped = gzipSync(csvOf(3));
+    // Act
+    const gzip = await call(
+      ingestEvent('text/csv', gzipped, {
+        headers: { 'Content-Type': 'text/csv', 'Content-Encoding': 'gzip' },
+      }),
+    );
+    const br = await call(
+      ingestEvent('text/csv', gzipped, { headers: { 'Content-Type': 'text/csv', 'content-encoding': 'br' } }),
+    );
+    // Assess
+    expect(gzip.statusCode).toBe(202);
+    expect(gzip.body).toEqual({ received: 3, accepted: 3, rejected: 0, errors: [] });
+    expect(await streamedRows()).toHaveLength(3);
+    expect(br.statusCode).toBe(415);
+    expect(br.body['message']).toMatch(/^Content-Encoding "br" is not supported/);
+  });
+
+  it('answers 413 for a gzip body that decodes to more than 5 MB', async () => {
+    const bomb = gzipSync(Buffer.alloc(MAX_BODY_BYTES + 1, 0x41));
+    const { statusCode, body } = await call(
+      ingestEvent('text/csv', bomb, { headers: { 'Content-Type': 'text/csv', 'Content-Encoding': 'gzip' } }),
+    );
+    expect(statusCode).toBe(413);
+    expect(body['error']).toBe('payload_too_large');
     expect(await streamedRows()).toEqual([]);
   });
 

@@ -2,11 +2,41 @@
  * The local API gateway: the proxy events it builds, the x-api-key check of the usage plan, and the payload
  * cap. A recording handler stands in for the `api` function, so the events themselves can be inspected.
  */
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ROUTES } from '../../src/api/routes.js';
 import { close } from '../../src/local/emulators.js';
-import { createGateway } from '../../src/local/gateway.js';
+import { apiKeyMatches, createGateway, GATEWAY_ERRORS } from '../../src/local/gateway.js';
+
+/** A path of `resource` with a value in each parameter. */
+const pathOf = (resource: string) => resource.replace(/\{\w+\}/g, '1');
+
+/** Every method and resource ROUTES does not define, as a method paired with the path of a resource. */
+const UNDEFINED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].flatMap((method) =>
+  [...new Set(ROUTES.map((r) => r.resource))]
+    .filter((resource) => !ROUTES.some((r) => r.method === method && r.resource === resource))
+    .map((resource) => ({ method, path: pathOf(resource) })),
+);
+
+/** A raw request (fetch cannot send HEAD with a look at the bytes that came back). */
+function raw(
+  url: string,
+  method: string,
+  path: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 const KEY = 'test-key';
 let server: Server;
@@ -123,6 +153,62 @@ describe('the local API gateway', () => {
     expect(events).toEqual([]);
   });
 
+  it.each(UNDEFINED_METHODS)(
+    'answers $method $path (no such method) as API Gateway does: 403 Missing Authentication Token',
+    async ({ method, path }) => {
+      // Act: with the right key, which API Gateway does not look at for an undefined method.
+      const response = await fetch(`${url}${path}`, { method, headers: { 'x-api-key': KEY } });
+
+      // Assess
+      expect(response.status).toBe(GATEWAY_ERRORS.missingAuthenticationToken.status);
+      expect(response.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+      expect(await response.json()).toEqual({ message: 'Missing Authentication Token' });
+      expect(events).toEqual([]);
+    },
+  );
+
+  it('has undefined methods to check on every resource (the table above is not empty)', () => {
+    expect(UNDEFINED_METHODS).toContainEqual({ method: 'DELETE', path: '/invoices/1' });
+    expect(UNDEFINED_METHODS).toContainEqual({ method: 'POST', path: '/health' });
+    expect(UNDEFINED_METHODS).not.toContainEqual({ method: 'GET', path: '/health' });
+  });
+
+  it('answers HEAD /health as API Gateway does (HEAD is not routed to GET): 403, headers only', async () => {
+    // Act
+    const head = await raw(url, 'HEAD', '/health');
+
+    // Assess
+    expect(head.status).toBe(403);
+    expect(head.headers['x-amzn-errortype']).toBe('MissingAuthenticationTokenException');
+    expect(head.body).toBe('');
+    expect(events).toEqual([]);
+  });
+
+  it('answers a wrong key with ForbiddenException, whatever its length or how much of it is right', async () => {
+    for (const key of ['', 't', KEY.slice(0, -1), `${KEY}x`, KEY.toUpperCase()]) {
+      const response = await fetch(`${url}/status`, { headers: { 'x-api-key': key } });
+      expect(response.status).toBe(403);
+      expect(response.headers.get('x-amzn-errortype')).toBe('ForbiddenException');
+    }
+    expect(events).toEqual([]);
+  });
+
+  it('passes a gzip body on as sent, with its Content-Encoding, as API Gateway does without content encoding enabled', async () => {
+    // Prepare
+    const body = gzipSync('InvoiceNo\n536365\n');
+
+    // Act
+    await fetch(`${url}/ingest`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'text/csv', 'content-encoding': 'gzip' },
+      body,
+    });
+
+    // Assess
+    expect(Buffer.from(events[0]!.body!, 'base64')).toEqual(body);
+    expect(events[0]!.headers['content-encoding']).toBe('gzip');
+  });
+
   it('answers 413 above its payload cap without calling the handler, and passes a body at the cap', async () => {
     // Act
     const over = await fetch(`${url}/ingest`, {
@@ -159,5 +245,18 @@ describe('the local API gateway', () => {
     expect(response.status).toBe(202);
     expect(response.headers.get('x-count')).toBe('3');
     expect(Buffer.from(await response.arrayBuffer())).toEqual(Buffer.from([1, 2, 3]));
+  });
+});
+
+describe('apiKeyMatches', () => {
+  it.each([
+    { sent: 'test-key', expected: true },
+    { sent: 'test-kez', expected: false },
+    { sent: 'test-ke', expected: false },
+    { sent: 'test-key ', expected: false },
+    { sent: '', expected: false },
+    { sent: undefined, expected: false },
+  ])('$sent against test-key: $expected', ({ sent, expected }) => {
+    expect(apiKeyMatches(sent, KEY)).toBe(expected);
   });
 });

@@ -15,6 +15,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../errors.js';
 import { bodySize, type HttpResponse, json, parseMediaType } from '../http.js';
+import { decodeContent } from './content-encoding.js';
 
 /** The body limit: 5 MB. */
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -43,6 +44,8 @@ const CHARSETS: Readonly<Record<string, Encoding>> = {
 
 export interface IngestRequest {
   contentType: string | undefined;
+  /** `Content-Encoding`: absent or `identity`, or `gzip` (decoded here, within the body limit). */
+  contentEncoding?: string | undefined;
   /** Bytes as sent, or text API Gateway already decoded. */
   body: Buffer | string;
   requestId: string;
@@ -71,9 +74,11 @@ export async function ingest(request: IngestRequest, deps: ApiDeps): Promise<Htt
   const { kind, encoding } = bodyFormat(request.contentType);
   const size = bodySize(request.body);
   if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError(size, MAX_BODY_BYTES);
-  if (size === 0) throw new BadRequestError('invalid_body', 'body is empty');
+  // The limit holds for the decoded body too: a compressed body is bounded by what it decodes to.
+  const body = await decodeContent(request.body, request.contentEncoding, MAX_BODY_BYTES);
+  if (bodySize(body) === 0) throw new BadRequestError('invalid_body', 'body is empty');
 
-  const parsed = parse(request.body, kind, encoding);
+  const parsed = parse(body, kind, encoding);
   const received = parsed.valid.length + parsed.rejected.length;
   if (received === 0) throw new BadRequestError('no_rows', 'body has no rows');
 

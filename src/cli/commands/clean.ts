@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { cleanToDirectory } from '../../batch/clean-to-dir.js';
 import { ENCODINGS, type Encoding } from '../../core/decode.js';
 import { UsageError } from '../errors.js';
+import { HELP_OPTION, printUsage } from '../help.js';
 import { formatCount, ProgressBar } from '../progress.js';
 
 export const cleanUsage = `ecomflow clean <input.csv|input.csv.gz> --out <dir> [--encoding auto|utf-8|windows-1252|latin1]
@@ -12,8 +13,13 @@ export async function cleanCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { out: { type: 'string', short: 'o' }, encoding: { type: 'string', default: 'auto' } },
+    options: {
+      ...HELP_OPTION,
+      out: { type: 'string', short: 'o' },
+      encoding: { type: 'string', default: 'auto' },
+    },
   });
+  if (values.help) return printUsage(cleanUsage);
   const [input, ...extra] = positionals;
   if (!input || extra.length > 0) throw new UsageError(`expected one input file\n\n${cleanUsage}`);
   if (!values.out) throw new UsageError(`--out <dir> is required\n\n${cleanUsage}`);

@@ -7,6 +7,7 @@ import { ASSUMPTIONS, type CostEstimate, costLint, estimateCost } from '../../co
 import { PRICES, PRICES_AS_OF } from '../../cost/prices.js';
 import { readServiceConfig } from '../../cost/service-config.js';
 import { CliError, UsageError } from '../errors.js';
+import { HELP_OPTION, printUsage } from '../help.js';
 import { formatTable } from '../table.js';
 
 export const DEFAULT_LINES_PER_MONTH = 10_000_000;
@@ -32,6 +33,7 @@ function parseCostArgs(argv: string[]) {
     args: argv,
     allowPositionals: true,
     options: {
+      ...HELP_OPTION,
       'lines-per-month': { type: 'string' },
       stage: { type: 'string' },
       json: { type: 'boolean' },
@@ -48,6 +50,7 @@ export async function costCommand(argv: string[]): Promise<void> {
     throw new UsageError(`${(error as Error).message}\n\n${costUsage}`, { cause: error });
   }
   const { values, positionals } = parsed;
+  if (values.help) return printUsage(costUsage);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${costUsage}`);
   const linesText = values['lines-per-month'];
   const lines = linesText === undefined ? DEFAULT_LINES_PER_MONTH : Number(linesText.replace(/_/g, ''));

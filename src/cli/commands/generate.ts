@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { generateCsv } from '../../core/generate.js';
 import { UsageError } from '../errors.js';
+import { HELP_OPTION, printUsage } from '../help.js';
 
 export const generateUsage = `ecomflow generate --rows N [--seed S] [--style spark|uci] [--dirty FRACTION] [--out file.csv]
 
@@ -16,6 +17,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
+      ...HELP_OPTION,
       rows: { type: 'string' },
       seed: { type: 'string', default: '1' },
       style: { type: 'string', default: 'spark' },
@@ -23,6 +25,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
       out: { type: 'string', short: 'o' },
     },
   });
+  if (values.help) return printUsage(generateUsage);
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${generateUsage}`);
   const rows = Number(values.rows);

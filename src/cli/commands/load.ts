@@ -7,6 +7,7 @@ import { type LoadResult, loadFile } from '../../batch/load.js';
 import { LOCAL_RESOURCES, readStackSettings } from '../../config/local.js';
 import { readStackInfo } from '../../local/stack.js';
 import { CliError, UsageError } from '../errors.js';
+import { HELP_OPTION, printUsage } from '../help.js';
 import { formatCount, ProgressBar } from '../progress.js';
 import { parseEncoding, printReport } from './clean.js';
 import { loadAwsCommand } from './load-aws.js';
@@ -23,12 +24,14 @@ export async function loadCommand(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
+      ...HELP_OPTION,
       target: { type: 'string', default: 'local' },
       bucket: { type: 'string' },
       dynamodb: { type: 'boolean', default: false },
       encoding: { type: 'string', default: 'auto' },
     },
   });
+  if (values.help) return printUsage(loadUsage);
   const [input, ...extra] = positionals;
   if (!input || extra.length > 0) throw new UsageError(`expected one input file\n\n${loadUsage}`);
   if (values.target === 'aws') {

@@ -5,17 +5,23 @@ import { readStackSettings } from '../../config/local.js';
 import { LocalLake } from '../../local/lake.js';
 import { readStackInfo } from '../../local/stack.js';
 import { CliError, UsageError } from '../errors.js';
+import { HELP_OPTION, printUsage } from '../help.js';
 import { formatTable } from '../table.js';
 
 export const queryUsage = `ecomflow query [--json] "<SQL>"   Athena-dialect SQL on DuckDB over the local lake (table invoice_lines)`;
 export const sqlUsage = `ecomflow sql [--json] "<SQL>"     SQL on the local warehouse (the embedded PostgreSQL)`;
 
-function parse(argv: string[], usage: string): { sql: string; json: boolean } {
+/** The SQL and `--json`, or null after `--help` printed the usage. */
+function parse(argv: string[], usage: string): { sql: string; json: boolean } | null {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean' } },
+    options: { ...HELP_OPTION, json: { type: 'boolean' } },
   });
+  if (values.help) {
+    printUsage(usage);
+    return null;
+  }
   if (positionals.length !== 1) throw new UsageError(`expected one SQL statement in quotes\n\n${usage}`);
   return { sql: positionals[0]!, json: values.json ?? false };
 }
@@ -26,7 +32,9 @@ function print(rows: Record<string, unknown>[], json: boolean): void {
 }
 
 export async function queryCommand(argv: string[]): Promise<void> {
-  const { sql, json } = parse(argv, queryUsage);
+  const args = parse(argv, queryUsage);
+  if (!args) return;
+  const { sql, json } = args;
   const info = await readStackInfo(readStackSettings().home).catch((err: Error) => {
     throw new CliError(err.message, { cause: err });
   });
@@ -41,7 +49,9 @@ export async function queryCommand(argv: string[]): Promise<void> {
 }
 
 export async function sqlCommand(argv: string[]): Promise<void> {
-  const { sql, json } = parse(argv, sqlUsage);
+  const args = parse(argv, sqlUsage);
+  if (!args) return;
+  const { sql, json } = args;
   const info = await readStackInfo(readStackSettings().home).catch((err: Error) => {
     throw new CliError(err.message, { cause: err });
   });

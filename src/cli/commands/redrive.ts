@@ -19,6 +19,7 @@ import {
   redrive,
 } from '../../stream/redrive.js';
 import { CliError, UsageError } from '../errors.js';
+import { HELP_OPTION, printUsage } from '../help.js';
 import { formatCount } from '../progress.js';
 
 export const redriveUsage = `ecomflow redrive [--json]
@@ -40,6 +41,7 @@ export async function redriveCommand(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
+      ...HELP_OPTION,
       json: { type: 'boolean', default: false },
       aws: { type: 'boolean', default: false },
       'queue-url': { type: 'string' },
@@ -48,6 +50,7 @@ export async function redriveCommand(argv: string[]): Promise<void> {
       region: { type: 'string' },
     },
   });
+  if (values.help) return printUsage(redriveUsage);
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${redriveUsage}`);
   const awsFlags = ['queue-url', 'stream', 'function', 'region'] as const;

@@ -12,6 +12,7 @@ import {
 } from '../../config/local.js';
 import { readStackInfo } from '../../local/stack.js';
 import { CliError, UsageError } from '../errors.js';
+import { HELP_OPTION, printUsage } from '../help.js';
 import { formatCount } from '../progress.js';
 
 export const refreshUsage = `ecomflow refresh [--url <postgres-url>] [--full]
@@ -25,8 +26,9 @@ export async function refreshCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { url: { type: 'string' }, full: { type: 'boolean' } },
+    options: { ...HELP_OPTION, url: { type: 'string' }, full: { type: 'boolean' } },
   });
+  if (values.help) return printUsage(refreshUsage);
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${refreshUsage}`);
   const settings = readStackSettings();

@@ -6,6 +6,7 @@ import { replay } from '../../replay/replay.js';
 import { REPLAY_DEFAULTS } from '../../replay/session.js';
 import type { ReplaySummary } from '../../replay/summary.js';
 import { CliError, UsageError } from '../errors.js';
+import { HELP_OPTION, printUsage } from '../help.js';
 import { formatCount, ProgressBar } from '../progress.js';
 
 export const replayUsage = `ecomflow replay <file> [--rate rows/s] [--batch rows] [--in-flight n] [--limit rows] [--ack-log file] [--json]
@@ -22,6 +23,7 @@ export async function replayCommand(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
+      ...HELP_OPTION,
       rate: { type: 'string' },
       batch: { type: 'string' },
       'in-flight': { type: 'string' },
@@ -30,6 +32,7 @@ export async function replayCommand(argv: string[]): Promise<void> {
       json: { type: 'boolean', default: false },
     },
   });
+  if (values.help) return printUsage(replayUsage);
   if (positionals.length !== 1) throw new UsageError(`expected one file to replay\n\n${replayUsage}`);
   const rate = wholeNumber('--rate', values.rate, REPLAY_DEFAULTS.rate, 0);
   const batchRows = wholeNumber('--batch', values.batch, REPLAY_DEFAULTS.batchRows, 1);

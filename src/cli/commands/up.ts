@@ -3,6 +3,7 @@ import { readStackSettings } from '../../config/local.js';
 import { postSample } from '../../local/sample.js';
 import { startStack } from '../../local/stack.js';
 import { CliError, UsageError } from '../errors.js';
+import { HELP_OPTION, printUsage } from '../help.js';
 
 export const upUsage = `ecomflow up [--no-sample]        (what \`npm start\` runs)
 
@@ -11,7 +12,11 @@ for Redshift, DuckDB for Athena, a local Firehose, the Kinesis poller and the AP
 PORT (3000), ECOMFLOW_HOME (.ecomflow), ECOMFLOW_API_KEY, ECOMFLOW_FIREHOSE_BUFFER_MS (5000) configure it.`;
 
 export async function upCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { 'no-sample': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...HELP_OPTION, 'no-sample': { type: 'boolean', default: false } },
+  });
+  if (values.help) return printUsage(upUsage);
   let settings: ReturnType<typeof readStackSettings>;
   try {
     settings = readStackSettings();
