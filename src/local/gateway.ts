@@ -24,9 +24,15 @@ export const GATEWAY_ERRORS = {
   missingAuthenticationToken: {
     status: 403,
     type: 'MissingAuthenticationTokenException',
+    responseType: 'MISSING_AUTHENTICATION_TOKEN',
     message: 'Missing Authentication Token',
   },
-  forbidden: { status: 403, type: 'ForbiddenException', message: 'Forbidden' },
+  forbidden: {
+    status: 403,
+    type: 'ForbiddenException',
+    responseType: 'INVALID_API_KEY',
+    message: 'Forbidden',
+  },
 } as const;
 type GatewayError = (typeof GATEWAY_ERRORS)[keyof typeof GATEWAY_ERRORS];
 
@@ -182,11 +188,12 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | n
 }
 
 function refuse(res: ServerResponse, error: GatewayError): void {
-  // A HEAD request gets the same status and headers; node sends no body in answer to HEAD.
+  // A HEAD request gets the same status and headers; node sends no body in answer to HEAD. The body is the
+  // deployed API's DEFAULT_4XX gateway response (resources/api.yml): the response type and the message.
   send(
     res,
     error.status,
-    { message: error.message },
+    { error: error.responseType, message: error.message },
     {
       'x-amzn-ErrorType': error.type,
       'x-amzn-RequestId': randomUUID(),

@@ -25,6 +25,7 @@ import {
 import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
 import { CFN_YAML_SCHEMA } from '../../src/cost/service-config.js';
 import { AUDIT_METRIC, metricLine } from '../../src/handlers/audit.js';
+import { GATEWAY_ERRORS } from '../../src/local/gateway.js';
 import { TRANSFORM_EVENT_SOURCE } from '../../src/stream/event-source.js';
 import {
   actionMap,
@@ -780,10 +781,13 @@ describe('REST API', () => {
         ofType('AWS::ApiGateway::GatewayResponse').find(([, r]) => r.Properties?.['ResponseType'] === type) ??
         [];
       const body = String(at(response?.Properties ?? {}, 'ResponseTemplates', 'application/json'));
-      const sample = body
-        .replace('$context.error.responseType', 'INVALID_API_KEY')
-        .replace('$context.error.messageString', '"Forbidden"');
-      expect(JSON.parse(sample)).toEqual({ error: 'INVALID_API_KEY', message: 'Forbidden' });
+      // The local gateway answers in the same shape (src/local/gateway.ts).
+      for (const error of Object.values(GATEWAY_ERRORS)) {
+        const sample = body
+          .replace('$context.error.responseType', error.responseType)
+          .replace('$context.error.messageString', JSON.stringify(error.message));
+        expect(JSON.parse(sample)).toEqual({ error: error.responseType, message: error.message });
+      }
     }
   });
 });

@@ -137,7 +137,7 @@ describe('the local API gateway', () => {
 
     // Assess
     expect(none.status).toBe(403);
-    expect(await none.json()).toEqual({ message: 'Forbidden' });
+    expect(await none.json()).toEqual({ error: 'INVALID_API_KEY', message: 'Forbidden' });
     expect(wrong.status).toBe(403);
     expect(health.status).toBe(200);
     expect(events.map((e) => e.resource)).toEqual(['/health']);
@@ -149,7 +149,10 @@ describe('the local API gateway', () => {
 
     // Assess
     expect(response.status).toBe(403);
-    expect(await response.json()).toEqual({ message: 'Missing Authentication Token' });
+    expect(await response.json()).toEqual({
+      error: 'MISSING_AUTHENTICATION_TOKEN',
+      message: 'Missing Authentication Token',
+    });
     expect(events).toEqual([]);
   });
 
@@ -162,7 +165,10 @@ describe('the local API gateway', () => {
       // Assess
       expect(response.status).toBe(GATEWAY_ERRORS.missingAuthenticationToken.status);
       expect(response.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
-      expect(await response.json()).toEqual({ message: 'Missing Authentication Token' });
+      expect(await response.json()).toEqual({
+        error: 'MISSING_AUTHENTICATION_TOKEN',
+        message: 'Missing Authentication Token',
+      });
       expect(events).toEqual([]);
     },
   );
