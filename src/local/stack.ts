@@ -88,6 +88,9 @@ export async function startStack(
     const local = await startEmbeddedPostgres({
       dataDir: join(home, 'warehouse'),
       port: settings.ports.warehouse,
+      // Out of the terminal's process group: a Ctrl-C must not stop it before the Firehose flush, which
+      // needs it; stopAll stops it after the flush.
+      detached: true,
     }).catch((err: Error) => {
       // PostgreSQL says so in its log when the port is taken (it listens on 127.0.0.1 only, so failing to
       // create its one socket means the port); any other failure is passed on as it is.
