@@ -52,17 +52,14 @@ export async function countLines(path: string): Promise<number> {
   return (await readFile(path, 'utf8').catch(() => '')).split('\n').length - 1;
 }
 
-/** The invoices whose GET does not yet list every acknowledged line. */
-export async function incompleteInvoices(
+/** The line ids each invoice's GET lists, duplicates included. */
+export async function listedLines(
   apiUrl: string,
   apiKey: string,
-  acked: Map<string, string>,
-): Promise<string[]> {
-  const byInvoice = new Map<string, string[]>();
-  for (const [lineId, invoiceNo] of acked)
-    byInvoice.set(invoiceNo, [...(byInvoice.get(invoiceNo) ?? []), lineId]);
-  const incomplete: string[] = [];
-  const queue = [...byInvoice.keys()];
+  invoices: Iterable<string>,
+): Promise<Map<string, string[]>> {
+  const listed = new Map<string, string[]>();
+  const queue = [...new Set(invoices)];
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       for (let no = queue.pop(); no !== undefined; no = queue.pop()) {
@@ -70,12 +67,29 @@ export async function incompleteInvoices(
           headers: { 'x-api-key': apiKey },
         });
         const body = (await response.json()) as { lines?: { line_id: string }[] };
-        const listed = new Set((body.lines ?? []).map((l) => l.line_id));
-        if (!byInvoice.get(no)!.every((id) => listed.has(id))) incomplete.push(no);
+        listed.set(
+          no,
+          (body.lines ?? []).map((l) => l.line_id),
+        );
       }
     }),
   );
-  return incomplete;
+  return listed;
+}
+
+/** The invoices whose GET does not yet list every acknowledged line. */
+export async function incompleteInvoices(
+  apiUrl: string,
+  apiKey: string,
+  acked: Map<string, string>,
+): Promise<string[]> {
+  const listed = await listedLines(apiUrl, apiKey, acked.values());
+  return [...listed]
+    .filter(([no, ids]) => {
+      const have = new Set(ids);
+      return [...acked].some(([id, invoice]) => invoice === no && !have.has(id));
+    })
+    .map(([no]) => no);
 }
 
 /** DuckDB SQL over the ack log, as a table `a(line_id, invoice_no)`, for `ecomflow query`. */
