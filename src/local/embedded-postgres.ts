@@ -57,8 +57,9 @@ const LOG_LINES = 20;
  * waits for an 'exit' event that may already have fired, which hung a Ctrl-C under load.
  *
  * When this process exits (a crash included) a running server is sent SIGINT from the 'exit' hook. A
- * parent killed with SIGKILL runs no hook: a detached server then keeps running, and the next start in
- * the same data folder stops it (after checking that the PID in `postmaster.pid` is a postgres) first.
+ * parent killed with SIGKILL (or by a signal it does not handle, such as SIGHUP) runs no hook: a detached
+ * server then keeps running, orphaned, and the next start in the same data folder stops it first (see
+ * stopLeftBehind).
  */
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
@@ -66,7 +67,6 @@ export async function startEmbeddedPostgres(
   const user = options.user ?? LOCAL_WAREHOUSE_DEFAULTS.user;
   const password = options.password ?? LOCAL_WAREHOUSE_DEFAULTS.password;
   const database = options.database ?? LOCAL_WAREHOUSE_DEFAULTS.database;
-  const logs: string[] = [];
   const asRoot = process.getuid?.() === 0;
   const cluster = new EmbeddedPostgres({
     databaseDir: options.dataDir,
@@ -76,8 +76,9 @@ export async function startEmbeddedPostgres(
     persistent: true,
     // PostgreSQL refuses to run as root; as root, the package runs it as (and if need be creates) `postgres`.
     createPostgresUser: asRoot,
-    onLog: (message) => void logs.push(String(message)),
-    onError: (message) => void logs.push(String(message)),
+    // initdb's output: its failure is thrown with its stderr; the server's own log is read in spawnServer.
+    onLog: () => {},
+    onError: () => {},
   });
   const fresh = !(await exists(join(options.dataDir, 'PG_VERSION')));
   if (fresh) {
@@ -179,15 +180,18 @@ async function spawnServer(
 
 /**
  * Stops a server that a killed stack left running in this data folder: its PID is the first line of
- * `postmaster.pid`. Only a live process named postgres is stopped; anything else is left for PostgreSQL's
- * own check of its lock file to report.
+ * `postmaster.pid`. Only a live postgres whose parent has died (it was reparented, to init or a
+ * subreaper, so its parent is no longer a node process) is stopped: a server still owned by a running
+ * stack, or any other process, is left for PostgreSQL's own check of its lock file to report.
  */
 async function stopLeftBehind(dataDir: string): Promise<void> {
   const pid = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').then(
     (text) => Number(text.split('\n')[0]),
     () => 0,
   );
-  if (!(pid > 0) || !alive(pid) || !(await isPostgres(pid))) return;
+  if (!(pid > 0) || !alive(pid) || !/postgres/.test(await command(pid))) return;
+  const parent = await parentOf(pid);
+  if (parent > 1 && /\bnode\b|ecomflow/.test(await command(parent))) return;
   process.kill(pid, 'SIGINT');
   for (let waited = 0; alive(pid); waited += 100) {
     if (waited === FAST_SHUTDOWN_MS) process.kill(pid, 'SIGQUIT');
@@ -209,15 +213,21 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Whether `pid` runs a postgres binary (Linux's /proc; elsewhere `ps`). */
-async function isPostgres(pid: number): Promise<boolean> {
-  const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() =>
-    promisify(execFile)('ps', ['-p', String(pid), '-o', 'comm=']).then(
-      (out) => out.stdout,
-      () => '',
-    ),
+/** The command line of `pid` ('' when it cannot be read). */
+async function command(pid: number): Promise<string> {
+  return ps(pid, 'args');
+}
+
+/** The parent of `pid` (0 when it cannot be read). */
+async function parentOf(pid: number): Promise<number> {
+  return Number((await ps(pid, 'ppid')).trim()) || 0;
+}
+
+async function ps(pid: number, field: string): Promise<string> {
+  return promisify(execFile)('ps', ['-p', String(pid), '-o', `${field}=`]).then(
+    (out) => out.stdout,
+    () => '',
   );
-  return /postgres/.test(command);
 }
 
 /** The uid and gid of the `postgres` user, which the server runs as when we are root. */

@@ -3,7 +3,7 @@
  * the stack's group does not reach it), stopped explicitly, a stop after it has exited returning at once,
  * and a server a killed stack left running stopped by the next start.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { type RunningEmbeddedPostgres, startEmbeddedPostgres } from '../../src/local/embedded-postgres.js';
 import { freePort } from '../helpers/load-targets.js';
+import { ROOT } from '../helpers/stack-process.js';
 
 let dir: string;
 let servers: RunningEmbeddedPostgres[];
@@ -90,16 +91,51 @@ describe('the embedded PostgreSQL', () => {
   });
 
   it('stops a server that a killed stack left running in the same folder, then starts', async () => {
-    // Prepare: a server whose owner "died" without stopping it (its stop is never called).
+    // Prepare: a process starts a server, then is killed with SIGKILL (no exit hook runs).
     const port = await freePort();
-    const left = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port, detached: true });
+    const script = `import('./tests/helpers/postgres-owner-child.ts').then((m) => m.run(${JSON.stringify([join(dir, 'data'), String(port)])}))`;
+    const owner = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const leftPid = await new Promise<number>((resolve, reject) => {
+      owner.stdout.on('data', (d: Buffer) => {
+        const found = /started (\d+)/.exec(d.toString());
+        if (found) resolve(Number(found[1]));
+      });
+      owner.once('exit', (code) =>
+        reject(new Error(`the owner exited (${code}) before starting PostgreSQL`)),
+      );
+    });
+    owner.kill('SIGKILL');
+    await new Promise((resolve) => owner.once('exit', resolve));
+    const leftRunning = !gone(leftPid);
 
     // Act
     const server = await start(port, true);
 
     // Assess
-    expect(gone(left.pid)).toBe(true);
-    expect(server.pid).not.toBe(left.pid);
+    expect(leftRunning).toBe(true);
+    expect(gone(leftPid)).toBe(true);
+    expect(server.pid).not.toBe(leftPid);
     expect(await selectOne(server.connectionString)).toEqual({ one: 1 });
+  });
+
+  it('leaves alone a server whose owner still runs, and fails to start beside it', async () => {
+    // Prepare: a server started (and still owned) by this process.
+    const port = await freePort();
+    const owned = await start(port, true);
+
+    // Act
+    const second = startEmbeddedPostgres({
+      dataDir: join(dir, 'data'),
+      port: await freePort(),
+      detached: true,
+    });
+
+    // Assess
+    await expect(second).rejects.toThrow(/did not start.*postmaster\.pid/);
+    expect(gone(owned.pid)).toBe(false);
+    expect(await selectOne(owned.connectionString)).toEqual({ one: 1 });
   });
 });
