@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWrite, type TableNames } from '../adapters/dynamodb.js';
@@ -9,7 +9,7 @@ import type { Encoding } from '../core/decode.js';
 import { type ItemWrite, itemsForLine } from '../core/dynamo-items.js';
 import type { CleanReport } from '../core/line-cleaner.js';
 import type { CleanLine } from '../core/schema.js';
-import { writeAtomically } from '../files.js';
+import { readJsonState, writeAtomically } from '../files.js';
 import { PartitionedLakeWriter, type PartStore } from '../lake/lake-writer.js';
 import { TaskPool } from '../task-pool.js';
 import { InputError } from './errors.js';
@@ -236,11 +236,20 @@ export async function fileId(path: string): Promise<string> {
   return hash.digest('hex').slice(0, 16);
 }
 
+/**
+ * The manifest of an earlier run of this file, or a new one.
+ * @throws StateFileError when it exists but is empty, torn or not a manifest: it is not taken for "never
+ * loaded", so a load is never started over silently
+ */
 async function readManifest(path: string, source: string, sourceId: string): Promise<Manifest> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as Manifest;
-  } catch {
-    return {
+  const found = await readJsonState<Manifest>(
+    path,
+    'a load manifest',
+    manifestProblem,
+    'delete it to load the file again from its start (the load is idempotent: nothing is stored twice)',
+  );
+  return (
+    found ?? {
       source,
       sourceId,
       parts: [],
@@ -249,6 +258,15 @@ async function readManifest(path: string, source: string, sourceId: string): Pro
       dynamodbDone: false,
       report: null,
       result: null,
-    };
-  }
+    }
+  );
+}
+
+function manifestProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return `it holds ${JSON.stringify(value)}`;
+  const parts = (value as { parts?: unknown }).parts;
+  if (!Array.isArray(parts) || !parts.every((p) => typeof p === 'string'))
+    return 'its parts are not a list of keys';
+  return null;
 }

@@ -1,15 +1,118 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { PgWarehouse } from '../adapters/pg-warehouse.js';
 import { RAW_TABLE } from '../adapters/pg-warehouse.js';
 import type { CleanLine } from '../core/schema.js';
+import { EcomflowError } from '../errors.js';
 import { ParquetLineWriter } from '../lake/parquet.js';
 import { lakePartition } from '../lake/partition.js';
 
 /** The spool folder in the state folder: accepted records wait here until delivered. */
 export const FIREHOSE_SPOOL_DIR = 'firehose-spool';
+
+/**
+ * Inside the spool folder: segments `recover()` could not read (a line in the middle that is not JSON).
+ * They are moved here, whole and untouched, so that the next start does not trip over them again and
+ * nothing is delivered from them until someone looks; moving one back into the spool folder delivers it
+ * at the next start.
+ */
+export const SPOOL_UNREADABLE_DIR = 'unreadable';
+
+/** A problem `recover()` found in a spool segment: reported through `onError`, never thrown. */
+export class SpoolSegmentError extends EcomflowError {
+  readonly path: string;
+  constructor(code: string, path: string, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+    this.name = 'SpoolSegmentError';
+    this.path = path;
+  }
+}
+
+/**
+ * The last line of a segment was half written: no newline after it, and not JSON. It is what a crash
+ * during an append leaves, and the PutRecordBatch of that append was never answered, so nobody was told
+ * it was accepted: it is dropped, and the lines before it are delivered.
+ */
+export class TornSpoolTailError extends SpoolSegmentError {
+  readonly offset: number;
+  constructor(path: string, offset: number, bytes: number, kept: number) {
+    super(
+      'torn_spool_tail',
+      path,
+      `${path}: dropped a torn last line at byte ${offset} (${bytes} bytes, no newline, not JSON: a crash ` +
+        `during an append, never acknowledged); the ${kept} lines before it are delivered`,
+    );
+    this.name = 'TornSpoolTailError';
+    this.offset = offset;
+  }
+}
+
+/** A line before the last is not JSON: the segment is damaged, not torn, and is set aside whole. */
+export class UnreadableSpoolSegmentError extends SpoolSegmentError {
+  readonly line: number;
+  constructor(path: string, line: number, offset: number, reason: string, movedTo: string | null) {
+    super(
+      'unreadable_spool_segment',
+      path,
+      `${path} line ${line} (byte ${offset}) is not JSON (${reason}); ` +
+        (movedTo
+          ? `the segment is moved to ${movedTo} and none of its lines is delivered: fix or delete the line, ` +
+            'then move it back into the spool folder to deliver it at the next start'
+          : 'it could not be moved aside and stays in place'),
+    );
+    this.name = 'UnreadableSpoolSegmentError';
+    this.line = line;
+  }
+}
+
+/** What a spool segment holds: its lines, and the torn last line a crash left, if any. */
+export interface ParsedSegment {
+  lines: CleanLine[];
+  /** Where the torn last line starts, and its length in bytes. */
+  torn: { offset: number; bytes: number } | null;
+}
+
+/**
+ * Reads a spool segment's bytes. A last line with no newline after it that is not JSON is torn (see
+ * TornSpoolTailError) and left out; any other line that is not JSON is an error.
+ * @throws SegmentLineError naming the first line that is not JSON, by number and byte offset
+ */
+export function parseSegment(bytes: Buffer): ParsedSegment {
+  const lines: CleanLine[] = [];
+  let offset = 0;
+  let number = 0;
+  while (offset < bytes.length) {
+    const end = bytes.indexOf(10, offset);
+    const last = end === -1;
+    const text = bytes.toString('utf8', offset, last ? bytes.length : end);
+    number++;
+    if (text.trim() !== '') {
+      try {
+        lines.push(JSON.parse(text) as CleanLine);
+      } catch (err) {
+        if (last) return { lines, torn: { offset, bytes: bytes.length - offset } };
+        throw new SegmentLineError(number, offset, (err as Error).message);
+      }
+    }
+    if (last) break;
+    offset = end + 1;
+  }
+  return { lines, torn: null };
+}
+
+/** A line of a segment that is not JSON, by its number (from 1) and byte offset; the file is the caller's. */
+export class SegmentLineError extends EcomflowError {
+  constructor(
+    readonly line: number,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super('spool_line_not_json', `line ${line} (byte ${offset}) is not JSON: ${reason}`);
+    this.name = 'SegmentLineError';
+  }
+}
 
 /** Lines a spool folder holds, accepted and not yet delivered, by delivery stream. */
 export function spooledLines(spoolDir: string): Map<string, number> {
@@ -79,6 +182,7 @@ export class LocalFirehoseDelivery {
   private chain: Promise<void> = Promise.resolve();
   private sequence = 0;
   private retryTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private readonly retries: { stream: string; lines: CleanLine[]; segment: string }[] = [];
   delivered = { lake: 0, warehouse: 0 };
 
@@ -88,7 +192,12 @@ export class LocalFirehoseDelivery {
     mkdirSync(options.spoolDir, { recursive: true });
   }
 
-  /** Delivers the spool segments a previous run left behind. */
+  /**
+   * Delivers the spool segments a previous run left behind, and resolves to the number of lines.
+   * A torn last line (a crash during an append) is dropped and reported; a segment with a line in the
+   * middle that is not JSON is reported and moved to SPOOL_UNREADABLE_DIR, and the other segments are
+   * still delivered. Both reports go to `onError` as SpoolSegmentErrors, naming the file.
+   */
   async recover(): Promise<number> {
     let lines = 0;
     for (const file of readdirSync(this.options.spoolDir)
@@ -104,12 +213,38 @@ export class LocalFirehoseDelivery {
         continue;
       }
       const segment = join(this.options.spoolDir, file);
-      const parsed = parseLines([readFileSync(segment)]);
-      lines += parsed.length;
-      this.enqueue(stream, parsed, segment);
+      let parsed: ParsedSegment;
+      try {
+        parsed = parseSegment(readFileSync(segment));
+      } catch (err) {
+        if (!(err instanceof SegmentLineError)) throw err;
+        this.options.onError?.(
+          new UnreadableSpoolSegmentError(segment, err.line, err.offset, err.reason, this.setAside(file)),
+        );
+        continue;
+      }
+      if (parsed.torn) {
+        this.options.onError?.(
+          new TornSpoolTailError(segment, parsed.torn.offset, parsed.torn.bytes, parsed.lines.length),
+        );
+      }
+      lines += parsed.lines.length;
+      this.enqueue(stream, parsed.lines, segment);
     }
     await this.chain;
     return lines;
+  }
+
+  /** Moves a segment into the unreadable folder; where it went, or null when it could not be moved. */
+  private setAside(file: string): string | null {
+    const folder = join(this.options.spoolDir, SPOOL_UNREADABLE_DIR);
+    try {
+      mkdirSync(folder, { recursive: true });
+      renameSync(join(this.options.spoolDir, file), join(folder, file));
+      return join(folder, file);
+    } catch {
+      return null;
+    }
   }
 
   /** The `deliver` callback of the Firehose endpoint: spool, buffer, maybe flush. */
@@ -148,6 +283,18 @@ export class LocalFirehoseDelivery {
     await this.chain;
   }
 
+  /**
+   * At shutdown: delivers everything buffered, like flush(). A delivery that fails now stays in the
+   * spool for the next start, and no retry is scheduled: a pending timer would keep the process alive
+   * after every part has stopped.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.flush();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
   private flushStream(stream: string): Promise<void> {
     const buffer = this.buffers.get(stream);
     if (!buffer) return this.chain;
@@ -170,6 +317,7 @@ export class LocalFirehoseDelivery {
         // Firehose retries a failed delivery; the segment stays on disk until it succeeds.
         this.options.onError?.(err);
         this.retries.push({ stream, lines, segment });
+        if (this.stopped) return;
         this.retryTimer ??= setTimeout(() => {
           this.retryTimer = null;
           for (const retry of this.retries.splice(0)) this.enqueue(retry.stream, retry.lines, retry.segment);

@@ -1,4 +1,4 @@
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -7,7 +7,7 @@ import {
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { withFileLock } from '../files.js';
+import { readJsonState, withFileLock, writeAtomically } from '../files.js';
 import { TRANSFORM_EVENT_SOURCE } from '../stream/event-source.js';
 import { kinesisStreamRecord } from '../stream/kinesis-event.js';
 import { lambdaContext } from './lambda-context.js';
@@ -23,7 +23,11 @@ export interface PollerOptions {
   streamArn: string;
   region: string;
   handler: TransformHandler;
-  /** A JSON file that keeps each shard's last processed sequence number across restarts. */
+  /**
+   * A JSON file that keeps each shard's last processed sequence number across restarts. It is replaced
+   * atomically; one that exists but cannot be read stops `start()` (CheckpointFileError's message says
+   * what to do), since starting over would reprocess the whole stream.
+   */
   checkpointFile: string;
   /** Records that exhaust their retries go here, as the on-failure destination would receive them. */
   deadLetterFile: string;
@@ -185,7 +189,8 @@ export class KinesisPoller {
     this.checkpoints[shardId] = sequenceNumber;
     this.processed += count;
     const snapshot = JSON.stringify(this.checkpoints);
-    this.saving = this.saving.then(() => writeFile(this.options.checkpointFile, snapshot));
+    // Atomically: a kill -9 during a write in place left the file empty, which read as "from the start".
+    this.saving = this.saving.then(() => writeAtomically(this.options.checkpointFile, snapshot));
   }
 
   private async deadLetter(shardId: string, records: KinesisRecord[], error: Error | null): Promise<void> {
@@ -216,12 +221,31 @@ function arrival(record: KinesisRecord): string {
   return (record.ApproximateArrivalTimestamp ?? new Date()).toISOString();
 }
 
-async function readCheckpoints(file: string): Promise<Checkpoints> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as Checkpoints;
-  } catch {
-    return {};
+/**
+ * The checkpoints a previous run saved: none when the file does not exist yet.
+ * @throws StateFileError when it exists but is not a JSON object of shard ids to sequence numbers
+ */
+export async function readCheckpoints(file: string): Promise<Checkpoints> {
+  const checkpoints = await readJsonState<Checkpoints>(
+    file,
+    "the poller's checkpoints (a JSON object of shard ids to sequence numbers)",
+    checkpointProblem,
+    'delete it to process the stream again from its start (the stores are idempotent by line_id: DynamoDB ' +
+      'overwrites, the lake and warehouse views dedupe), or restore it from a backup',
+  );
+  return checkpoints ?? {};
+}
+
+function checkpointProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return `it holds ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`;
   }
+  for (const [shard, sequence] of Object.entries(value)) {
+    if (typeof sequence !== 'string' || sequence === '') {
+      return `shard ${shard} has ${JSON.stringify(sequence)} as its sequence number`;
+    }
+  }
+  return null;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -28,7 +28,7 @@ import { createTransformDeps } from '../stream/deps.js';
 import { DEAD_LETTER_FILE } from './dead-letters.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { close, listen, PortInUseError, startEmulators } from './emulators.js';
-import { FIREHOSE_SPOOL_DIR, LocalFirehoseDelivery } from './firehose-delivery.js';
+import { FIREHOSE_SPOOL_DIR, LocalFirehoseDelivery, SpoolSegmentError } from './firehose-delivery.js';
 import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
 import { KinesisPoller } from './kinesis-poller.js';
@@ -88,6 +88,9 @@ export async function startStack(
     const local = await startEmbeddedPostgres({
       dataDir: join(home, 'warehouse'),
       port: settings.ports.warehouse,
+      // Out of the terminal's process group: a Ctrl-C must not stop it before the Firehose flush, which
+      // needs it; stopAll stops it after the flush.
+      detached: true,
     }).catch((err: Error) => {
       // PostgreSQL says so in its log when the port is taken (it listens on 127.0.0.1 only, so failing to
       // create its one socket means the port); any other failure is passed on as it is.
@@ -116,7 +119,13 @@ export async function startStack(
       warehouse: { stream: r.warehouseDeliveryStream, warehouse },
       bufferMs: settings.bufferMs,
       spoolDir: join(home, FIREHOSE_SPOOL_DIR),
-      onError: (err) => log(`local Firehose delivery failed, will retry: ${err.message}`),
+      // A damaged spool segment found at start is a report of its own, not a delivery to retry.
+      onError: (err) =>
+        log(
+          err instanceof SpoolSegmentError
+            ? `local Firehose spool: ${err.message}`
+            : `local Firehose delivery failed, will retry: ${err.message}`,
+        ),
     });
     const firehose = await startFirehoseServer({
       deliver: delivery.deliver,
@@ -128,7 +137,7 @@ export async function startStack(
         : err;
     });
     stops.push(() => firehose.close());
-    stops.push(() => delivery.flush());
+    stops.push(() => delivery.stop());
     const recovered = await delivery.recover();
     if (recovered > 0) log(`delivered ${recovered} lines a previous run had accepted but not yet delivered`);
 
@@ -186,7 +195,7 @@ export async function startStack(
     // Atomically: the commands beside the stack, and its tests, read it while it starts.
     await writeAtomically(join(home, STACK_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
     stops.push(() => rm(join(home, 'stack.pid'), { force: true }));
-    await writeFile(join(home, 'stack.pid'), String(process.pid));
+    await writeAtomically(join(home, 'stack.pid'), String(process.pid));
     return { info, config, fresh, stop: stopAll };
   } catch (err) {
     await stopAll();
@@ -272,7 +281,7 @@ async function loadOrCreateApiKey(home: string): Promise<string> {
     // none yet
   }
   const key = randomBytes(24).toString('base64url');
-  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  await writeAtomically(file, `${key}\n`, { mode: 0o600 });
   return key;
 }
 

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadFile } from '../../src/batch/load.js';
 import { generateCsv } from '../../src/core/generate.js';
+import { StateFileError } from '../../src/files.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { type LoadBench, startLoadTargets } from '../helpers/load-targets.js';
 import { describeWithRealData, REAL_DATA } from '../helpers/real-data.js';
@@ -118,6 +119,23 @@ describe('loadFile (the local batch path)', () => {
     expect(after.lake).toEqual({ lines: before.lake!.lines + added, ids: before.lake!.ids + added });
     expect(after.raw).toEqual({ lines: before.raw!.lines + added, ids: before.raw!.ids + added });
   }, 120_000);
+
+  it('refuses a manifest that a crash left empty, naming it, rather than loading the file again', async () => {
+    // Prepare: a small load, then its manifest emptied.
+    const file = await generatedFile(bench.dir, 500, 21);
+    const manifestDir = join(bench.dir, 'loads-torn');
+    await loadFile(file, bench.targets, { manifestDir });
+    const manifest = join(manifestDir, readdirSync(manifestDir).find((f) => f.endsWith('.json'))!);
+    await writeFile(manifest, '');
+
+    // Act
+    const again = loadFile(file, bench.targets, { manifestDir });
+
+    // Assess
+    await expect(again).rejects.toThrow(StateFileError);
+    await expect(again).rejects.toThrow(`${manifest} is empty, not a load manifest: delete it`);
+    expect(readFileSync(manifest, 'utf8')).toBe('');
+  });
 });
 
 function listDir(dir: string): string[] {

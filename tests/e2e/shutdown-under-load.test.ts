@@ -1,13 +1,22 @@
 /**
  * Ctrl-C while a replay is streaming rows in: the stack stops cleanly, the replay reports the connection
  * errors and exits (it does not hang), and after a restart every row the API acknowledged (202) is in
- * DynamoDB (through GET /invoices/{no}), in the lake and in the warehouse.
+ * DynamoDB (through GET /invoices/{no}), in the lake and in the warehouse. Both to the process alone and
+ * to its whole process group, as a terminal sends it: the embedded PostgreSQL must not stop first.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { generateCsv } from '../../src/core/generate.js';
+import {
+  ackLogTable,
+  countLines,
+  incompleteInvoices,
+  type ReplayProcess,
+  readAckLog,
+  startReplay,
+} from '../helpers/replay-process.js';
 import {
   CLI,
   childEnv,
@@ -27,51 +36,16 @@ jest.setTimeout(180_000);
 let home: string;
 let stack: StackProcess | undefined;
 let replayChild: ChildProcess | undefined;
+let replay: ReplayProcess | undefined;
 
 beforeEach(async () => {
   home = await makeHome();
 });
 afterEach(async () => {
   replayChild?.kill('SIGKILL');
+  replay?.child.kill('SIGKILL');
   await cleanUp(stack, home);
 });
-
-/** The acknowledged rows the replay logged: line_id to invoice. */
-async function readAckLog(path: string): Promise<Map<string, string>> {
-  const acked = new Map<string, string>();
-  for (const line of (await readFile(path, 'utf8').catch(() => '')).split('\n')) {
-    const [lineId, invoiceNo] = line.split('\t');
-    if (lineId && invoiceNo) acked.set(lineId, invoiceNo);
-  }
-  return acked;
-}
-
-async function countLines(path: string): Promise<number> {
-  return (await readFile(path, 'utf8').catch(() => '')).split('\n').length - 1;
-}
-
-/** The invoices whose GET does not yet list every acknowledged line. */
-async function incompleteInvoices(
-  apiUrl: string,
-  apiKey: string,
-  byInvoice: Map<string, string[]>,
-): Promise<string[]> {
-  const incomplete: string[] = [];
-  const queue = [...byInvoice.keys()];
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      for (let no = queue.pop(); no !== undefined; no = queue.pop()) {
-        const response = await fetch(`${apiUrl}/invoices/${encodeURIComponent(no)}`, {
-          headers: { 'x-api-key': apiKey },
-        });
-        const body = (await response.json()) as { lines?: { line_id: string }[] };
-        const listed = new Set((body.lines ?? []).map((l) => l.line_id));
-        if (!byInvoice.get(no)!.every((id) => listed.has(id))) incomplete.push(no);
-      }
-    }),
-  );
-  return incomplete;
-}
 
 describe('Ctrl-C under load', () => {
   it('loses no acknowledged row: after a restart each is in DynamoDB, the lake and the warehouse', async () => {
@@ -132,7 +106,7 @@ describe('Ctrl-C under load', () => {
       'every acknowledged line is in the lake',
       async () => {
         const [row] = await lakeQuery(
-          `SELECT count(*) AS missing FROM read_csv('${ackLog}', delim = '\t', header = false, columns = {'line_id': 'VARCHAR', 'invoice_no': 'VARCHAR'}) AS a WHERE a.line_id NOT IN (SELECT line_id FROM invoice_lines)`,
+          `SELECT count(*) AS missing FROM ${ackLogTable(ackLog)} WHERE a.line_id NOT IN (SELECT line_id FROM invoice_lines)`,
           vars,
         );
         return Number(row!['missing']) === 0 ? 0 : undefined;
@@ -143,13 +117,55 @@ describe('Ctrl-C under load', () => {
     expect(missingFromLake).toBe(0);
 
     // DynamoDB, through the API: every acknowledged line is listed on its invoice.
-    const byInvoice = new Map<string, string[]>();
-    for (const [lineId, invoiceNo] of acked)
-      byInvoice.set(invoiceNo, [...(byInvoice.get(invoiceNo) ?? []), lineId]);
     const { apiUrl, apiKey } = stack;
-    expect(await incompleteInvoices(apiUrl, apiKey, byInvoice)).toEqual([]);
+    expect(await incompleteInvoices(apiUrl, apiKey, acked)).toEqual([]);
 
     // The warehouse's raw table.
+    const inWarehouse = await eventually('every acknowledged line is in the warehouse', async () => {
+      const rows = await warehouseQuery('SELECT DISTINCT line_id FROM raw.invoice_lines', vars);
+      const ids = new Set(rows.map((r) => r['line_id'] as string));
+      return [...acked.keys()].every((id) => ids.has(id)) ? ids : undefined;
+    });
+    expect(inWarehouse.size).toBeGreaterThanOrEqual(acked.size);
+  });
+
+  it('to the whole process group: the stack flushes, exits 0, and after a restart the lake and warehouse hold every acknowledged line', async () => {
+    // Prepare: the stack leads its own group, as `npm start` in a terminal does.
+    const vars = await stackEnv(home);
+    stack = await startStackProcess(vars, 60_000, { group: true });
+    const data = join(home, 'replay.csv');
+    await writeFile(data, `${[...generateCsv({ rows: 4_000, seed: 5 })].join('\n')}\n`);
+    const ackLog = join(home, 'acked.tsv');
+    replay = startReplay(data, ackLog, 2_000, vars);
+
+    // Act: Ctrl-C to the group once some rows are acknowledged and the replay still posts.
+    await eventually('the replay has 1,500 acknowledged rows', async () =>
+      (await countLines(ackLog)) >= 1_500 ? true : undefined,
+    );
+    const stopCode = await stack.stop('SIGINT', 20_000);
+    const { stderr } = stack.output();
+    await replay.exited;
+    stack = await startStackProcess(vars);
+
+    // Assess: a clean stop, with PostgreSQL still there for the flush.
+    expect(stopCode).toBe(0);
+    expect(stderr).toMatch(/stopped\n/);
+    expect(stderr).not.toMatch(/delivery failed|while stopping/);
+    const acked = await readAckLog(ackLog);
+    expect(acked.size).toBeGreaterThanOrEqual(1_500);
+    const missingFromLake = await eventually(
+      'every acknowledged line is in the lake',
+      async () => {
+        const [row] = await lakeQuery(
+          `SELECT count(*) AS missing FROM ${ackLogTable(ackLog)} WHERE a.line_id NOT IN (SELECT line_id FROM invoice_lines)`,
+          vars,
+        );
+        return Number(row!['missing']) === 0 ? 0 : undefined;
+      },
+      60_000,
+      1_000,
+    );
+    expect(missingFromLake).toBe(0);
     const inWarehouse = await eventually('every acknowledged line is in the warehouse', async () => {
       const rows = await warehouseQuery('SELECT DISTINCT line_id FROM raw.invoice_lines', vars);
       const ids = new Set(rows.map((r) => r['line_id'] as string));

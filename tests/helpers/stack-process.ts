@@ -67,6 +67,8 @@ export async function stackEnv(
 
 export interface StackProcess {
   child: ChildProcess;
+  /** True when it leads a process group of its own: stop() then signals the whole group, as a terminal does. */
+  group: boolean;
   apiUrl: string;
   apiKey: string;
   output(): { stdout: string; stderr: string };
@@ -75,17 +77,20 @@ export interface StackProcess {
 }
 
 /**
- * Spawns `ecomflow up --no-sample` and resolves once `GET /health` answers 200.
+ * Spawns `ecomflow up --no-sample` and resolves once `GET /health` answers 200. With `group`, it leads a
+ * process group of its own, as a command started from a terminal does, and stop() signals the group.
  * @throws when the process exits first (with its stderr) or is not up within `timeoutMs`
  */
 export async function startStackProcess(
   vars: Record<string, string>,
   timeoutMs = 60_000,
+  { group = false }: { group?: boolean } = {},
 ): Promise<StackProcess> {
   const child = spawn(process.execPath, [CLI, 'up', '--no-sample'], {
     cwd: ROOT,
     env: childEnv(vars),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   });
   let stdout = '';
   let stderr = '';
@@ -120,12 +125,14 @@ export async function startStackProcess(
   const info = (await readStackFile(vars))!;
   return {
     child,
+    group,
     apiUrl,
     apiKey: info.apiKey,
     output: () => ({ stdout, stderr }),
     async stop(signal = 'SIGINT', stopTimeoutMs = 30_000) {
       if (gone) return child.exitCode;
-      child.kill(signal);
+      if (group) process.kill(-child.pid!, signal);
+      else child.kill(signal);
       let timeout: NodeJS.Timeout | undefined;
       const timer = new Promise<'timeout'>((resolve) => {
         timeout = setTimeout(() => resolve('timeout'), stopTimeoutMs);

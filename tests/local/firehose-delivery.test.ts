@@ -7,7 +7,7 @@
  * hands to `copyLines`; the COPY itself is the warehouse adapter's, tested against PostgreSQL elsewhere.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -16,7 +16,15 @@ import { ndjsonRecord } from '../../src/adapters/firehose.js';
 import { type PgWarehouse, RAW_TABLE } from '../../src/adapters/pg-warehouse.js';
 import { createPipelineResources } from '../../src/adapters/provision.js';
 import type { CleanLine } from '../../src/core/schema.js';
-import { LocalFirehoseDelivery, lakePartitionPrefix } from '../../src/local/firehose-delivery.js';
+import {
+  LocalFirehoseDelivery,
+  lakePartitionPrefix,
+  parseSegment,
+  SegmentLineError,
+  SPOOL_UNREADABLE_DIR,
+  TornSpoolTailError,
+  UnreadableSpoolSegmentError,
+} from '../../src/local/firehose-delivery.js';
 import { type Emulators, startEmulators } from '../helpers/emulators.js';
 import { aCleanLine } from '../helpers/lines.js';
 import { eventually, ROOT } from '../helpers/stack-process.js';
@@ -247,5 +255,105 @@ describe('the local Firehose delivery', () => {
     expect(copied.flatMap((c) => c.lines)).toEqual(lines);
     expect(await readdir(spoolDir)).toEqual([]);
     await rm(recordsDir, { recursive: true, force: true });
+  });
+
+  it('drops a torn last line of a segment, reports it with the file and byte offset, and delivers the lines before it', async () => {
+    // Prepare: two whole lines, then a third cut short by a crash during its append.
+    const lines = [line('2010-12-06T08:00:00Z'), line('2010-12-06T08:01:00Z')];
+    const whole = lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+    const torn = JSON.stringify(line('2010-12-06T08:02:00Z')).slice(0, 40);
+    const segment = join(spoolDir, 'warehouse-stream.1700000000000-000001.ndjson');
+    await writeFile(segment, whole + torn);
+
+    // Act
+    const recovered = await makeDelivery({ bufferMs: 60_000 }).recover();
+
+    // Assess
+    expect(recovered).toBe(2);
+    expect(copied).toEqual([{ table: RAW_TABLE, lines }]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(TornSpoolTailError);
+    expect((errors[0] as TornSpoolTailError).offset).toBe(Buffer.byteLength(whole));
+    expect(errors[0]!.message).toContain(segment);
+    expect(errors[0]!.message).toContain(`at byte ${Buffer.byteLength(whole)}`);
+    expect(await readdir(spoolDir)).toEqual([]);
+  });
+
+  it('sets aside a segment with a line in the middle that is not JSON, naming file and line, and delivers the others', async () => {
+    // Prepare
+    const good = [line('2010-12-07T08:00:00Z')];
+    const goodSegment = join(spoolDir, 'warehouse-stream.1700000000000-000002.ndjson');
+    await writeFile(goodSegment, `${JSON.stringify(good[0])}\n`);
+    const badText = `${JSON.stringify(line('2010-12-07T08:01:00Z'))}\n{"line_id": oops\n${JSON.stringify(line('2010-12-07T08:02:00Z'))}\n`;
+    const badName = 'warehouse-stream.1700000000000-000001.ndjson';
+    await writeFile(join(spoolDir, badName), badText);
+
+    // Act
+    const recovered = await makeDelivery({ bufferMs: 60_000 }).recover();
+
+    // Assess: the good segment delivered and gone; the bad one whole in the unreadable folder.
+    expect(recovered).toBe(1);
+    expect(copied).toEqual([{ table: RAW_TABLE, lines: good }]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(UnreadableSpoolSegmentError);
+    expect(errors[0]!.message).toContain(`${join(spoolDir, badName)} line 2 `);
+    expect(await readdir(spoolDir)).toEqual([SPOOL_UNREADABLE_DIR]);
+    expect(await readFile(join(spoolDir, SPOOL_UNREADABLE_DIR, badName), 'utf8')).toBe(badText);
+  });
+
+  it('at stop, leaves a delivery that fails in the spool and schedules no retry', async () => {
+    // Prepare
+    const d = makeDelivery({ bufferMs: 60_000 });
+    failCopies = 1_000;
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    d.deliver('warehouse-stream', records([line('2010-12-08T08:00:00Z')]));
+
+    // Act
+    await d.stop();
+
+    // Assess: the error reported, the segment kept for the next start, no timer left to hold the process.
+    expect(errors.map((e) => e.message)).toEqual(['connection refused']);
+    expect(await readdir(spoolDir)).toHaveLength(1);
+    expect(timers()).toBe(before);
+    failCopies = 0;
+    delivery = undefined;
+  });
+});
+
+describe('parseSegment', () => {
+  const a = JSON.stringify({ line_id: 'a' });
+  const b = JSON.stringify({ line_id: 'b' });
+
+  it('reads every line of a whole segment', () => {
+    expect(parseSegment(Buffer.from(`${a}\n${b}\n`))).toEqual({
+      lines: [{ line_id: 'a' }, { line_id: 'b' }],
+      torn: null,
+    });
+  });
+
+  it('keeps a last line that is whole JSON even without its newline', () => {
+    expect(parseSegment(Buffer.from(`${a}\n${b}`)).lines).toEqual([{ line_id: 'a' }, { line_id: 'b' }]);
+  });
+
+  it('leaves out a torn last line, saying where it starts and how long it is', () => {
+    const torn = '{"line_id":"b';
+    expect(parseSegment(Buffer.from(`${a}\n${torn}`))).toEqual({
+      lines: [{ line_id: 'a' }],
+      torn: { offset: a.length + 1, bytes: torn.length },
+    });
+  });
+
+  it('throws naming the line and offset of a line before the last that is not JSON', () => {
+    // Act
+    const parse = () => parseSegment(Buffer.from(`${a}\n\n{"line_id":\n${b}\n`));
+
+    // Assess
+    expect(parse).toThrow(SegmentLineError);
+    expect(parse).toThrow(`line 3 (byte ${a.length + 2}) is not JSON`);
+  });
+
+  it('treats a last line that ends with its newline but is not JSON as damage, not a tear', () => {
+    expect(() => parseSegment(Buffer.from(`${a}\n{"line_id":\n`))).toThrow(SegmentLineError);
   });
 });

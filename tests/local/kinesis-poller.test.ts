@@ -3,12 +3,13 @@
  * behave as the event source mapping does (batch size, batchItemFailures, bisect on a function error,
  * the on-failure destination after the retries, checkpoints across restarts).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { putRecords } from '../../src/adapters/kinesis.js';
-import { KinesisPoller, type TransformHandler } from '../../src/local/kinesis-poller.js';
+import { StateFileError } from '../../src/files.js';
+import { KinesisPoller, readCheckpoints, type TransformHandler } from '../../src/local/kinesis-poller.js';
 import { type Emulators, startEmulators } from '../helpers/emulators.js';
 import { eventually } from '../helpers/stack-process.js';
 
@@ -236,5 +237,75 @@ describe('the local Kinesis poller', () => {
 
     // Assess
     expect(invocations).toEqual([['r4', 'r5']]);
+  });
+
+  it('replaces its checkpoint file by a rename, never rewriting it in place', async () => {
+    // Prepare
+    await put(2);
+    await startPoller(scripted(ok), 1);
+    await eventually('2 records processed', async () => (poller!.processed === 2 ? true : undefined));
+    await poller!.stop();
+    const file = join(dir, 'checkpoints.json');
+    const before = await stat(file);
+
+    // Act
+    await put(1, 2);
+    await startPoller(scripted(ok), 1);
+    await eventually('1 new record processed', async () => (poller!.processed === 1 ? true : undefined));
+    await poller!.stop();
+
+    // Assess: a new inode (a rename over the old file), valid JSON, no temporary file left beside it.
+    const after = await stat(file);
+    expect(after.ino).not.toBe(before.ino);
+    const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
+    expect(Object.values(saved)).toHaveLength(1);
+    expect(await readdir(dir)).not.toContain('checkpoints.json.tmp');
+  });
+});
+
+describe('the checkpoint file', () => {
+  it('is "no checkpoints yet" when it does not exist', async () => {
+    // Act
+    const checkpoints = await readCheckpoints(join(dir, 'none.json'));
+
+    // Assess
+    expect(checkpoints).toEqual({});
+  });
+
+  it('reads back what the poller saved', async () => {
+    // Prepare
+    const file = join(dir, 'checkpoints.json');
+    await writeFile(file, JSON.stringify({ 'shardId-000000000000': '4959' }));
+
+    // Act
+    const checkpoints = await readCheckpoints(file);
+
+    // Assess
+    expect(checkpoints).toEqual({ 'shardId-000000000000': '4959' });
+  });
+
+  it.each([
+    ['empty', '', /is empty/],
+    ['torn JSON', '{"shardId-000000000000":"49', /is not valid JSON/],
+    ['an array', '[]', /holds an array/],
+    ['a number as a sequence number', '{"shardId-000000000000":5}', /shardId-000000000000 has 5/],
+    ['null', 'null', /holds null/],
+  ])('%s stops the poller from starting, naming the file and what to do', async (_, text, problem) => {
+    // Prepare
+    const file = join(dir, 'checkpoints.json');
+    await writeFile(file, text);
+    const handler = scripted(ok);
+
+    // Act
+    const started = startPoller(handler, 10);
+
+    // Assess
+    await expect(started).rejects.toThrow(StateFileError);
+    await expect(started).rejects.toThrow(problem);
+    await expect(started).rejects.toThrow(`${file} `);
+    await expect(started).rejects.toThrow(/delete it to process the stream again from its start/);
+    expect(invocations).toEqual([]);
+    // The file is left as it was, for the user to look at.
+    expect(await readFile(file, 'utf8')).toBe(text);
   });
 });
