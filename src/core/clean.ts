@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { ColumnIndex, SourceField } from './header.js';
 import type { RejectedRow, RowReason } from './quarantine.js';
-import { type CleanLine, FIELD_MAX_BYTES, SOURCE_VALUE_MAX_CHARS } from './schema.js';
+import { type CleanLine, FIELD_MAX_BYTES, INVOICE_YEARS, SOURCE_VALUE_MAX_CHARS } from './schema.js';
 
 /** A row that could not be cleaned, with enough context to find and fix it. */
 export interface Rejection extends RejectedRow {
@@ -78,6 +78,12 @@ export function cleanRow(
     overLength(line, raw, 'UnitPrice', priceText) ??
     overLength(line, raw, 'CustomerID', customerText);
   if (tooLong) return tooLong;
+  const control =
+    controlCharacter(line, raw, 'InvoiceNo', invoiceNo) ??
+    controlCharacter(line, raw, 'StockCode', stockCode) ??
+    controlCharacter(line, raw, 'Description', descriptionText) ??
+    controlCharacter(line, raw, 'Country', country);
+  if (control) return control;
 
   const quantity = parseInteger(quantityText);
   if (quantity === null) {
@@ -194,6 +200,27 @@ function reject(
  * A `field_too_long` rejection when `text` is over `maxBytes` UTF-8 bytes, else undefined. A UTF-16 code
  * unit is one to three UTF-8 bytes, so the byte count is computed only for the rare text that needs it.
  */
+/** C0 controls but tab, line feed and carriage return (see QUARANTINE_REASONS.control_character). */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
+
+function controlCharacter(
+  line: number,
+  raw: string,
+  field: SourceField,
+  text: string,
+): Rejection | undefined {
+  const found = CONTROL_CHARACTER.exec(text);
+  if (!found) return undefined;
+  const code = found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return reject(
+    line,
+    raw,
+    'control_character',
+    field,
+    `${field} holds the control character U+${code} at position ${found.index + 1}`,
+  );
+}
+
 function overBound(
   line: number,
   raw: string,
@@ -338,6 +365,7 @@ function isCanonical(t: string): boolean {
   const month = Number(t.slice(5, 7));
   const day = Number(t.slice(8, 10));
   return (
+    inYears(Number(t.slice(0, 4))) &&
     month >= 1 &&
     month <= 12 &&
     day >= 1 &&
@@ -346,6 +374,10 @@ function isCanonical(t: string): boolean {
     Number(t.slice(14, 16)) < 60 &&
     Number(t.slice(17, 19)) < 60
   );
+}
+
+function inYears(year: number): boolean {
+  return year >= INVOICE_YEARS.first && year <= INVOICE_YEARS.last;
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -365,7 +397,7 @@ function isoFromParts(
   millis: number,
   zone?: string,
 ): string | null {
-  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (!inYears(year) || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   if (hour > 23 || minute > 59 || second > 59) return null;
   let epoch = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   if (zone && zone.toUpperCase() !== 'Z') {
@@ -375,6 +407,9 @@ function isoFromParts(
     if (offsetMinutes > 18 * 60) return null;
     epoch -= sign * offsetMinutes * 60_000;
   }
-  const iso = new Date(epoch).toISOString();
+  const date = new Date(epoch);
+  // An offset can move the instant across a year's edge, out of the range.
+  if (!inYears(date.getUTCFullYear())) return null;
+  const iso = date.toISOString();
   return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso;
 }

@@ -131,7 +131,16 @@ function catalogue(random: () => number, size: number): Product[] {
   return products;
 }
 
-const DIRTY_KINDS = ['quantity', 'price', 'date', 'customer', 'missing', 'columns', 'long'] as const;
+const DIRTY_KINDS = [
+  'quantity',
+  'price',
+  'date',
+  'customer',
+  'missing',
+  'columns',
+  'long',
+  'control',
+] as const;
 
 /**
  * Yields CSV lines (header first, no terminators). Memory is constant in `rows`.
@@ -210,6 +219,7 @@ function spoil(fields: string[], kind: (typeof DIRTY_KINDS)[number]): string[] {
   else if (kind === 'customer') bad[6] = 'guest';
   else if (kind === 'missing') bad[0] = '';
   else if (kind === 'long') bad[2] = 'LONG '.repeat(60);
+  else if (kind === 'control') bad[2] = `${bad[2]}\u0000`;
   else bad.push('extra');
   return bad;
 }

@@ -14,6 +14,12 @@ export const QUARANTINE_REASONS = {
   invalid_customer_id: 'invalid_customer_id',
   /** A value over its bound in the record contract (FIELD_MAX_BYTES, SOURCE_VALUE_MAX_CHARS in schema.ts). */
   field_too_long: 'field_too_long',
+  /**
+   * A text field holding a control character other than tab, line feed and carriage return: NUL, which
+   * PostgreSQL and Redshift refuse in text (one such line would stall a COPY), and U+001F, which separates
+   * the values that line_id hashes (two different lines could otherwise share an id).
+   */
+  control_character: 'control_character',
   /** The record was split, into more or fewer fields than the header has. */
   wrong_column_count: 'wrong_column_count',
   /** The record could not be split into fields: an unterminated quote, or a JSON row that is not an object. */

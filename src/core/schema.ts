@@ -24,6 +24,14 @@ export interface ColumnDef {
   readonly maxBytes?: number;
 }
 
+/**
+ * The years an invoice date may have. Every store takes them: PostgreSQL and Redshift refuse year 0, and
+ * four digits keep the ISO text (and the lake's `year=` partition) one shape. An invoice before 1900 is a
+ * typo in a retail export, not history. The lake's partition projection is narrower (lakeProjectionYears);
+ * the stream quarantines what falls outside it as outside_lake_years.
+ */
+export const INVOICE_YEARS = { first: 1900, last: 9999 } as const;
+
 /** Prices are kept exactly to thousandths; 18 digits hold any realistic line total. */
 export const DECIMAL_SCALE = 3;
 export const DECIMAL_PRECISION = 18;

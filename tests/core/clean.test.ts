@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Rejection } from '../../src/core/clean.js';
 import { cleanRow, isRejection, parseInteger, parseInvoiceDate, parseMilli } from '../../src/core/clean.js';
 import { CANONICAL_COLUMNS } from '../../src/core/row-objects.js';
-import { type CleanLine, FIELD_MAX_BYTES, SOURCE_VALUE_MAX_CHARS } from '../../src/core/schema.js';
+import {
+  type CleanLine,
+  FIELD_MAX_BYTES,
+  INVOICE_YEARS,
+  SOURCE_VALUE_MAX_CHARS,
+} from '../../src/core/schema.js';
 
 /** A canonical-order row with sensible defaults; override what a test is about. */
 function row(
@@ -268,5 +273,56 @@ describe('bounded fields', () => {
   it('checks the trimmed value, as it is stored', () => {
     const padded = ` ${'X'.repeat(FIELD_MAX_BYTES.stock_code)} `;
     expect(clean(row({ stock: padded })).stock_code).toBe(padded.trim());
+  });
+});
+
+describe('values every store can hold', () => {
+  it.each([
+    ['0000-01-01 00:00:00'],
+    ['0001-01-01 00:00:00'],
+    ['0999-12-31 23:59:59'],
+    ['1899-12-31T23:59:59Z'],
+    ['1/1/0001 0:00'],
+    ['9999-12-31T23:00:00-05:00'],
+  ])('refuses the date %s, outside INVOICE_YEARS', (date) => {
+    expect(parseInvoiceDate(date)).toBeNull();
+    expect(rejection(row({ date })).reason).toBe('invalid_date');
+  });
+
+  it('keeps the first and last years of INVOICE_YEARS', () => {
+    expect(parseInvoiceDate(`${INVOICE_YEARS.first}-01-01 00:00:00`)).toBe(
+      `${INVOICE_YEARS.first}-01-01T00:00:00Z`,
+    );
+    expect(parseInvoiceDate(`${INVOICE_YEARS.last}-12-31 23:59:59`)).toBe(
+      `${INVOICE_YEARS.last}-12-31T23:59:59Z`,
+    );
+  });
+
+  it.each([
+    ['desc', 'Description', 'WHITE\u0000HEART', 'U+0000'],
+    ['stock', 'StockCode', '85123A\u001fX', 'U+001F'],
+    ['no', 'InvoiceNo', '536365\u0007', 'U+0007'],
+    ['country', 'Country', 'United\u001bKingdom', 'U+001B'],
+  ] as const)(
+    'quarantines a control character in %s (%s) as control_character',
+    (key, field, value, code) => {
+      const r = rejection(row({ [key]: value }));
+      expect(r).toMatchObject({ reason: 'control_character', field });
+      expect(r.message).toContain(code);
+    },
+  );
+
+  it('keeps tabs and line breaks inside a description, which every store takes', () => {
+    expect(clean(row({ desc: 'TWO\tPART\nNAME' })).description).toBe('TWO\tPART\nNAME');
+  });
+
+  it('cannot give two different lines one id through the separator the id joins values with', () => {
+    // (990097␟85123A, X) and (990097, 85123A␟X) would join to the same text: both are refused.
+    const a = cleanRow(row({ no: '990097\u001f85123A', stock: 'X' }), CANONICAL_COLUMNS, 2, 'a');
+    const b = cleanRow(row({ no: '990097', stock: '85123A\u001fX' }), CANONICAL_COLUMNS, 3, 'b');
+    expect([a, b].map((r) => (isRejection(r) ? r.reason : 'clean'))).toEqual([
+      'control_character',
+      'control_character',
+    ]);
   });
 });

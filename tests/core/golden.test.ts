@@ -55,6 +55,7 @@ describe('the dirty fixture', () => {
       invalid_date: 2,
       invalid_customer_id: 1,
       field_too_long: 0,
+      control_character: 1,
       wrong_column_count: 2,
       malformed_row: 0,
     });

@@ -9,7 +9,10 @@
 --   invoice in the data (any line), so the most recent buyers have 1. A fixed reference, not today, keeps
 --   a historical data set meaningful and makes the mart a function of the data alone (refresh twice,
 --   same rows).
--- frequency: distinct purchase invoices.
+-- frequency: distinct purchase invoices. Not GET /customers/{id}'s `invoices`, which counts every invoice of
+--   the customer, cancellations included (C543611 makes customer 17850's 35 there and 34 here); its
+--   `last_invoice_at` is likewise the last invoice of any kind, where last_purchase_at here is the last
+--   purchase (docs/dynamodb.md says the same from the API's side).
 -- monetary: net product revenue, SUM(line_total) over all their product lines, cancellations included
 --   (so it can be zero or negative).
 -- country: the country of their last purchase line (a handful of customers appear in two countries).
