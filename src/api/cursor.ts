@@ -14,13 +14,17 @@ export function encodeCursor(key: ItemKey): string {
 }
 
 /**
- * Decodes a cursor and checks that `partitionAttribute` holds `partitionValue`.
+ * Decodes a cursor and checks it against the key schema it must hold: exactly `keyAttributes` (the table's
+ * or the index's key, as DynamoDB's LastEvaluatedKey has them), every value a string, and
+ * `partitionAttribute` holding `partitionValue`. DynamoDB refuses any other ExclusiveStartKey with a
+ * ValidationException; checked here, a forged cursor is the client's 400, not the service's 503.
  * @throws BadRequestError when the cursor is malformed or belongs to another list
  */
 export function decodeCursor(
   cursor: string | undefined | null,
   partitionAttribute: string,
   partitionValue: string,
+  keyAttributes: readonly string[],
 ): ItemKey | undefined {
   if (cursor === undefined || cursor === null || cursor === '') return undefined;
   let parsed: unknown;
@@ -35,7 +39,10 @@ export function decodeCursor(
     typeof key === 'object' &&
     key !== null &&
     !Array.isArray(key) &&
-    Object.values(key).every((v) => typeof v === 'string' || typeof v === 'number') &&
+    Object.keys(key).length === keyAttributes.length &&
+    keyAttributes.every(
+      (name) => typeof (key as ItemKey)[name] === 'string' && (key as ItemKey)[name] !== '',
+    ) &&
     (key as ItemKey)[partitionAttribute] === partitionValue;
   if (!valid) {
     throw new BadRequestError(

@@ -303,6 +303,29 @@ describe('GET /customers/{customerId}/invoices', () => {
   });
 });
 
+describe('forged cursors', () => {
+  const forged = (key: Record<string, unknown>) =>
+    Buffer.from(JSON.stringify({ v: 1, k: key })).toString('base64url');
+
+  it.each([
+    ['/customers/{customerId}/invoices', { customerId: '17850' }, { pk: 'CUST#17850', sk: 'a', extra: 'b' }],
+    ['/customers/{customerId}/invoices', { customerId: '17850' }, { pk: 'CUST#17850' }],
+    ['/customers/{customerId}/invoices', { customerId: '17850' }, { pk: 'CUST#17850', sk: 5 }],
+    ['/stock/{stockCode}/invoices', { stockCode: '85123A' }, { gsi1pk: 'STOCK#85123A', gsi1sk: 'x' }],
+    [
+      '/stock/{stockCode}/invoices',
+      { stockCode: '85123A' },
+      { gsi1pk: 'STOCK#85123A', gsi1sk: 'x', pk: 1, sk: 'y' },
+    ],
+  ])(
+    'answers %s with a key DynamoDB would refuse (%j) with 400 invalid_cursor, not 503',
+    async (resource, params, key) => {
+      const { statusCode, body } = await get(resource, params, { next: forged(key) });
+      expect({ statusCode, error: body['error'] }).toEqual({ statusCode: 400, error: 'invalid_cursor' });
+    },
+  );
+});
+
 describe('GET /stock/{stockCode}/invoices', () => {
   it('lists each invoice containing the stock code once, newest first, paginated', async () => {
     const pages: unknown[][] = [];

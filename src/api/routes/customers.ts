@@ -58,7 +58,10 @@ export async function getCustomerInvoices(
   deps: ApiDeps,
 ): Promise<HttpResponse> {
   const customerId = parseCustomerId(rawId);
-  const startKey = decodeCursor(next, KEY_ATTRIBUTES.pk, customerPk(customerId));
+  const startKey = decodeCursor(next, KEY_ATTRIBUTES.pk, customerPk(customerId), [
+    KEY_ATTRIBUTES.pk,
+    KEY_ATTRIBUTES.sk,
+  ]);
   const invoices: CustomerLine[][] = [];
   let current: { lines: CustomerLine[]; lastKey: ItemKey } | null = null;
   let cursor: ItemKey | undefined;

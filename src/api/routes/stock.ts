@@ -18,7 +18,8 @@ export async function getStockInvoices(
   deps: ApiDeps,
 ): Promise<HttpResponse> {
   const { pk, sk, gsi1pk, gsi1sk } = KEY_ATTRIBUTES;
-  const startKey = decodeCursor(next, gsi1pk, stockKey(stockCode));
+  // A query on an index pages by the index's key and the table's.
+  const startKey = decodeCursor(next, gsi1pk, stockKey(stockCode), [gsi1pk, gsi1sk, pk, sk]);
   const items = [];
   for await (const page of queryPages(
     deps.dynamo,
