@@ -26,6 +26,38 @@ import type { CleanLine } from './schema.js';
 export const BODY_KINDS = { csv: 'csv', json: 'json', ndjson: 'ndjson' } as const;
 export type BodyKind = (typeof BODY_KINDS)[keyof typeof BODY_KINDS];
 
+/**
+ * The deepest nesting of arrays and objects a JSON body may have. A body of rows needs 2 (an array of
+ * objects); a value inside a field a little more. Deeper text is refused before it is parsed: parsing,
+ * and writing a rejected row back as text, recurse once per level, and a 10,000-level body overflowed the
+ * stack (a 500 for the client's mistake).
+ */
+export const JSON_MAX_DEPTH = 32;
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `limit`, by one scan that skips strings; it stops
+ * at the first level over the limit. The text need not be valid JSON (JSON.parse says what else is wrong).
+ */
+export function nestsDeeperThan(text: string, limit: number = JSON_MAX_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 91 || c === 123) {
+      if (++depth > limit) return true;
+    } else if (c === 93 || c === 125) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 /** A row that is not a row at all (not JSON, not an object), like a CSV record that cannot be split. */
 const MALFORMED = QUARANTINE_REASONS.malformed_row;
 
@@ -87,9 +119,12 @@ export function parseCsvRows(text: string): ParsedRows {
 
 /**
  * A JSON array of row objects keyed by source column names. Lines are 1-based positions in the array.
- * @throws BodyError when the body is not JSON or not an array
+ * @throws BodyError when the body is not JSON, not an array, or nested deeper than JSON_MAX_DEPTH
  */
 export function parseJsonRows(text: string): ParsedRows {
+  if (nestsDeeperThan(text)) {
+    throw new BodyError(`body nests arrays or objects deeper than ${JSON_MAX_DEPTH} levels`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -116,6 +151,16 @@ export function parseNdjsonRows(text: string): ParsedRows {
     const raw = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     if (raw.trim() === '') return;
     const line = i + 1;
+    if (nestsDeeperThan(raw)) {
+      out.rejected.push({
+        line,
+        raw,
+        reason: MALFORMED,
+        field: null,
+        message: `line ${line}: nests arrays or objects deeper than ${JSON_MAX_DEPTH} levels`,
+      });
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(raw);

@@ -1,6 +1,14 @@
-import { parseBody, parseCsvRows, parseJsonRows, parseNdjsonRows } from '../../src/core/body.js';
+import {
+  JSON_MAX_DEPTH,
+  nestsDeeperThan,
+  parseBody,
+  parseCsvRows,
+  parseJsonRows,
+  parseNdjsonRows,
+} from '../../src/core/body.js';
 import { BodyError, HeaderError } from '../../src/core/errors.js';
 import { cleanSourceRow } from '../../src/core/row-objects.js';
+import { JSON_ROWS } from '../helpers/retail-rows.js';
 
 const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
 
@@ -115,5 +123,35 @@ describe('parseBody', () => {
     // Assess
     expect(fromBytes.valid.map((v) => v.clean.description)).toEqual(['CAF\u00c9 MUG']);
     expect(fromBytes).toEqual(fromText);
+  });
+});
+
+describe('deeply nested JSON', () => {
+  const deepArray = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+
+  it.each([10_000, 100_000])(
+    'refuses a body of arrays %i levels deep as a BodyError, before parsing it',
+    (levels) => {
+      expect(() => parseJsonRows(deepArray(levels))).toThrow(BodyError);
+      expect(() => parseJsonRows(deepArray(levels))).toThrow(`deeper than ${JSON_MAX_DEPTH} levels`);
+    },
+  );
+
+  it('refuses a 10,000-level object inside a field', () => {
+    const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+    expect(() => parseJsonRows(`[{"InvoiceNo":"536365","Description":${deep}}]`)).toThrow(BodyError);
+  });
+
+  it('quarantines a deep NDJSON line as malformed_row and keeps the others', () => {
+    const good = JSON.stringify(JSON_ROWS[0]);
+    const { valid, rejected } = parseNdjsonRows(`${good}\n${deepArray(5_000)}\n`);
+    expect(valid).toHaveLength(1);
+    expect(rejected).toEqual([expect.objectContaining({ line: 2, reason: 'malformed_row' })]);
+  });
+
+  it('counts only brackets outside strings, up to the limit exactly', () => {
+    expect(nestsDeeperThan(deepArray(JSON_MAX_DEPTH))).toBe(false);
+    expect(nestsDeeperThan(deepArray(JSON_MAX_DEPTH + 1))).toBe(true);
+    expect(nestsDeeperThan(`["${'['.repeat(100)}\\"${'{'.repeat(100)}"]`)).toBe(false);
   });
 });

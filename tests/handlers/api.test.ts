@@ -254,6 +254,16 @@ describe('POST /ingest: bodies', () => {
     const headerOnly = await call(ingestEvent('text/csv', `${HEADER}\n`));
     expect(headerOnly.body).toEqual({ error: 'no_rows', message: 'body has no rows' });
   });
+
+  it.each([10_000, 100_000])(
+    'answers 400 invalid_body, not 500, for arrays nested %i levels deep',
+    async (levels) => {
+      const deep = await call(ingestEvent('application/json', `${'['.repeat(levels)}${']'.repeat(levels)}`));
+      expect(deep.statusCode).toBe(400);
+      expect(deep.body).toMatchObject({ error: 'invalid_body' });
+      expect(await streamedRows()).toEqual([]);
+    },
+  );
 });
 
 describe('POST /ingest: Kinesis failures', () => {
