@@ -464,6 +464,18 @@ describe('routing and errors', () => {
 });
 
 describe('POST /ingest: large rejections', () => {
+  it("quarantines a quoted field over the CSV parser's 1 MiB record limit as field_too_long, not a 503", async () => {
+    const long = `536365,85123A,"${'X'.repeat(1_100_000)}",6,2010-12-01 08:26:00,2.55,17850,United Kingdom`;
+    const good = '536365,85123B,RED HEART,6,2010-12-01 08:26:00,2.55,17850,United Kingdom';
+    const response = await call(ingestEvent('text/csv', `${HEADER}\n${long}\n${good}\n`));
+    expect(response.statusCode).toBe(202);
+    expect(response.body).toMatchObject({
+      accepted: 1,
+      rejected: 1,
+      errors: [{ line: 2, reason: 'field_too_long', field: 'Description' }],
+    });
+  });
+
   it('lists at most 1,000 errors, counting the rest, and quarantines every rejected row', async () => {
     const lines = [HEADER];
     for (let i = 0; i < 1_005; i++) lines.push(`9${i},A,x,bad,2011-01-01 10:00,1,1,UK`);
