@@ -106,6 +106,15 @@ export const STACK_PORT_VARIABLES = [
   STACK_VARIABLES.warehouse,
 ] as const;
 
+/**
+ * Modes of the state folder's parts. Data and secrets are this user's only. The folder itself may be
+ * passed through by others (0711) but not listed: the embedded PostgreSQL runs as `postgres` when the stack
+ * runs as root, and must reach its own data folder inside.
+ */
+export const STATE_DIR_MODE = 0o700;
+export const STATE_FILE_MODE = 0o600;
+export const STATE_HOME_MODE = 0o711;
+
 /** The default local Firehose buffering interval. */
 export const DEFAULT_BUFFER_MS = 5_000;
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { STATE_FILE_MODE } from '../config/local.js';
 import { withFileLock, writeAtomically } from '../files.js';
 import type { DlqMessage, DlqSource } from '../stream/redrive.js';
 
@@ -34,7 +35,7 @@ export function deadLetterFileSource(file: string): DlqSource {
         // Already gone (deleted by hand, or by another redrive): nothing to do.
         if (at === -1) return;
         lines.splice(at, 1);
-        await writeAtomically(file, lines.join('\n'));
+        await writeAtomically(file, lines.join('\n'), { mode: STATE_FILE_MODE });
       });
     },
   };

@@ -1,9 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { STACK_VARIABLES } from '../config/local.js';
+import { STACK_VARIABLES, STATE_DIR_MODE } from '../config/local.js';
 import { EcomflowError } from '../errors.js';
 import { startModuleWorker } from '../worker-threads.js';
 import type { EmulatorWorkerData, EmulatorWorkerReply } from './emulator-worker.js';
@@ -50,7 +50,13 @@ export async function startEmulators(stateDir: string, ports: EmulatorPorts): Pr
     dynamodb: join(stateDir, 'dynamodb'),
     s3: join(stateDir, 's3'),
   };
-  await Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));
+  // The emulators' data holds raw rows (the quarantine) and the look-ups: for this user only.
+  await Promise.all(
+    Object.values(dirs).map(async (d) => {
+      await mkdir(d, { recursive: true, mode: STATE_DIR_MODE });
+      await chmod(d, STATE_DIR_MODE);
+    }),
+  );
   const started: (() => Promise<void>)[] = [];
   try {
     const kinesis = await startEmulatorWorker(

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { PgWarehouse } from '../adapters/pg-warehouse.js';
 import { RAW_TABLE } from '../adapters/pg-warehouse.js';
+import { STATE_DIR_MODE } from '../config/local.js';
 import type { CleanLine } from '../core/schema.js';
 import { EcomflowError } from '../errors.js';
 import { ParquetLineWriter } from '../lake/parquet.js';
@@ -189,7 +190,9 @@ export class LocalFirehoseDelivery {
   constructor(private readonly options: LocalDeliveryOptions) {
     this.bufferBytes = options.bufferBytes ?? 5 * 1024 * 1024;
     this.bufferMs = options.bufferMs ?? 5_000;
-    mkdirSync(options.spoolDir, { recursive: true });
+    // The spool holds accepted lines: this user's only.
+    mkdirSync(options.spoolDir, { recursive: true, mode: STATE_DIR_MODE });
+    chmodSync(options.spoolDir, STATE_DIR_MODE);
   }
 
   /**

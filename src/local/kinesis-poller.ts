@@ -7,6 +7,7 @@ import {
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { STATE_FILE_MODE } from '../config/local.js';
 import { readJsonState, withFileLock, writeAtomically } from '../files.js';
 import { TRANSFORM_EVENT_SOURCE } from '../stream/event-source.js';
 import { kinesisStreamRecord } from '../stream/kinesis-event.js';
@@ -190,7 +191,9 @@ export class KinesisPoller {
     this.processed += count;
     const snapshot = JSON.stringify(this.checkpoints);
     // Atomically: a kill -9 during a write in place left the file empty, which read as "from the start".
-    this.saving = this.saving.then(() => writeAtomically(this.options.checkpointFile, snapshot));
+    this.saving = this.saving.then(() =>
+      writeAtomically(this.options.checkpointFile, snapshot, { mode: STATE_FILE_MODE }),
+    );
   }
 
   private async deadLetter(shardId: string, records: KinesisRecord[], error: Error | null): Promise<void> {
@@ -212,7 +215,9 @@ export class KinesisPoller {
     };
     // Under the file's lock: `ecomflow redrive` rewrites this file while the stack runs (local/dead-letters.ts).
     const file = this.options.deadLetterFile;
-    await withFileLock(file, () => appendFile(file, `${JSON.stringify(message)}\n`));
+    await withFileLock(file, () =>
+      appendFile(file, `${JSON.stringify(message)}\n`, { mode: STATE_FILE_MODE }),
+    );
   }
 }
 

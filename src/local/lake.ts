@@ -3,6 +3,7 @@ import { createLakeViews } from '../analytics/lake-views.js';
 import { LAKE_RAW_TABLE, LINE_TABLE_VIEW, loadLakeView } from '../analytics/models.js';
 import { QUARANTINE_COLUMNS, QUARANTINE_PARTITIONS, QUARANTINE_TABLE } from '../core/quarantine.js';
 import { LINE_COLUMNS } from '../core/schema.js';
+import { LakeFileError } from '../lake/parquet-read.js';
 
 /**
  * DuckDB standing in for Athena over the local lake: `invoice_lines_raw` with the contract's columns, over
@@ -50,7 +51,17 @@ export class LocalLake {
       );
       await connection.run(`SELECT 1 FROM ${LAKE_RAW_TABLE} LIMIT 0`);
     } catch (err) {
-      if (!/No files found/i.test((err as Error).message)) throw err;
+      if (!/No files found/i.test((err as Error).message)) {
+        // DuckDB names the object it cannot read (a torn upload, a file that is not Parquet): one line.
+        lake.close();
+        throw new LakeFileError(
+          lakeGlob,
+          `the lake cannot be read: ${(err as Error).message.split('\n')[0]}`,
+          {
+            cause: err,
+          },
+        );
+      }
       // An empty lake still has the table, with no rows.
       await connection.run(`DROP VIEW IF EXISTS ${LAKE_RAW_TABLE}`);
       await connection.run(

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,6 +17,8 @@ import {
   localPipelineConfig,
   type PipelineConfig,
   STACK_VARIABLES,
+  STATE_FILE_MODE,
+  STATE_HOME_MODE,
   type StackSettings,
 } from '../config/local.js';
 import { writeAtomically } from '../files.js';
@@ -70,6 +72,7 @@ export async function startStack(
 ): Promise<RunningStack> {
   const home = settings.home;
   await mkdir(home, { recursive: true });
+  await chmod(home, STATE_HOME_MODE);
   const fresh = !(await readFile(join(home, STACK_INFO_FILE), 'utf8').then(
     () => true,
     () => false,
@@ -193,7 +196,10 @@ export async function startStack(
       endpoints: { ...emulators.endpoints, firehose: firehose.url },
     };
     // Atomically: the commands beside the stack, and its tests, read it while it starts.
-    await writeAtomically(join(home, STACK_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
+    // It holds the API key: readable by this user only.
+    await writeAtomically(join(home, STACK_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`, {
+      mode: STATE_FILE_MODE,
+    });
     stops.push(() => rm(join(home, 'stack.pid'), { force: true }));
     await writeAtomically(join(home, 'stack.pid'), String(process.pid));
     return { info, config, fresh, stop: stopAll };
@@ -281,7 +287,7 @@ async function loadOrCreateApiKey(home: string): Promise<string> {
     // none yet
   }
   const key = randomBytes(24).toString('base64url');
-  await writeAtomically(file, `${key}\n`, { mode: 0o600 });
+  await writeAtomically(file, `${key}\n`, { mode: STATE_FILE_MODE });
   return key;
 }
 

@@ -7,7 +7,7 @@
  * means: DynamoDB holds each line once, and the lake and the warehouse hold each line_id, however often
  * its rows arrive.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -142,6 +142,17 @@ describe('ecomflow up, over HTTP', () => {
     expect(badCsvBody.message).toMatch(/missing required columns StockCode, UnitPrice, Country/);
     expect(tooLarge.status).toBe(413);
     expect(((await tooLarge.json()) as { error: string }).error).toBe('payload_too_large');
+  });
+
+  it("keeps the state folder's secrets and data from other users", async () => {
+    const mode = async (path: string) => (await stat(join(home, path))).mode & 0o777;
+    // Others may pass through the folder (PostgreSQL, as its own user, reaches its data inside) but not list it.
+    expect((await mode('.')) & 0o044).toBe(0);
+    for (const file of ['stack.json', 'api-key'])
+      expect({ file, mode: await mode(file) }).toEqual({ file, mode: 0o600 });
+    for (const dir of ['s3', 'kinesis', 'dynamodb', 'firehose-spool']) {
+      expect({ dir, mode: await mode(dir) }).toEqual({ dir, mode: 0o700 });
+    }
   });
 
   it('stores posted rows in DynamoDB, the lake and the warehouse, and a re-post doubles nothing', async () => {
