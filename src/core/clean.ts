@@ -200,8 +200,17 @@ function reject(
  * A `field_too_long` rejection when `text` is over `maxBytes` UTF-8 bytes, else undefined. A UTF-16 code
  * unit is one to three UTF-8 bytes, so the byte count is computed only for the rare text that needs it.
  */
-/** C0 controls but tab, line feed and carriage return (see QUARANTINE_REASONS.control_character). */
-const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
+/**
+ * The first C0 control character other than tab, line feed and carriage return (see
+ * QUARANTINE_REASONS.control_character), by its index; -1 when there is none.
+ */
+function controlCharacterAt(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 32 && c !== 9 && c !== 10 && c !== 13) return i;
+  }
+  return -1;
+}
 
 function controlCharacter(
   line: number,
@@ -209,15 +218,15 @@ function controlCharacter(
   field: SourceField,
   text: string,
 ): Rejection | undefined {
-  const found = CONTROL_CHARACTER.exec(text);
-  if (!found) return undefined;
-  const code = found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  const at = controlCharacterAt(text);
+  if (at === -1) return undefined;
+  const code = text.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0');
   return reject(
     line,
     raw,
     'control_character',
     field,
-    `${field} holds the control character U+${code} at position ${found.index + 1}`,
+    `${field} holds the control character U+${code} at position ${at + 1}`,
   );
 }
 
