@@ -67,7 +67,7 @@ describe('cleanToDirectory', () => {
       }),
     );
     const written = JSON.parse(await readFile(reportPath, 'utf8'));
-    expect(written).toMatchObject({ rows_read: 23, rows_clean: 11, duplicates: 1, quarantined: 11 });
+    expect(written).toMatchObject({ rows_read: 24, rows_clean: 11, duplicates: 1, quarantined: 12 });
   });
 
   it('writes Parquet that a second, independent reader (hyparquet) reads back exactly', async () => {
@@ -83,7 +83,7 @@ describe('cleanToDirectory', () => {
     const gz = join(dir, 'input.csv.gz');
     await writeFile(gz, gzipSync(await readFile(FIXTURE)));
     const { report } = await cleanToDirectory(gz, join(dir, 'out'));
-    expect(report.rows_read).toBe(23);
+    expect(report.rows_read).toBe(24);
   });
 
   it('fails with the path on a missing or corrupt input', async () => {

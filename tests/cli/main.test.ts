@@ -65,7 +65,7 @@ describe('ecomflow CLI', () => {
   it('clean exits 0 and prints the counts', async () => {
     const code = await main(['clean', join(FIXTURES, 'online-retail-dirty.csv'), '--out', dir]);
     expect(code).toBe(0);
-    expect(output.join('\n')).toMatch(/read 23 rows[\s\S]*duplicates\s+1[\s\S]*quarantined 11/);
+    expect(output.join('\n')).toMatch(/read 24 rows[\s\S]*duplicates\s+1[\s\S]*quarantined 12/);
   });
 
   it('clean exits non-zero with the path on an unreadable input', async () => {
