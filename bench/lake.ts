@@ -5,7 +5,6 @@
  * the small-file lake and over the compacted lake (the reference is the small-file lake, same run), and
  * `ecomflow audit` over the three stores.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -23,10 +22,8 @@ import { FIREHOSE_SPOOL_DIR, spooledLines } from '../src/local/firehose-delivery
 import { LocalLake } from '../src/local/lake.js';
 import { readStackInfo } from '../src/local/stack.js';
 import { mapLimit } from '../src/task-pool.js';
-import { fmtMs, ROOT, ratio } from './lib.js';
-import { childEnv, newHome, type RunningStack, replayJson, stackVars, startStack } from './replay.js';
-
-const CLI = join(ROOT, 'bin', 'ecomflow.js');
+import { fmtMs, ratio } from './lib.js';
+import { runCli as cli, newHome, type RunningStack, replayJson, stackVars, startStack } from './replay.js';
 
 /** The mart query timed on both lakes: every mart view, read whole, as a dashboard refresh would. */
 const MART_QUERY =
@@ -217,24 +214,4 @@ async function timeQuery(lakeGlob: string, runs: number): Promise<number> {
     }
   }
   return best;
-}
-
-async function cli(
-  args: string[],
-  vars: Record<string, string>,
-  allowFailure = false,
-): Promise<{ stdout: string; ms: number }> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: ROOT,
-    env: childEnv(vars),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let stdout = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0 && !allowFailure) throw new Error(`ecomflow ${args.join(' ')} exited ${code}: ${stdout}`);
-  return { stdout, ms: performance.now() - started };
 }

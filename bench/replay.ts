@@ -177,13 +177,14 @@ export async function startStack(
   return stack;
 }
 
-/** `ecomflow replay <file> --json <args>` against the stack of `vars`. */
-export async function replayJson(
-  file: string,
-  vars: Record<string, string>,
+/** Runs `ecomflow <args>` against the stack of `vars`: its stdout and wall time; throws on a failure. */
+export async function runCli(
   args: string[],
-): Promise<ReplaySummary> {
-  const child = spawn(process.execPath, [CLI, 'replay', file, '--json', ...args], {
+  vars: Record<string, string>,
+  allowFailure = false,
+): Promise<{ stdout: string; ms: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     env: childEnv(vars),
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -193,7 +194,17 @@ export async function replayJson(
     stdout += d;
   });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`ecomflow replay ${args.join(' ')} exited ${code}: ${stdout}`);
+  if (code !== 0 && !allowFailure) throw new Error(`ecomflow ${args.join(' ')} exited ${code}: ${stdout}`);
+  return { stdout, ms: performance.now() - started };
+}
+
+/** `ecomflow replay <file> --json <args>` against the stack of `vars`. */
+export async function replayJson(
+  file: string,
+  vars: Record<string, string>,
+  args: string[],
+): Promise<ReplaySummary> {
+  const { stdout } = await runCli(['replay', file, '--json', ...args], vars);
   return JSON.parse(stdout) as ReplaySummary;
 }
 

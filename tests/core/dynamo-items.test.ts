@@ -10,21 +10,9 @@ import {
   writeKey,
 } from '../../src/core/dynamo-items.js';
 import { type CleanLine, FIELD_MAX_BYTES } from '../../src/core/schema.js';
+import { aCleanLine } from '../helpers/lines.js';
 
-const LINE: CleanLine = {
-  line_id: '0123456789abcdef0123456789abcdef',
-  invoice_no: '536365',
-  stock_code: '85123A',
-  description: 'WHITE HANGING HEART T-LIGHT HOLDER',
-  quantity: 6,
-  invoice_date: '2010-12-01T08:26:00Z',
-  unit_price: 2.55,
-  customer_id: 17850,
-  country: 'United Kingdom',
-  line_total: 15.3,
-  is_cancellation: false,
-  is_adjustment: false,
-};
+const LINE: CleanLine = aCleanLine({ line_id: '0123456789abcdef0123456789abcdef' });
 
 describe('DynamoDB items of a clean line', () => {
   it('keys the line item by invoice, stock code and line_id, with every field of the line', () => {
