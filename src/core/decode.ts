@@ -55,21 +55,17 @@ export class StreamDecoder {
     this.offset += bytes.length;
     if (this.mode === 'undecided') {
       if (isAscii(bytes)) return latin1(bytes);
-      try {
-        const utf8 = makeDecoder('utf-8');
-        const text = utf8.decode(bytes, { stream: true });
-        this.mode = 'utf-8';
-        this.decoder = utf8;
-        return text;
-      } catch {
-        this.commit('windows-1252');
-      }
+      // The first non-ASCII character decides, not the whole chunk: text that starts as valid UTF-8 (CAFÉ)
+      // and holds a stray byte later is UTF-8 with an error, never Windows-1252 (which would turn CAFÉ
+      // into CAFÃ‰ silently).
+      this.commit(startsAsUtf8(bytes) ? 'utf-8' : 'windows-1252');
     }
     try {
       return this.decoder!.decode(bytes, { stream: true });
     } catch (cause) {
+      const bad = at + firstInvalidUtf8(bytes);
       throw new EncodingError(
-        `input is not valid UTF-8 near byte ${at} although earlier text was; pass --encoding windows-1252 (or latin1) to read it as a single-byte encoding`,
+        `input is not valid UTF-8 at byte ${bad} although earlier text was; pass --encoding windows-1252 (or latin1) to read it as a single-byte encoding`,
         { cause },
       );
     }
@@ -95,6 +91,53 @@ export class StreamDecoder {
     this.mode = mode;
     this.decoder = makeDecoder(mode);
   }
+}
+
+/**
+ * The length of the valid UTF-8 sequence at `i` (1 for ASCII), the bytes left when the chunk ends inside a
+ * sequence that is valid so far, or 0 when the bytes there are not UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF).
+ */
+function utf8SequenceAt(bytes: Uint8Array, i: number): number {
+  const b0 = bytes[i]!;
+  if (b0 < 0x80) return 1;
+  let length: number;
+  let low = 0x80;
+  let high = 0xbf;
+  if (b0 >= 0xc2 && b0 <= 0xdf) length = 2;
+  else if (b0 >= 0xe0 && b0 <= 0xef) {
+    length = 3;
+    if (b0 === 0xe0) low = 0xa0;
+    if (b0 === 0xed) high = 0x9f;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    length = 4;
+    if (b0 === 0xf0) low = 0x90;
+    if (b0 === 0xf4) high = 0x8f;
+  } else return 0;
+  for (let k = 1; k < length; k++) {
+    if (i + k >= bytes.length) return bytes.length - i;
+    const b = bytes[i + k]!;
+    if (b < (k === 1 ? low : 0x80) || b > (k === 1 ? high : 0xbf)) return 0;
+  }
+  return length;
+}
+
+/** Whether the first non-ASCII character of the bytes is valid UTF-8. */
+function startsAsUtf8(bytes: Uint8Array): boolean {
+  let i = 0;
+  while (i < bytes.length && bytes[i]! < 0x80) i++;
+  return i === bytes.length || utf8SequenceAt(bytes, i) > 0;
+}
+
+/** The offset of the first byte that is not valid UTF-8 (the length when all are). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const length = utf8SequenceAt(bytes, i);
+    if (length === 0) return i;
+    i += length;
+  }
+  return bytes.length;
 }
 
 function makeDecoder(mode: 'utf-8' | 'windows-1252' | 'latin1'): TextDecoder {

@@ -29,7 +29,18 @@ describe('StreamDecoder', () => {
   it('fails with the byte offset when invalid UTF-8 follows valid UTF-8', () => {
     const bytes = Buffer.concat([Buffer.from('£ok\n', 'utf8'), Buffer.from([0xa3])]);
     expect(() => decodeAll(bytes, 1)).toThrow(EncodingError);
-    expect(() => decodeAll(bytes, 1)).toThrow(/near byte 5.*--encoding windows-1252/);
+    expect(() => decodeAll(bytes, 1)).toThrow(/at byte 5.*--encoding windows-1252/);
+  });
+
+  it('reads UTF-8 with one stray byte later in the same chunk as an error at that byte, not Windows-1252', () => {
+    // CAFÉ in UTF-8, then one byte no UTF-8 text has: the first non-ASCII character decided UTF-8.
+    const bytes = Buffer.concat([Buffer.from('x,CAFÉ\ny,', 'utf8'), Buffer.from([0xff]), Buffer.from('\n')]);
+    expect(() => decodeAll(bytes, bytes.length)).toThrow(/at byte 10 /);
+  });
+
+  it('still reads a body whose first non-ASCII byte is not UTF-8 as Windows-1252, whole', () => {
+    const bytes = Buffer.from([0x43, 0x41, 0x46, 0xc9, 0x0a, 0xe9, 0xa3]);
+    expect(decodeAll(bytes, bytes.length)).toBe('CAFÉ\né£');
   });
 
   it('honours an explicit encoding', () => {
