@@ -134,6 +134,8 @@ export const LOCAL_RESOURCES = {
   rawBucket: 'ecomflow-local-raw',
   lakePrefix: 'lake/invoice_lines/',
   quarantinePrefix: 'quarantine/',
+  /** Where the local Firehose moves lines the warehouse keeps refusing (Firehose's `errors/` on AWS). */
+  firehoseErrorsPrefix: 'errors/',
   shards: 2,
 } as const;
 

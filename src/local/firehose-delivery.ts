@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { PgWarehouse } from '../adapters/pg-warehouse.js';
 import { RAW_TABLE } from '../adapters/pg-warehouse.js';
-import { STATE_DIR_MODE } from '../config/local.js';
+import { STATE_DIR_MODE, STATE_FILE_MODE } from '../config/local.js';
 import type { CleanLine } from '../core/schema.js';
 import { EcomflowError } from '../errors.js';
 import { ParquetLineWriter } from '../lake/parquet.js';
@@ -28,6 +28,19 @@ export class SpoolSegmentError extends EcomflowError {
     super(code, message, options);
     this.name = 'SpoolSegmentError';
     this.path = path;
+  }
+}
+
+/** A line the warehouse kept refusing as data, moved to the errors prefix (not retried again). */
+export class RefusedLineError extends EcomflowError {
+  constructor(
+    readonly lineId: string,
+    readonly location: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super('warehouse_refused_line', message, options);
+    this.name = 'RefusedLineError';
   }
 }
 
@@ -141,7 +154,13 @@ export function spooledLines(spoolDir: string): Map<string, number> {
 /** Where each delivery stream delivers, as the two Firehose streams of serverless.yml do on AWS. */
 export interface LocalDeliveryOptions {
   lake: { stream: string; s3: S3Client; bucket: string; prefix: string };
-  warehouse: { stream: string; warehouse: PgWarehouse };
+  /**
+   * The warehouse, and where lines it refuses as data go: Firehose's Redshift destination moves what its
+   * COPY keeps failing to an `errors/` prefix of its S3 bucket, and so does this one, per line.
+   */
+  warehouse: { stream: string; warehouse: PgWarehouse; errors?: { bucket: string; prefix: string } };
+  /** Attempts at a batch the warehouse refuses as data before it is split, and a line moved to errors. */
+  refusedAttempts?: number;
   /** Buffering hints: flush when this many bytes are buffered... */
   bufferBytes?: number;
   /** ...or this long after the first record arrived. AWS's minimum is 60 s; locally 5 s keeps the demo live. */
@@ -184,12 +203,16 @@ export class LocalFirehoseDelivery {
   private sequence = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
-  private readonly retries: { stream: string; lines: CleanLine[]; segment: string }[] = [];
+  private readonly retries: Delivery[] = [];
+  private readonly refusedAttempts: number;
   delivered = { lake: 0, warehouse: 0 };
+  /** Lines the warehouse refused as data, moved to the errors prefix. */
+  diverted = 0;
 
   constructor(private readonly options: LocalDeliveryOptions) {
     this.bufferBytes = options.bufferBytes ?? 5 * 1024 * 1024;
     this.bufferMs = options.bufferMs ?? 5_000;
+    this.refusedAttempts = options.refusedAttempts ?? DEFAULT_REFUSED_ATTEMPTS;
     // The spool holds accepted lines: this user's only.
     mkdirSync(options.spoolDir, { recursive: true, mode: STATE_DIR_MODE });
     chmodSync(options.spoolDir, STATE_DIR_MODE);
@@ -282,7 +305,8 @@ export class LocalFirehoseDelivery {
   async flush(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const stream of [...this.buffers.keys()]) void this.flushStream(stream);
-    for (const retry of this.retries.splice(0)) this.enqueue(retry.stream, retry.lines, retry.segment);
+    for (const retry of this.retries.splice(0))
+      this.enqueue(retry.stream, retry.lines, retry.segment, retry.refused);
     await this.chain;
   }
 
@@ -307,7 +331,7 @@ export class LocalFirehoseDelivery {
   }
 
   /** Deliveries run one after another so that a flush at shutdown waits for all of them. */
-  private enqueue(stream: string, lines: CleanLine[], segment: string): Promise<void> {
+  private enqueue(stream: string, lines: CleanLine[], segment: string, refused = 0): Promise<void> {
     this.chain = this.chain
       .then(async () => {
         if (lines.length > 0) {
@@ -316,17 +340,80 @@ export class LocalFirehoseDelivery {
         }
         rmSync(segment, { force: true });
       })
-      .catch((err: Error) => {
-        // Firehose retries a failed delivery; the segment stays on disk until it succeeds.
+      .catch(async (err: Error) => {
+        // A store that is down is retried until it is back, as Firehose does within its retry window. A
+        // batch the warehouse refuses as data would be refused for ever: after `refusedAttempts` it is
+        // split in halves, each retried alone, so the good lines arrive; a single line still refused goes
+        // to the errors prefix, as Firehose's Redshift destination does after its retry duration.
+        const asData = stream === this.options.warehouse.stream && isDataRefusal(err);
+        const attempts = asData ? refused + 1 : 0;
+        if (asData && attempts >= this.refusedAttempts) {
+          const handled = await this.isolate(stream, lines, segment, err).then(
+            () => true,
+            (cause: Error) => {
+              this.options.onError?.(cause);
+              return false;
+            },
+          );
+          if (handled) return;
+        }
         this.options.onError?.(err);
-        this.retries.push({ stream, lines, segment });
+        this.retries.push({ stream, lines, segment, refused: attempts });
         if (this.stopped) return;
         this.retryTimer ??= setTimeout(() => {
           this.retryTimer = null;
-          for (const retry of this.retries.splice(0)) this.enqueue(retry.stream, retry.lines, retry.segment);
+          for (const retry of this.retries.splice(0)) {
+            this.enqueue(retry.stream, retry.lines, retry.segment, retry.refused);
+          }
         }, this.bufferMs);
       });
     return this.chain;
+  }
+
+  /** Splits a refused batch into two spooled halves, or moves a refused line to the errors prefix. */
+  private async isolate(stream: string, lines: CleanLine[], segment: string, err: Error): Promise<void> {
+    if (lines.length > 1) {
+      const half = Math.ceil(lines.length / 2);
+      // Each half is spooled before the whole is removed: a crash in between delivers lines twice
+      // (at-least-once, as before), never loses one.
+      const halves = [lines.slice(0, half), lines.slice(half)].map((part) => {
+        const file = join(
+          this.options.spoolDir,
+          `${stream}.${Date.now()}-${String(++this.sequence).padStart(6, '0')}.ndjson`,
+        );
+        appendFileSync(file, part.map((l) => `${JSON.stringify(l)}\n`).join(''), { mode: STATE_FILE_MODE });
+        return { part, file };
+      });
+      rmSync(segment, { force: true });
+      for (const { part, file } of halves) void this.enqueue(stream, part, file);
+      return;
+    }
+    const errors = this.options.warehouse.errors;
+    if (!errors)
+      throw new Error(
+        `the warehouse keeps refusing a line and no errors prefix is configured: ${err.message}`,
+      );
+    const [line] = lines;
+    const day = new Date().toISOString().slice(0, 10);
+    const key = `${errors.prefix}${stream}/${day}/${line?.line_id ?? 'empty'}.json`;
+    await this.options.lake.s3.send(
+      new PutObjectCommand({
+        Bucket: errors.bucket,
+        Key: key,
+        Body: `${JSON.stringify({ line, error: { code: (err as { code?: string }).code ?? null, message: err.message } })}\n`,
+        ContentType: 'application/json',
+      }),
+    );
+    rmSync(segment, { force: true });
+    this.diverted += lines.length;
+    this.options.onError?.(
+      new RefusedLineError(
+        line?.line_id ?? '',
+        `s3://${errors.bucket}/${key}`,
+        `the warehouse refused line ${line?.line_id} ${this.refusedAttempts} times (${err.message}); moved to s3://${errors.bucket}/${key}, not retried`,
+        { cause: err },
+      ),
+    );
   }
 
   private async toLake(lines: CleanLine[]): Promise<void> {
@@ -364,6 +451,27 @@ export class LocalFirehoseDelivery {
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/** How often a batch the warehouse refuses as data is tried before it is split. */
+export const DEFAULT_REFUSED_ATTEMPTS = 3;
+
+interface Delivery {
+  stream: string;
+  lines: CleanLine[];
+  segment: string;
+  /** Consecutive refusals as data. */
+  refused: number;
+}
+
+/**
+ * Whether PostgreSQL (or Redshift) refused the rows themselves: SQLSTATE class 22, data exception (an
+ * invalid byte sequence, a date out of range, a value too long), or 23, integrity. A refused connection or
+ * a server shutting down has no such code: the store is down, and retrying is right.
+ */
+export function isDataRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}
 const SEGMENT_NAME = /^(.+)\.\d+-\d+\.ndjson$/;
 
 function parseLines(records: Buffer[]): CleanLine[] {

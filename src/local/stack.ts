@@ -30,7 +30,12 @@ import { createTransformDeps } from '../stream/deps.js';
 import { DEAD_LETTER_FILE } from './dead-letters.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { close, listen, PortInUseError, startEmulators } from './emulators.js';
-import { FIREHOSE_SPOOL_DIR, LocalFirehoseDelivery, SpoolSegmentError } from './firehose-delivery.js';
+import {
+  FIREHOSE_SPOOL_DIR,
+  LocalFirehoseDelivery,
+  RefusedLineError,
+  SpoolSegmentError,
+} from './firehose-delivery.js';
 import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
 import { KinesisPoller } from './kinesis-poller.js';
@@ -119,7 +124,12 @@ export async function startStack(
     const s3 = createS3Client({ region: r.region, endpoints: { s3: emulators.endpoints.s3 } });
     const delivery = new LocalFirehoseDelivery({
       lake: { stream: r.lakeDeliveryStream, s3, bucket: r.lakeBucket, prefix: r.lakePrefix },
-      warehouse: { stream: r.warehouseDeliveryStream, warehouse },
+      // Lines the warehouse keeps refusing as data go where Firehose's Redshift destination puts them.
+      warehouse: {
+        stream: r.warehouseDeliveryStream,
+        warehouse,
+        errors: { bucket: r.rawBucket, prefix: LOCAL_RESOURCES.firehoseErrorsPrefix },
+      },
       bufferMs: settings.bufferMs,
       spoolDir: join(home, FIREHOSE_SPOOL_DIR),
       // A damaged spool segment found at start is a report of its own, not a delivery to retry.
@@ -127,7 +137,9 @@ export async function startStack(
         log(
           err instanceof SpoolSegmentError
             ? `local Firehose spool: ${err.message}`
-            : `local Firehose delivery failed, will retry: ${err.message}`,
+            : err instanceof RefusedLineError
+              ? `local Firehose: ${err.message}`
+              : `local Firehose delivery failed, will retry: ${err.message}`,
         ),
     });
     const firehose = await startFirehoseServer({

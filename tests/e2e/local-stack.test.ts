@@ -283,6 +283,43 @@ describe('ecomflow up, over HTTP', () => {
     }
   });
 
+  it('stores the good rows of a POST holding a NUL, a year 0000 and a long Description everywhere, and stalls nothing', async () => {
+    // Prepare: three rows that once passed cleaning and then stalled the warehouse's COPY for good.
+    const rows = postedRows(40, 22, 6_000_000);
+    const [header, first] = rows.csv.split('\n');
+    const f = first!.split(',');
+    const poison = [
+      [f[0], f[1], 'NUL\u0000INSIDE', ...f.slice(3)],
+      [f[0], f[1], f[2], f[3], '0000-01-01 00:00:00', ...f.slice(5)],
+      [f[0], f[1], 'D'.repeat(300), ...f.slice(3)],
+    ].map((r) => r.join(','));
+    expect(header).toMatch(/^InvoiceNo,/);
+
+    // Act
+    const response = await post(`${rows.csv}${poison.join('\n')}\n`);
+    const answer = (await response.json()) as {
+      accepted: number;
+      rejected: number;
+      errors: { reason: string }[];
+    };
+
+    // Assess: refused at the door with their reasons; every good line reaches the three stores.
+    expect(response.status).toBe(202);
+    expect(answer.accepted).toBe(rows.lines.length);
+    expect(answer.errors.map((e) => e.reason).sort()).toEqual([
+      'control_character',
+      'field_too_long',
+      'invalid_date',
+    ]);
+    await expectAllVisible(rows);
+    await eventually('the lake holds every good line', async () =>
+      (await lakeCounts(rows)).d === rows.distinct ? true : undefined,
+    );
+    await eventually('the warehouse holds every good line', async () =>
+      (await warehouseCounts(rows)).d === rows.distinct ? true : undefined,
+    );
+  });
+
   it('keeps DynamoDB, the lake and the warehouse across a Ctrl-C and a restart', async () => {
     // Prepare
     const rows = await postAndWaitForEveryStore(postedRows(300, 12, 2_000_000));

@@ -20,6 +20,7 @@ import {
   LocalFirehoseDelivery,
   lakePartitionPrefix,
   parseSegment,
+  RefusedLineError,
   SegmentLineError,
   SPOOL_UNREADABLE_DIR,
   TornSpoolTailError,
@@ -31,11 +32,14 @@ import { eventually, ROOT } from '../helpers/stack-process.js';
 
 const BUCKET = 'lake';
 const PREFIX = 'lake/invoice_lines/';
+const ERRORS_PREFIX = 'errors/';
 
 let emulators: Emulators;
 let spoolDir: string;
 let copied: { table: string; lines: CleanLine[] }[];
 let failCopies: number;
+/** Line ids the fake warehouse refuses as PostgreSQL refuses data (SQLSTATE 22021), whole COPY at a time. */
+let refusedIds: Set<string>;
 let errors: Error[];
 let delivery: LocalFirehoseDelivery | undefined;
 
@@ -45,7 +49,11 @@ const warehouse = {
       failCopies--;
       throw new Error('connection refused');
     }
-    copied.push({ table, lines: [...lines] });
+    const batch = [...lines];
+    if (batch.some((l) => refusedIds.has(l.line_id))) {
+      throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+    }
+    copied.push({ table, lines: batch });
     return copied.at(-1)!.lines.length;
   },
 } as unknown as PgWarehouse;
@@ -61,6 +69,7 @@ beforeEach(async () => {
   spoolDir = await mkdtemp(join(tmpdir(), 'ecomflow-spool-'));
   copied = [];
   failCopies = 0;
+  refusedIds = new Set();
   errors = [];
   delivery = undefined;
 });
@@ -73,10 +82,10 @@ afterEach(async () => {
   }
 });
 
-function makeDelivery(options: { bufferMs?: number; bufferBytes?: number } = {}) {
+function makeDelivery(options: { bufferMs?: number; bufferBytes?: number; refusedAttempts?: number } = {}) {
   delivery = new LocalFirehoseDelivery({
     lake: { stream: 'lake-stream', s3: emulators.s3, bucket: BUCKET, prefix: PREFIX },
-    warehouse: { stream: 'warehouse-stream', warehouse },
+    warehouse: { stream: 'warehouse-stream', warehouse, errors: { bucket: BUCKET, prefix: ERRORS_PREFIX } },
     spoolDir,
     onError: (err) => errors.push(err),
     ...options,
@@ -355,5 +364,62 @@ describe('parseSegment', () => {
 
   it('treats a last line that ends with its newline but is not JSON as damage, not a tear', () => {
     expect(() => parseSegment(Buffer.from(`${a}\n{"line_id":\n`))).toThrow(SegmentLineError);
+  });
+});
+
+describe('a batch the warehouse keeps refusing as data', () => {
+  it('is split until the refused line is alone; the good lines arrive and that line goes to errors/', async () => {
+    // Prepare: seven lines in one batch, one of which the warehouse refuses whatever the attempt.
+    const d = makeDelivery({ bufferMs: 20, refusedAttempts: 2 });
+    const lines = Array.from({ length: 7 }, () => line('2010-12-04T08:00:00Z'));
+    const poison = lines[4]!;
+    refusedIds.add(poison.line_id);
+
+    // Act
+    d.deliver('warehouse-stream', records(lines));
+    await eventually(
+      'the refused line is set aside',
+      async () => (d.diverted === 1 ? true : undefined),
+      10_000,
+    );
+    await d.flush();
+
+    // Assess
+    expect(copied.flatMap((c) => c.lines.map((l) => l.line_id)).sort()).toEqual(
+      lines
+        .filter((l) => l !== poison)
+        .map((l) => l.line_id)
+        .sort(),
+    );
+    const keys = (
+      await emulators.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: ERRORS_PREFIX }))
+    ).Contents;
+    expect(keys?.map((k) => k.Key)).toEqual([
+      `${ERRORS_PREFIX}warehouse-stream/${new Date().toISOString().slice(0, 10)}/${poison.line_id}.json`,
+    ]);
+    const set = JSON.parse(
+      await (
+        await emulators.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: keys![0]!.Key! }))
+      ).Body!.transformToString(),
+    ) as { line: CleanLine; error: { code: string } };
+    expect(set).toMatchObject({ line: { line_id: poison.line_id }, error: { code: '22021' } });
+    expect(errors.some((e) => e instanceof RefusedLineError && e.lineId === poison.line_id)).toBe(true);
+    expect(await readdir(spoolDir)).toEqual([]);
+    await emulators.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: keys![0]!.Key! }));
+  });
+
+  it('keeps retrying a warehouse that is down: no code, no split, nothing set aside', async () => {
+    const d = makeDelivery({ bufferMs: 20, refusedAttempts: 1 });
+    failCopies = 5;
+    const lines = Array.from({ length: 3 }, () => line('2010-12-05T08:00:00Z'));
+    d.deliver('warehouse-stream', records(lines));
+    await eventually(
+      'the warehouse is back and takes the batch',
+      async () => (copied.length > 0 ? true : undefined),
+      10_000,
+    );
+    expect(copied).toHaveLength(1);
+    expect(copied[0]!.lines).toHaveLength(3);
+    expect(d.diverted).toBe(0);
   });
 });
