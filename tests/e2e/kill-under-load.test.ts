@@ -20,6 +20,7 @@ import {
   type ReplayProcess,
   readAckLog,
   startReplay,
+  warehouseHoldsAcked,
 } from '../helpers/replay-process.js';
 import {
   cleanUp,
@@ -104,12 +105,8 @@ describe('SIGKILL under load', () => {
     const saved = await checkpoints();
     expect(saved).toBeDefined();
     expect(Object.values(saved!).every((v) => typeof v === 'string')).toBe(true);
-    const inWarehouse = await eventually('every acknowledged line is in the warehouse', async () => {
-      const rows = await warehouseQuery('SELECT DISTINCT line_id FROM raw.invoice_lines', vars);
-      const ids = new Set(rows.map((r) => r['line_id'] as string));
-      return [...acked.keys()].every((id) => ids.has(id)) ? true : undefined;
-    });
-    expect(inWarehouse).toBe(true);
+    const inWarehouse = await warehouseHoldsAcked(acked, vars);
+    expect(inWarehouse.size).toBeGreaterThanOrEqual(acked.size);
   });
 });
 

@@ -10,25 +10,24 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { generateCsv } from '../../src/core/generate.js';
 import {
-  ackLogTable,
   countLines,
   incompleteInvoices,
+  lakeMissingAcked,
   type ReplayProcess,
   readAckLog,
   startReplay,
+  warehouseHoldsAcked,
 } from '../helpers/replay-process.js';
 import {
   CLI,
   childEnv,
   cleanUp,
   eventually,
-  lakeQuery,
   makeHome,
   ROOT,
   type StackProcess,
   stackEnv,
   startStackProcess,
-  warehouseQuery,
 } from '../helpers/stack-process.js';
 
 jest.setTimeout(180_000);
@@ -102,18 +101,7 @@ describe('Ctrl-C under load', () => {
     expect(acked.size).toBeGreaterThan(6_000);
 
     // The lake: DuckDB reads the ack log beside the lake and counts what is missing.
-    const missingFromLake = await eventually(
-      'every acknowledged line is in the lake',
-      async () => {
-        const [row] = await lakeQuery(
-          `SELECT count(*) AS missing FROM ${ackLogTable(ackLog)} WHERE a.line_id NOT IN (SELECT line_id FROM invoice_lines)`,
-          vars,
-        );
-        return Number(row!['missing']) === 0 ? 0 : undefined;
-      },
-      90_000,
-      1_000,
-    );
+    const missingFromLake = await lakeMissingAcked(ackLog, vars, 90_000);
     expect(missingFromLake).toBe(0);
 
     // DynamoDB, through the API: every acknowledged line is listed on its invoice.
@@ -121,11 +109,7 @@ describe('Ctrl-C under load', () => {
     expect(await incompleteInvoices(apiUrl, apiKey, acked)).toEqual([]);
 
     // The warehouse's raw table.
-    const inWarehouse = await eventually('every acknowledged line is in the warehouse', async () => {
-      const rows = await warehouseQuery('SELECT DISTINCT line_id FROM raw.invoice_lines', vars);
-      const ids = new Set(rows.map((r) => r['line_id'] as string));
-      return [...acked.keys()].every((id) => ids.has(id)) ? ids : undefined;
-    });
+    const inWarehouse = await warehouseHoldsAcked(acked, vars);
     expect(inWarehouse.size).toBeGreaterThanOrEqual(acked.size);
   });
 
@@ -153,24 +137,9 @@ describe('Ctrl-C under load', () => {
     expect(stderr).not.toMatch(/delivery failed|while stopping/);
     const acked = await readAckLog(ackLog);
     expect(acked.size).toBeGreaterThanOrEqual(1_500);
-    const missingFromLake = await eventually(
-      'every acknowledged line is in the lake',
-      async () => {
-        const [row] = await lakeQuery(
-          `SELECT count(*) AS missing FROM ${ackLogTable(ackLog)} WHERE a.line_id NOT IN (SELECT line_id FROM invoice_lines)`,
-          vars,
-        );
-        return Number(row!['missing']) === 0 ? 0 : undefined;
-      },
-      60_000,
-      1_000,
-    );
+    const missingFromLake = await lakeMissingAcked(ackLog, vars, 60_000);
     expect(missingFromLake).toBe(0);
-    const inWarehouse = await eventually('every acknowledged line is in the warehouse', async () => {
-      const rows = await warehouseQuery('SELECT DISTINCT line_id FROM raw.invoice_lines', vars);
-      const ids = new Set(rows.map((r) => r['line_id'] as string));
-      return [...acked.keys()].every((id) => ids.has(id)) ? ids : undefined;
-    });
+    const inWarehouse = await warehouseHoldsAcked(acked, vars);
     expect(inWarehouse.size).toBeGreaterThanOrEqual(acked.size);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { CLI, childEnv, ROOT } from './stack-process.js';
+import { CLI, childEnv, eventually, lakeQuery, ROOT, warehouseQuery } from './stack-process.js';
 
 export interface ReplayProcess {
   child: ChildProcess;
@@ -95,4 +95,36 @@ export async function incompleteInvoices(
 /** DuckDB SQL over the ack log, as a table `a(line_id, invoice_no)`, for `ecomflow query`. */
 export function ackLogTable(ackLog: string): string {
   return `read_csv('${ackLog}', delim = '\t', header = false, columns = {'line_id': 'VARCHAR', 'invoice_no': 'VARCHAR'}) AS a`;
+}
+
+/** Waits until the lake's view holds every line of the ack log; resolves to how many are missing (0). */
+export function lakeMissingAcked(
+  ackLog: string,
+  vars: Record<string, string>,
+  timeoutMs: number,
+): Promise<number> {
+  return eventually(
+    'every acknowledged line is in the lake',
+    async () => {
+      const [row] = await lakeQuery(
+        `SELECT count(*) AS missing FROM ${ackLogTable(ackLog)} WHERE a.line_id NOT IN (SELECT line_id FROM invoice_lines)`,
+        vars,
+      );
+      return Number(row!['missing']) === 0 ? 0 : undefined;
+    },
+    timeoutMs,
+    1_000,
+  );
+}
+
+/** Waits until the warehouse's raw table holds every acknowledged line; resolves to its distinct line ids. */
+export function warehouseHoldsAcked(
+  acked: Map<string, string>,
+  vars: Record<string, string>,
+): Promise<Set<string>> {
+  return eventually('every acknowledged line is in the warehouse', async () => {
+    const rows = await warehouseQuery('SELECT DISTINCT line_id FROM raw.invoice_lines', vars);
+    const ids = new Set(rows.map((r) => r['line_id'] as string));
+    return [...acked.keys()].every((id) => ids.has(id)) ? ids : undefined;
+  });
 }
