@@ -13,7 +13,17 @@ export interface GatewayOptions {
   stage?: string;
   /** API Gateway's own payload limit (10 MB); the handler applies the API's 5 MB limit itself. */
   maxPayloadBytes?: number;
+  /** Requests to private routes in flight at once; more get 429 (GATEWAY_LIMITS.concurrentRequests). */
+  maxConcurrentRequests?: number;
 }
+
+/**
+ * The gateway's own bounds. On AWS the usage plan throttles per key (apiThrottleRateLimit, burst) and
+ * answers 429; locally one process serves everything, so what is bounded is the requests in flight: each
+ * may hold a 10 MB body and its parse, and 48 of them at once took the process to 5 GB. `/health` is not
+ * counted, so it answers however busy the API is.
+ */
+export const GATEWAY_LIMITS = { maxPayloadBytes: 10 * 1024 * 1024, concurrentRequests: 8 } as const;
 
 /**
  * API Gateway's own answers, before any integration runs, in its words: the status, the body's message and
@@ -32,6 +42,12 @@ export const GATEWAY_ERRORS = {
     type: 'ForbiddenException',
     responseType: 'INVALID_API_KEY',
     message: 'Forbidden',
+  },
+  throttled: {
+    status: 429,
+    type: 'TooManyRequestsException',
+    responseType: 'THROTTLED',
+    message: 'Too Many Requests',
   },
 } as const;
 type GatewayError = (typeof GATEWAY_ERRORS)[keyof typeof GATEWAY_ERRORS];
@@ -61,7 +77,9 @@ export function apiKeyMatches(sent: string | undefined, apiKey: string): boolean
  */
 export function createGateway(options: GatewayOptions): Server {
   const stage = options.stage ?? 'local';
-  const maxPayload = options.maxPayloadBytes ?? 10 * 1024 * 1024;
+  const maxPayload = options.maxPayloadBytes ?? GATEWAY_LIMITS.maxPayloadBytes;
+  const maxInFlight = options.maxConcurrentRequests ?? GATEWAY_LIMITS.concurrentRequests;
+  let inFlight = 0;
   return createServer((req, res) => {
     handle(req, res).catch((err: Error) =>
       send(res, 502, { message: `Internal server error: ${err.message}` }),
@@ -90,14 +108,25 @@ export function createGateway(options: GatewayOptions): Server {
       req.resume();
       return;
     }
-    const body = await readBody(req, maxPayload);
-    if (body === null) {
-      send(res, 413, { message: `Request payload exceeds API Gateway's ${maxPayload} byte limit` });
+    if (route.private && inFlight >= maxInFlight) {
+      refuse(res, GATEWAY_ERRORS.throttled, { 'Retry-After': '1' });
+      req.resume();
       return;
     }
-    const requestId = randomUUID();
-    const event = proxyEvent(req, url, route.resource, route.params ?? {}, body, stage, requestId);
-    const result = await options.handler(event, lambdaContext('ecomflow-local-api', requestId));
+    if (route.private) inFlight++;
+    let result: APIGatewayProxyResult;
+    try {
+      const body = await readBody(req, maxPayload);
+      if (body === null) {
+        send(res, 413, { message: `Request payload exceeds API Gateway's ${maxPayload} byte limit` });
+        return;
+      }
+      const requestId = randomUUID();
+      const event = proxyEvent(req, url, route.resource, route.params ?? {}, body, stage, requestId);
+      result = await options.handler(event, lambdaContext('ecomflow-local-api', requestId));
+    } finally {
+      if (route.private) inFlight--;
+    }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
     res.writeHead(result.statusCode, headers);
@@ -187,7 +216,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | n
   return tooLarge ? null : Buffer.concat(chunks);
 }
 
-function refuse(res: ServerResponse, error: GatewayError): void {
+function refuse(res: ServerResponse, error: GatewayError, extraHeaders: Record<string, string> = {}): void {
   // A HEAD request gets the same status and headers; node sends no body in answer to HEAD. The body is the
   // deployed API's DEFAULT_4XX gateway response (resources/api.yml): the response type and the message.
   send(
@@ -197,6 +226,7 @@ function refuse(res: ServerResponse, error: GatewayError): void {
     {
       'x-amzn-ErrorType': error.type,
       'x-amzn-RequestId': randomUUID(),
+      ...extraHeaders,
     },
   );
 }

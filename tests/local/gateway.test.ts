@@ -266,3 +266,49 @@ describe('apiKeyMatches', () => {
     expect(apiKeyMatches(sent, KEY)).toBe(expected);
   });
 });
+
+describe('requests in flight', () => {
+  it('answers a private request over the limit with 429 Too Many Requests and Retry-After, and /health still', async () => {
+    // Prepare: a gateway whose handler holds every request but /health until released.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started = 0;
+    const busy = createGateway({
+      handler: async (event) => {
+        if (event.resource === '/health') return { statusCode: 200, headers: {}, body: '{}' };
+        started++;
+        await held;
+        return { statusCode: 200, headers: {}, body: '{}' };
+      },
+      apiKey: KEY,
+      maxConcurrentRequests: 2,
+    });
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(busy.address() as AddressInfo).port}`;
+    const get = () => fetch(`${base}/invoices/536365`, { headers: { 'x-api-key': KEY } });
+    try {
+      // Act
+      const first = [get(), get()];
+      while (started < 2) await new Promise((r) => setTimeout(r, 5));
+      const third = await get();
+      const health = await fetch(`${base}/health`);
+      release();
+      const answered = await Promise.all(first);
+      const after = await get();
+
+      // Assess
+      expect(third.status).toBe(429);
+      expect(third.headers.get('retry-after')).toBe('1');
+      expect(third.headers.get('x-amzn-errortype')).toBe(GATEWAY_ERRORS.throttled.type);
+      expect(await third.json()).toEqual({ error: 'THROTTLED', message: 'Too Many Requests' });
+      expect(health.status).toBe(200);
+      expect(answered.map((r) => r.status)).toEqual([200, 200]);
+      expect(after.status).toBe(200);
+    } finally {
+      release();
+      await close(busy);
+    }
+  });
+});
