@@ -191,17 +191,23 @@ export interface NamedQueryDefinition {
 /** The named queries; each file holds one statement, led by a comment that describes it. */
 export async function loadLakeQueries(root: string = findSqlRoot()): Promise<NamedQueryDefinition[]> {
   const queries: NamedQueryDefinition[] = [];
-  for (const name of LAKE_QUERIES) {
-    const path = join(root, 'glue', 'queries', `${name}.sql`);
-    const text = await readSqlFile(path);
-    const statements = splitStatements(text);
-    if (statements.length !== 1) {
-      throw new SqlFileError(path, `${path}: expected one query, found ${statements.length} statements`);
-    }
-    const description = /^--\s*(.+)$/m.exec(text)?.[1]?.trim() ?? name;
-    queries.push({ name, description, sql: dropLeadingComments(statements[0]!) });
-  }
+  for (const name of LAKE_QUERIES) queries.push(await loadLakeQuery(name, root));
   return queries;
+}
+
+/** One named query, from `glue/queries/<name>.sql`. */
+export async function loadLakeQuery(
+  name: LakeQuery,
+  root: string = findSqlRoot(),
+): Promise<NamedQueryDefinition> {
+  const path = join(root, 'glue', 'queries', `${name}.sql`);
+  const text = await readSqlFile(path);
+  const statements = splitStatements(text);
+  if (statements.length !== 1) {
+    throw new SqlFileError(path, `${path}: expected one query, found ${statements.length} statements`);
+  }
+  const description = /^--\s*(.+)$/m.exec(text)?.[1]?.trim() ?? name;
+  return { name, description, sql: dropLeadingComments(statements[0]!) };
 }
 
 /** The statement without the comment lines (and blank lines) before its first line of code. */

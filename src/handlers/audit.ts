@@ -10,7 +10,7 @@ import { createRedshiftDataClient, queryRows } from '../adapters/redshift-data.j
 import { createS3Client } from '../adapters/s3.js';
 import { writeJson } from '../adapters/s3-objects.js';
 import { createSqsClient, queueDepth } from '../adapters/sqs.js';
-import { findSqlRoot, loadLakeQueries, loadWarehouseQuery } from '../analytics/models.js';
+import { type LakeQuery, loadLakeQuery, loadWarehouseQuery } from '../analytics/models.js';
 import { AUDIT_RESULT_KEY, type AuditReport, type DayRow } from '../audit/compare.js';
 import { type AuditSources, runAudit } from '../audit/run.js';
 import { type AuditConfig, loadAuditConfig } from '../config/audit.js';
@@ -34,10 +34,8 @@ export const AUDIT_METRIC = { namespace: 'ecomflow', name: 'AuditDisagreeingDays
 /** The audit on AWS: Athena for the lake and the quarantine, the Data API for Redshift, a Scan of DynamoDB. */
 export function awsAuditSources(deps: AuditDeps): AuditSources {
   const { config } = deps;
-  const lakeQuery = async (name: string) => {
-    const query = (await loadLakeQueries(findSqlRoot())).find((q) => q.name === name)!;
-    return athenaQuery(deps.athena, config.athena, query.sql);
-  };
+  const lakeQuery = async (name: LakeQuery) =>
+    athenaQuery(deps.athena, config.athena, (await loadLakeQuery(name)).sql);
   return {
     lakeDays: async () => (await lakeQuery('audit_days')) as unknown as DayRow[],
     warehouseDays: async () =>

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createDocumentClient, scanLineFigures } from '../adapters/dynamodb.js';
 import { PgWarehouse } from '../adapters/pg-warehouse.js';
 import { createLakeViews } from '../analytics/lake-views.js';
-import { findSqlRoot, loadLakeQueries, loadWarehouseQuery } from '../analytics/models.js';
+import { loadLakeQuery, loadWarehouseQuery } from '../analytics/models.js';
 import type { DayRow } from '../audit/compare.js';
 import type { AuditSources } from '../audit/run.js';
 import { localPipelineConfig } from '../config/local.js';
@@ -22,14 +22,17 @@ export async function localAuditSources(
   await createLakeViews(lake);
   const warehouse = new PgWarehouse(info.warehouseUrl);
   const dynamo = createDocumentClient(config.aws);
-  const queries = new Map((await loadLakeQueries(findSqlRoot())).map((q) => [q.name, q.sql]));
+  const [days, quarantine] = await Promise.all([
+    loadLakeQuery('audit_days'),
+    loadLakeQuery('quarantine_by_reason'),
+  ]);
   const sources: AuditSources = {
-    lakeDays: async () => (await lake.query(queries.get('audit_days')!)) as unknown as DayRow[],
+    lakeDays: async () => (await lake.query(days.sql)) as unknown as DayRow[],
     warehouseDays: async () =>
       warehouse.query<DayRow & Record<string, unknown>>(await loadWarehouseQuery('audit/invoice_days')),
     dynamodbLines: () => scanLineFigures(dynamo, config.tables.invoices),
     quarantine: async () =>
-      (await lake.query(queries.get('quarantine_by_reason')!)) as {
+      (await lake.query(quarantine.sql)) as {
         source: string;
         reason: string;
         quarantined: string;

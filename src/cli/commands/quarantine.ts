@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { findSqlRoot, loadLakeQueries } from '../../analytics/models.js';
+import { type LakeQuery, loadLakeQuery } from '../../analytics/models.js';
 import { readStackSettings } from '../../config/local.js';
 import { QUARANTINE_TABLE, type QuarantineRecord } from '../../core/quarantine.js';
 import { planRecheck } from '../../core/recheck.js';
@@ -20,7 +20,7 @@ POST /ingest, the path of new rows; line_id makes a second recheck store nothing
 with the "Online Retail" header (the quarantine keeps the record, not its file's header).`;
 
 /** The named query that counts the quarantine: one SQL text here and on Athena. */
-const COUNT_QUERY = 'quarantine_by_reason';
+const COUNT_QUERY: LakeQuery = 'quarantine_by_reason';
 
 export async function quarantineCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -73,7 +73,7 @@ export async function quarantineCommand(argv: string[]): Promise<void> {
       console.log(JSON.stringify(await selected()));
       return;
     }
-    const query = (await loadLakeQueries(findSqlRoot())).find((q) => q.name === COUNT_QUERY)!;
+    const query = await loadLakeQuery(COUNT_QUERY);
     const counts = await lake.query(query.sql);
     const total = counts.reduce((n, r) => n + Number(r['quarantined']), 0);
     console.log(`${formatCount(total)} quarantined rows`);
