@@ -280,11 +280,7 @@ export class LocalFirehoseDelivery {
     }
     let buffer = this.buffers.get(stream);
     if (!buffer) {
-      const segment = join(
-        this.options.spoolDir,
-        `${stream}.${Date.now()}-${String(++this.sequence).padStart(6, '0')}.ndjson`,
-      );
-      buffer = { lines: [], bytes: 0, timer: null, segment };
+      buffer = { lines: [], bytes: 0, timer: null, segment: this.newSegment(stream) };
       this.buffers.set(stream, buffer);
     }
     const lines = parseLines(records);
@@ -370,6 +366,14 @@ export class LocalFirehoseDelivery {
     return this.chain;
   }
 
+  /** A new spool segment's path, `<stream>.<ms>-<sequence>.ndjson` (SEGMENT_NAME reads the stream back). */
+  private newSegment(stream: string): string {
+    return join(
+      this.options.spoolDir,
+      `${stream}.${Date.now()}-${String(++this.sequence).padStart(6, '0')}.ndjson`,
+    );
+  }
+
   /** Splits a refused batch into two spooled halves, or moves a refused line to the errors prefix. */
   private async isolate(stream: string, lines: CleanLine[], segment: string, err: Error): Promise<void> {
     if (lines.length > 1) {
@@ -377,10 +381,7 @@ export class LocalFirehoseDelivery {
       // Each half is spooled before the whole is removed: a crash in between delivers lines twice
       // (at-least-once, as before), never loses one.
       const halves = [lines.slice(0, half), lines.slice(half)].map((part) => {
-        const file = join(
-          this.options.spoolDir,
-          `${stream}.${Date.now()}-${String(++this.sequence).padStart(6, '0')}.ndjson`,
-        );
+        const file = this.newSegment(stream);
         appendFileSync(file, part.map((l) => `${JSON.stringify(l)}\n`).join(''), { mode: STATE_FILE_MODE });
         return { part, file };
       });
