@@ -232,11 +232,12 @@ function startCompactionTimer(
   log: (message: string) => void,
 ): { stop(): Promise<void> } {
   if (settings.compactIntervalMs === 0) return { stop: async () => {} };
-  let running: Promise<void> = Promise.resolve();
+  let running: Promise<void> | null = null;
   let stopped = false;
   const timer = setInterval(() => {
-    running = running.then(async () => {
-      if (stopped) return;
+    // A tick while a run is under way is skipped, not queued behind it: the next tick takes what is left.
+    if (running || stopped) return;
+    running = (async () => {
       const report = await compactLake(store, {
         prefix: LOCAL_RESOURCES.lakePrefix,
         minAgeMs: settings.compactMinAgeMs,
@@ -251,6 +252,8 @@ function startCompactionTimer(
             `${report.duplicatesDropped > 0 ? `, ${report.duplicatesDropped} duplicate lines dropped` : ''}`,
         );
       }
+    })().finally(() => {
+      running = null;
     });
   }, settings.compactIntervalMs);
   return {
