@@ -6,6 +6,7 @@ import { runAudit } from '../../audit/run.js';
 import { LOCAL_RESOURCES, localPipelineConfig, readStackSettings } from '../../config/local.js';
 import { localAuditSources } from '../../local/audit.js';
 import { readStackInfo } from '../../local/stack.js';
+import { dayOption } from '../day.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatCount } from '../progress.js';
 
@@ -29,9 +30,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   }
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${auditUsage}`);
-  if (values.since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.since)) {
-    throw new UsageError(`--since must be YYYY-MM-DD, not "${values.since}"`);
-  }
+  const since = dayOption('since', values.since);
   const settings = readStackSettings();
   const info = await readStackInfo(settings.home).catch((err: Error) => {
     throw new CliError(err.message, { cause: err });
@@ -39,7 +38,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const { sources, close } = await localAuditSources(info, settings.home);
   let report: AuditReport;
   try {
-    report = await runAudit(sources, { since: values.since }).catch((err: Error & { code?: string }) => {
+    report = await runAudit(sources, { since }).catch((err: Error & { code?: string }) => {
       // PostgreSQL's undefined_table: staging is made by the first refresh.
       if (err.code === '42P01') {
         throw new CliError('the warehouse has no staging.invoice_lines yet: run `ecomflow refresh` first', {

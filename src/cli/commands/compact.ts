@@ -4,6 +4,7 @@ import { createS3Client } from '../../adapters/s3.js';
 import { LOCAL_RESOURCES, localPipelineConfig, readStackSettings } from '../../config/local.js';
 import { compactLake } from '../../lake/compact.js';
 import { readStackInfo } from '../../local/stack.js';
+import { dayOption } from '../day.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatCount } from '../progress.js';
 
@@ -32,9 +33,7 @@ export async function compactCommand(argv: string[]): Promise<void> {
   }
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument "${positionals[0]}"\n\n${compactUsage}`);
-  if (values.day !== undefined && !isCalendarDay(values.day)) {
-    throw new UsageError(`--day must be a date YYYY-MM-DD, not "${values.day}"`);
-  }
+  const day = dayOption('day', values.day);
   const minAgeText = values['min-age-seconds'];
   if (minAgeText !== undefined && !/^\d+$/.test(minAgeText)) {
     throw new UsageError(`--min-age-seconds must be a whole number of seconds, not "${minAgeText}"`);
@@ -49,7 +48,7 @@ export async function compactCommand(argv: string[]): Promise<void> {
     const r = LOCAL_RESOURCES;
     const report = await compactLake(s3LakeStore(s3, r.lakeBucket, r.lakePrefix, config.lakeYears), {
       prefix: r.lakePrefix,
-      day: values.day,
+      day,
       minAgeMs: minAgeText === undefined ? settings.compactMinAgeMs : Number(minAgeText) * 1000,
     });
     if (values.json) {
@@ -66,10 +65,4 @@ export async function compactCommand(argv: string[]): Promise<void> {
   } finally {
     s3.destroy();
   }
-}
-
-function isCalendarDay(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
-  const date = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
 }

@@ -5,6 +5,7 @@ import { QUARANTINE_TABLE, type QuarantineRecord } from '../../core/quarantine.j
 import { planRecheck } from '../../core/recheck.js';
 import { LocalLake } from '../../local/lake.js';
 import { readStackInfo, type StackInfo } from '../../local/stack.js';
+import { dayOption } from '../day.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatCount } from '../progress.js';
 import { formatTable } from '../table.js';
@@ -44,9 +45,7 @@ export async function quarantineCommand(argv: string[]): Promise<void> {
       `unexpected argument "${action === 'recheck' ? extra[0] : action}"\n\n${quarantineUsage}`,
     );
   }
-  if (values.day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.day)) {
-    throw new UsageError(`--day must be YYYY-MM-DD, not "${values.day}"`);
-  }
+  const day = dayOption('day', values.day);
   const info = await readStackInfo(readStackSettings().home).catch((err: Error) => {
     throw new CliError(err.message, { cause: err });
   });
@@ -55,7 +54,7 @@ export async function quarantineCommand(argv: string[]): Promise<void> {
     const filters = [
       ['reason', values.reason],
       ['source', values.source],
-      ['quarantine_date', values.day],
+      ['quarantine_date', day],
     ].flatMap(([column, value]) =>
       value === undefined ? [] : [`${column} = '${value.replace(/'/g, "''")}'`],
     );
