@@ -2,7 +2,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { type CleanLine, COLUMN_NAMES, createLineTableSql } from '../core/schema.js';
+import {
+  CHANGE_COLUMNS,
+  createLineTableSql,
+  STORED_COLUMN_NAMES,
+  type StoredLine,
+  sqlColumnDefinitions,
+} from '../core/schema.js';
 
 /** The PostgreSQL type OIDs whose values node-pg would turn into a JavaScript Date. */
 export const PG_TYPE_OIDS = { date: 1082, timestamp: 1114 } as const;
@@ -59,19 +65,20 @@ export class PgWarehouse {
   /** Creates the layered schemas and the raw table (from the record contract) if they are missing. */
   async ensureRaw(): Promise<void> {
     await this.query(`CREATE SCHEMA IF NOT EXISTS "raw"; CREATE SCHEMA IF NOT EXISTS staging; CREATE SCHEMA IF NOT EXISTS marts;
-      ${createLineTableSql(RAW_TABLE)};`);
+      ${createLineTableSql(RAW_TABLE)};
+      ${addChangeColumnsSql(RAW_TABLE)}`);
   }
 
   /**
    * Bulk-loads lines into `table` with `COPY ... FROM STDIN (FORMAT csv)`: one round trip per load, never a
    * row-by-row INSERT. Returns the rows copied.
    */
-  async copyLines(table: string, lines: Iterable<CleanLine> | AsyncIterable<CleanLine>): Promise<number> {
+  async copyLines(table: string, lines: Iterable<StoredLine> | AsyncIterable<StoredLine>): Promise<number> {
     const client = await this.pool.connect();
     let rows = 0;
     try {
       const sink = client.query(
-        copyFrom(`COPY ${table} (${COLUMN_NAMES.join(', ')}) FROM STDIN (FORMAT csv)`),
+        copyFrom(`COPY ${table} (${STORED_COLUMN_NAMES.join(', ')}) FROM STDIN (FORMAT csv)`),
       );
       const source = Readable.from(
         (async function* () {
@@ -101,7 +108,7 @@ export class PgWarehouse {
   async startCopy(table: string): Promise<CopyWriter> {
     const client = await this.pool.connect();
     const stream = client.query(
-      copyFrom(`COPY ${table} (${COLUMN_NAMES.join(', ')}) FROM STDIN (FORMAT csv)`),
+      copyFrom(`COPY ${table} (${STORED_COLUMN_NAMES.join(', ')}) FROM STDIN (FORMAT csv)`),
     );
     let failure: Error | null = null;
     stream.on('error', (err: Error) => {
@@ -164,7 +171,7 @@ export class PgWarehouse {
    * Returns how many lines were new.
    */
   async mergeLines(
-    lines: Iterable<CleanLine> | AsyncIterable<CleanLine>,
+    lines: Iterable<StoredLine> | AsyncIterable<StoredLine>,
     loadTable = '"raw".invoice_lines_load',
   ): Promise<{ copied: number; inserted: number }> {
     await this.createLoadTable(loadTable);
@@ -210,16 +217,32 @@ export const RAW_TABLE = `${RAW_SCHEMA}.invoice_lines`;
  * @example mergeLoadTableSql('"raw".load_0123456789abcdef')
  */
 export function mergeLoadTableSql(loadTable: string, rawTable: string = RAW_TABLE): string {
-  return `INSERT INTO ${rawTable} (${COLUMN_NAMES.join(', ')})
-SELECT ${COLUMN_NAMES.map((c) => `l.${c}`).join(', ')}
-FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY line_id ORDER BY line_id) AS copy_no FROM ${loadTable}) l
+  // A row is the same write when its line, version and kind are: a replace of lines raw already holds
+  // from an earlier write is a new row, which is what makes it replace them (src/core/changes.ts).
+  return `INSERT INTO ${rawTable} (${STORED_COLUMN_NAMES.join(', ')})
+SELECT ${STORED_COLUMN_NAMES.map((c) => `l.${c}`).join(', ')}
+FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY line_id, change_version, change_kind ORDER BY line_id) AS copy_no FROM ${loadTable}) l
 WHERE l.copy_no = 1
-  AND NOT EXISTS (SELECT 1 FROM ${rawTable} r WHERE r.line_id = l.line_id)`;
+  AND NOT EXISTS (
+    SELECT 1 FROM ${rawTable} r
+    WHERE r.line_id = l.line_id
+      AND COALESCE(r.change_version, 0) = COALESCE(l.change_version, 0)
+      AND COALESCE(r.change_kind, 'add') = COALESCE(l.change_kind, 'add')
+  )`;
+}
+
+/**
+ * Adds the change columns to a line table created before they existed. PostgreSQL only (Redshift has no
+ * `ADD COLUMN IF NOT EXISTS`; docs/deploy.md gives its one-time ALTER).
+ */
+export function addChangeColumnsSql(table: string): string {
+  const definitions = sqlColumnDefinitions().slice(-CHANGE_COLUMNS.length);
+  return definitions.map((d) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${d};`).join('\n');
 }
 
 /** A COPY under way; see `PgWarehouse.startCopy`. */
 export interface CopyWriter {
-  write(line: CleanLine): boolean;
+  write(line: StoredLine): boolean;
   drain(): Promise<void>;
   /** Ends the COPY; resolves to the rows sent. */
   end(): Promise<number>;
@@ -233,11 +256,11 @@ function csvValue(value: unknown): string {
 }
 
 /** One CSV row for COPY: strings always quoted (so '' stays an empty string), null as an empty field. */
-function toCsvRow(line: CleanLine): string {
+function toCsvRow(line: StoredLine): string {
   let row = '';
-  for (let i = 0; i < COLUMN_NAMES.length; i++) {
+  for (let i = 0; i < STORED_COLUMN_NAMES.length; i++) {
     if (i > 0) row += ',';
-    row += csvValue(line[COLUMN_NAMES[i]!]);
+    row += csvValue(line[STORED_COLUMN_NAMES[i]!]);
   }
   return `${row}\n`;
 }

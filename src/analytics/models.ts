@@ -77,8 +77,14 @@ export const LAKE_QUERIES = [
 ] as const;
 export type LakeQuery = (typeof LAKE_QUERIES)[number];
 
-/** Deleted first by a full rebuild, so staging is rebuilt from everything raw holds. */
-export const FULL_REBUILD_SQL = 'DELETE FROM staging.invoice_lines';
+/**
+ * Run first by a full rebuild, so staging is rebuilt from everything raw holds: the staged lines, and the
+ * record of which raw rows were applied (warehouse/staging/invoice_lines.sql).
+ */
+export const FULL_REBUILD_SQL = [
+  'DELETE FROM staging.invoice_lines',
+  'DELETE FROM staging.stored_rows',
+] as const;
 
 /** One statement of a model, numbered from 1 within its file. */
 export interface ModelStatement {

@@ -69,7 +69,9 @@ export async function planRefresh(options: RefreshOptions = {}): Promise<Refresh
   const statements = await loadWarehouseStatements(options.root ?? findSqlRoot());
   const setup: ModelStatement[] = [];
   const refresh: ModelStatement[] = [{ model: 'refresh', statement: 1, sql: REFRESH_LOCK_SQL }];
-  if (options.full) refresh.push({ model: 'refresh', statement: 2, sql: FULL_REBUILD_SQL });
+  if (options.full) {
+    FULL_REBUILD_SQL.forEach((sql, i) => refresh.push({ model: 'refresh', statement: i + 2, sql }));
+  }
   for (const statement of statements) {
     const code = stripComments(statement.sql).trim();
     (IDEMPOTENT_DDL.test(code) ? setup : refresh).push(statement);

@@ -12,6 +12,7 @@ export const COLUMN_TYPES = {
   timestamp: 'timestamp',
   decimal: 'decimal',
   boolean: 'boolean',
+  int64: 'int64',
 } as const;
 export type ColumnType = (typeof COLUMN_TYPES)[keyof typeof COLUMN_TYPES];
 
@@ -122,6 +123,41 @@ export type ColumnName = (typeof LINE_COLUMNS)[number]['name'];
 export const COLUMN_NAMES: readonly ColumnName[] = LINE_COLUMNS.map((c) => c.name);
 
 /**
+ * What kind of write stored a row (src/core/changes.ts has the rule that reads them):
+ * - `add`: POST /ingest, which adds lines to an invoice;
+ * - `replace`: PUT /invoices/{no} or a batch load, whose lines are the invoice's whole set from then on;
+ * - `delete`: a tombstone, the last values of a line that a replace or DELETE /invoices/{no} removed.
+ */
+export const CHANGE_KINDS = { add: 'add', replace: 'replace', delete: 'delete' } as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[keyof typeof CHANGE_KINDS];
+
+/**
+ * The columns a store keeps beside the line's own: which write stored the row. They are not part of the
+ * line (its line_id covers its values, not these), and they are nullable because rows stored before
+ * versions existed have neither: a null version reads as 0 and a null kind as `add`.
+ */
+export const CHANGE_COLUMNS = [
+  {
+    name: 'change_version',
+    type: 'int64',
+    nullable: true,
+    comment: 'version of the write that stored the row (ms since 1970 x 4096 + sequence); null = 0',
+  },
+  {
+    name: 'change_kind',
+    type: 'string',
+    nullable: true,
+    comment: 'add, replace or delete (a tombstone); null = add',
+    maxBytes: 8,
+  },
+] as const satisfies readonly ColumnDef[];
+
+/** Every column a store holds for a row: the line's, then the change columns. */
+export const STORED_COLUMNS = [...LINE_COLUMNS, ...CHANGE_COLUMNS] as const;
+export type StoredColumnName = (typeof STORED_COLUMNS)[number]['name'];
+export const STORED_COLUMN_NAMES: readonly StoredColumnName[] = STORED_COLUMNS.map((c) => c.name);
+
+/**
  * A clean invoice line as it travels between components (Kinesis, Firehose, DynamoDB, the API).
  *
  * Decimals are JavaScript numbers holding a value exact to thousandths: the shortest text form of such a
@@ -143,12 +179,22 @@ export interface CleanLine {
   is_adjustment: boolean;
 }
 
+/** The change columns of a stored row; absent on a line stored without a version (version 0, `add`). */
+export interface ChangeFields {
+  change_version?: number | null;
+  change_kind?: ChangeKind | null;
+}
+
+/** A line as a store keeps it: the line and, when known, the write that stored it. */
+export type StoredLine = CleanLine & ChangeFields;
+
 const GLUE_TYPES: Record<ColumnType, string> = {
   string: 'string',
   int32: 'int',
   timestamp: 'timestamp',
   decimal: `decimal(${DECIMAL_PRECISION},${DECIMAL_SCALE})`,
   boolean: 'boolean',
+  int64: 'bigint',
 };
 
 /**
@@ -156,7 +202,7 @@ const GLUE_TYPES: Record<ColumnType, string> = {
  * so a `varchar(n)` would bound nothing the cleaning has not bounded already; the comment carries the bound.
  */
 export function glueColumns(): { Name: string; Type: string; Comment: string }[] {
-  return LINE_COLUMNS.map((c) => ({
+  return STORED_COLUMNS.map((c) => ({
     Name: c.name,
     Type: GLUE_TYPES[c.type],
     Comment: 'maxBytes' in c ? `${c.comment} (at most ${c.maxBytes} bytes)` : c.comment,
@@ -171,11 +217,12 @@ const SQL_TYPES: Record<ColumnType, (column: ColumnDef) => string> = {
   timestamp: () => 'TIMESTAMP',
   decimal: () => `DECIMAL(${DECIMAL_PRECISION},${DECIMAL_SCALE})`,
   boolean: () => 'BOOLEAN',
+  int64: () => 'BIGINT',
 };
 
 /** Column definitions for `CREATE TABLE` on Redshift and PostgreSQL, in contract order. */
 export function sqlColumnDefinitions(): string[] {
-  return LINE_COLUMNS.map((c) => `${c.name} ${SQL_TYPES[c.type](c)}${c.nullable ? '' : ' NOT NULL'}`);
+  return STORED_COLUMNS.map((c) => `${c.name} ${SQL_TYPES[c.type](c)}${c.nullable ? '' : ' NOT NULL'}`);
 }
 
 /** `CREATE TABLE IF NOT EXISTS <table> (...)` for a table holding clean lines. */
@@ -206,13 +253,14 @@ const PARQUET_TYPES: Record<ColumnType, Omit<ParquetSchemaElement, 'name' | 'rep
   },
   decimal: { type: 'INT64', converted_type: 'DECIMAL', scale: DECIMAL_SCALE, precision: DECIMAL_PRECISION },
   boolean: { type: 'BOOLEAN' },
+  int64: { type: 'INT64' },
 };
 
 /** The Parquet schema of a lake file, in contract order. */
 export function parquetSchema(): ParquetSchemaElement[] {
   return [
-    { name: 'root', num_children: LINE_COLUMNS.length },
-    ...LINE_COLUMNS.map(
+    { name: 'root', num_children: STORED_COLUMNS.length },
+    ...STORED_COLUMNS.map(
       (c): ParquetSchemaElement => ({
         name: c.name,
         ...PARQUET_TYPES[c.type],

@@ -4,8 +4,8 @@ import {
   generationId,
   type LakeObject,
   planPartition,
+  settledLines,
   splitParts,
-  uniqueLines,
 } from './compaction.js';
 import { ParquetLineWriter } from './parquet.js';
 import { readLakeLines } from './parquet-read.js';
@@ -115,7 +115,7 @@ async function compactPartition(
     batches.push(await readLakeLines(input.key, await store.read(input.key)));
     inputBytes += input.size;
   }
-  const lines = uniqueLines(batches);
+  const lines = settledLines(batches);
   const parts = splitParts(lines, inputBytes, options.targetBytes);
   const generation = generationId(
     plan.inputs.map((i) => i.key),

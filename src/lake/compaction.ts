@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { COMPACTION_DEFAULTS } from '../config/compact.js';
-import type { CleanLine } from '../core/schema.js';
+import { rowVersion, settleRows } from '../core/changes.js';
+import type { StoredLine } from '../core/schema.js';
 
 export { COMPACTION_DEFAULTS };
 
@@ -10,7 +11,7 @@ export { COMPACTION_DEFAULTS };
  *
  * The protocol, safe while Firehose keeps writing and after a crash at any point:
  * 1. list the partition; Firehose's objects younger than `minAgeMs` are left for a later run;
- * 2. read every input, keep each line_id once, write the new objects (one generation, parts 1..N);
+ * 2. read every input, settle its rows (each line_id once, corrections applied), write the new objects (one generation, parts 1..N);
  * 3. only then delete the inputs.
  * A reader sees a line twice between 2 and 3 (the view `invoice_lines` absorbs it), never not at all. A
  * crash before 3 leaves a complete new generation beside its inputs: the partition is not settled, so the
@@ -103,18 +104,19 @@ function isOneCompleteGeneration(objects: readonly LakeObject[]): boolean {
 }
 
 /**
- * Each line_id once, in a stable order: by invoice time, then line_id, so the output's row groups carry
- * tight time statistics and two runs over the same lines write the same rows. Copies of a line_id are
- * identical (the id is a hash of the values), so which copy is kept does not matter.
+ * The rows a day partition keeps, with the corrections applied physically (settleRows in
+ * src/core/changes.ts: copies, superseded rows and rows under an invoice's floor are dropped), in a stable
+ * order: by invoice time, then line_id, then version, so the output's row groups carry tight time
+ * statistics and two runs over the same rows write the same rows.
  */
-export function uniqueLines(batches: Iterable<readonly CleanLine[]>): CleanLine[] {
-  const byId = new Map<string, CleanLine>();
-  for (const batch of batches)
-    for (const line of batch) if (!byId.has(line.line_id)) byId.set(line.line_id, line);
-  return [...byId.values()].sort(
+export function settledLines(batches: Iterable<readonly StoredLine[]>): StoredLine[] {
+  const rows: StoredLine[] = [];
+  for (const batch of batches) for (const row of batch) rows.push(row);
+  return settleRows(rows).kept.sort(
     (a, b) =>
       (a.invoice_date < b.invoice_date ? -1 : a.invoice_date > b.invoice_date ? 1 : 0) ||
-      (a.line_id < b.line_id ? -1 : a.line_id > b.line_id ? 1 : 0),
+      (a.line_id < b.line_id ? -1 : a.line_id > b.line_id ? 1 : 0) ||
+      rowVersion(a) - rowVersion(b),
   );
 }
 
@@ -123,13 +125,13 @@ export function uniqueLines(batches: Iterable<readonly CleanLine[]>): CleanLine[
  * the output is about as large as its inputs, less the duplicates). Always at least one part.
  */
 export function splitParts(
-  lines: readonly CleanLine[],
+  lines: readonly StoredLine[],
   inputBytes: number,
   targetBytes: number,
-): CleanLine[][] {
+): StoredLine[][] {
   const parts = Math.max(1, Math.ceil(inputBytes / targetBytes));
   const size = Math.ceil(lines.length / parts);
-  const out: CleanLine[][] = [];
+  const out: StoredLine[][] = [];
   for (let i = 0; i < parts; i++) out.push(lines.slice(i * size, (i + 1) * size));
   return out.filter((part, i) => part.length > 0 || i === 0);
 }

@@ -1,4 +1,4 @@
-import type { CleanLine } from '../core/schema.js';
+import type { StoredLine } from '../core/schema.js';
 import { TaskPool } from '../task-pool.js';
 import { ParquetLineWriter } from './parquet.js';
 import { lakePartition } from './partition.js';
@@ -59,7 +59,7 @@ export class PartitionedLakeWriter {
     this.uploads = new TaskPool(options.concurrency ?? 4);
   }
 
-  append(line: CleanLine): void {
+  append(line: StoredLine): void {
     const partition = lakePartition(line.invoice_date);
     let part = this.open.get(partition);
     if (!part) {

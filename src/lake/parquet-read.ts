@@ -1,5 +1,12 @@
-import { parquetReadObjects } from 'hyparquet';
-import { type CleanLine, COLUMN_NAMES, DECIMAL_SCALE } from '../core/schema.js';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import {
+  CHANGE_KINDS,
+  type ChangeKind,
+  COLUMN_NAMES,
+  DECIMAL_SCALE,
+  STORED_COLUMN_NAMES,
+  type StoredLine,
+} from '../core/schema.js';
 import { EcomflowError } from '../errors.js';
 
 /** A lake object that is not a readable Parquet file of the record contract. */
@@ -23,11 +30,16 @@ const SCALE = 10 ** DECIMAL_SCALE;
  *
  * @throws LakeFileError naming the key when the bytes are not Parquet or lack a contract column
  */
-export async function readLakeLines(key: string, bytes: Uint8Array): Promise<CleanLine[]> {
+export async function readLakeLines(key: string, bytes: Uint8Array): Promise<StoredLine[]> {
   let rows: Record<string, unknown>[];
   try {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    rows = await parquetReadObjects({ file: buffer, columns: [...COLUMN_NAMES] });
+    // Objects written before the change columns existed lack them; their rows read as version 0, `add`.
+    const present = new Set(parquetMetadata(buffer).schema.map((element) => element.name));
+    const columns = STORED_COLUMN_NAMES.filter(
+      (name) => present.has(name) || (COLUMN_NAMES as readonly string[]).includes(name),
+    );
+    rows = await parquetReadObjects({ file: buffer, columns });
   } catch (cause) {
     throw new LakeFileError(key, `${key} is not a readable Parquet file: ${(cause as Error).message}`, {
       cause,
@@ -36,7 +48,7 @@ export async function readLakeLines(key: string, bytes: Uint8Array): Promise<Cle
   return rows.map((row, i) => toLine(key, i, row));
 }
 
-function toLine(key: string, index: number, row: Record<string, unknown>): CleanLine {
+function toLine(key: string, index: number, row: Record<string, unknown>): StoredLine {
   const date = row['invoice_date'];
   if (!(date instanceof Date) || Number.isNaN(date.getTime()) || typeof row['line_id'] !== 'string') {
     throw new LakeFileError(key, `${key}: row ${index + 1} has no line_id or invoice_date`);
@@ -56,7 +68,17 @@ function toLine(key: string, index: number, row: Record<string, unknown>): Clean
     line_total: decimal(row['line_total']),
     is_cancellation: Boolean(row['is_cancellation']),
     is_adjustment: Boolean(row['is_adjustment']),
+    change_version:
+      row['change_version'] === null || row['change_version'] === undefined
+        ? null
+        : Number(row['change_version']),
+    change_kind: changeKind(row['change_kind']),
   };
+}
+
+function changeKind(value: unknown): ChangeKind | null {
+  if (value === null || value === undefined) return null;
+  return (Object.values(CHANGE_KINDS) as unknown[]).includes(value) ? (value as ChangeKind) : null;
 }
 
 function decimal(value: unknown): number {

@@ -1,10 +1,15 @@
 import { ByteWriter, ParquetWriter, type SchemaElement, type Writer } from 'hyparquet-writer';
-import { type CleanLine, COLUMN_NAMES, parquetSchema } from '../core/schema.js';
+import {
+  parquetSchema,
+  STORED_COLUMN_NAMES,
+  type StoredColumnName,
+  type StoredLine,
+} from '../core/schema.js';
 
 /** Rows per row group: large enough for good compression, small enough to keep memory flat. */
 export const ROW_GROUP_ROWS = 64_000;
 
-type Columns = { [K in keyof CleanLine]: unknown[] };
+type Columns = { [K in StoredColumnName]: unknown[] };
 
 /** One row group's worth of columns, in contract order and Parquet-ready values. */
 export interface ColumnBatch {
@@ -16,7 +21,7 @@ export interface ColumnBatch {
  * Per-column tuning, measured on the real data: line ids are unique, so trying a dictionary for them and
  * keeping min/max of random hex costs time for nothing; statistics on free text serve no predicate.
  */
-const COLUMN_OPTIONS: Partial<Record<keyof CleanLine, { encoding?: 'PLAIN'; statistics?: boolean }>> = {
+const COLUMN_OPTIONS: Partial<Record<StoredColumnName, { encoding?: 'PLAIN'; statistics?: boolean }>> = {
   line_id: { encoding: 'PLAIN', statistics: false },
   description: { statistics: false },
 };
@@ -33,7 +38,7 @@ export class LineColumns {
   }
 
   /** Appends a line; returns true when a row group's worth is buffered. */
-  append(line: CleanLine, groupRows = ROW_GROUP_ROWS): boolean {
+  append(line: StoredLine, groupRows = ROW_GROUP_ROWS): boolean {
     const c = this.columns;
     c.line_id.push(line.line_id);
     c.invoice_no.push(line.invoice_no);
@@ -47,6 +52,8 @@ export class LineColumns {
     c.line_total.push(line.line_total);
     c.is_cancellation.push(line.is_cancellation);
     c.is_adjustment.push(line.is_adjustment);
+    c.change_version.push(line.change_version == null ? null : BigInt(line.change_version));
+    c.change_kind.push(line.change_kind ?? null);
     return ++this.count >= groupRows;
   }
 
@@ -82,7 +89,7 @@ export class ParquetEncoder {
   }
 
   write(batch: ColumnBatch): void {
-    const columnData = COLUMN_NAMES.map((name) => ({
+    const columnData = STORED_COLUMN_NAMES.map((name) => ({
       name,
       data: batch.columns[name],
       ...COLUMN_OPTIONS[name],
@@ -130,7 +137,7 @@ export class ParquetLineWriter {
     return this.encoder.rows + this.columns.pending;
   }
 
-  append(line: CleanLine): void {
+  append(line: StoredLine): void {
     if (this.columns.append(line, this.groupRows)) this.encoder.write(this.columns.take()!);
   }
 
@@ -144,5 +151,5 @@ export class ParquetLineWriter {
 }
 
 function emptyColumns(): Columns {
-  return Object.fromEntries(COLUMN_NAMES.map((n) => [n, []])) as unknown as Columns;
+  return Object.fromEntries(STORED_COLUMN_NAMES.map((n) => [n, []])) as unknown as Columns;
 }

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { CleanLine } from '../core/schema.js';
+import type { StoredLine } from '../core/schema.js';
 import { startModuleWorker } from '../worker-threads.js';
 import { LineColumns, ROW_GROUP_ROWS } from './parquet.js';
 
@@ -37,7 +37,7 @@ export class ThreadedParquetFile {
     });
   }
 
-  append(line: CleanLine): void {
+  append(line: StoredLine): void {
     if (this.columns.append(line, this.groupRows)) this.post();
   }
 

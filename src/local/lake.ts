@@ -2,7 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { createLakeViews } from '../analytics/lake-views.js';
 import { LAKE_RAW_TABLE, LINE_TABLE_VIEW, loadLakeView } from '../analytics/models.js';
 import { QUARANTINE_COLUMNS, QUARANTINE_PARTITIONS, QUARANTINE_TABLE } from '../core/quarantine.js';
-import { LINE_COLUMNS } from '../core/schema.js';
+import { type ColumnDef, type ColumnType, LINE_COLUMNS, STORED_COLUMNS } from '../core/schema.js';
 import { LakeFileError } from '../lake/parquet-read.js';
 
 /**
@@ -39,17 +39,16 @@ export class LocalLake {
     const lake = new LocalLake(instance, connection);
     // Timestamps in the lake are UTC; so are all date functions here, as in Athena.
     await connection.run("SET TimeZone = 'UTC'");
-    const columns = LINE_COLUMNS.map((c) =>
-      c.type === 'timestamp' ? `CAST(${c.name} AS TIMESTAMP) AS ${c.name}` : c.name,
-    );
-    // The partition columns, as the Glue table has them: zero-padded strings ('2011', '01', '09'), so the
-    // same WHERE year = '2011' AND month = '01' runs here and on Athena (no autocast to integers).
-    columns.push(...PARTITION_COLUMNS);
+    const source = `read_parquet('${lakeGlob.replace(/'/g, "''")}', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
     try {
-      await connection.run(
-        `CREATE VIEW ${LAKE_RAW_TABLE} AS SELECT ${columns.join(', ')} FROM read_parquet('${lakeGlob.replace(/'/g, "''")}', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
-      );
-      await connection.run(`SELECT 1 FROM ${LAKE_RAW_TABLE} LIMIT 0`);
+      try {
+        await lake.createRawView(source, STORED_COLUMNS);
+      } catch (err) {
+        // Objects written before the change columns existed have only the line's: they read as version 0,
+        // `add`, as on Athena, where a column missing from a Parquet file reads as null.
+        if (!/Referenced column "change_/i.test((err as Error).message)) throw err;
+        await lake.createRawView(source, LINE_COLUMNS);
+      }
     } catch (err) {
       if (!/No files found/i.test((err as Error).message)) {
         // DuckDB names the object it cannot read (a torn upload, a file that is not Parquet): one line.
@@ -66,12 +65,31 @@ export class LocalLake {
       await connection.run(`DROP VIEW IF EXISTS ${LAKE_RAW_TABLE}`);
       await connection.run(
         `CREATE TABLE ${LAKE_RAW_TABLE} (${[
-          ...LINE_COLUMNS.map((c) => `${c.name} ${duckType(c.type)}`),
+          ...STORED_COLUMNS.map((c) => `${c.name} ${duckType(c.type)}`),
           ...PARTITION_COLUMNS.map((p) => `${p} VARCHAR`),
         ].join(', ')})`,
       );
     }
     return lake;
+  }
+
+  /**
+   * The raw table as a view over `source`, with every stored column: those not in `present` as nulls.
+   * Timestamps are cast to plain UTC timestamps; the partition columns are the Glue table's: zero-padded
+   * strings ('2011', '01', '09'), so the same WHERE year = '2011' AND month = '01' runs here and on Athena
+   * (no autocast to integers).
+   */
+  private async createRawView(source: string, present: readonly ColumnDef[]): Promise<void> {
+    const names = new Set(present.map((c) => c.name));
+    const columns = STORED_COLUMNS.map((c) => {
+      if (!names.has(c.name)) return `CAST(NULL AS ${duckType(c.type)}) AS ${c.name}`;
+      return c.type === 'timestamp' ? `CAST(${c.name} AS TIMESTAMP) AS ${c.name}` : c.name;
+    });
+    columns.push(...PARTITION_COLUMNS);
+    await this.connection.run(
+      `CREATE OR REPLACE VIEW ${LAKE_RAW_TABLE} AS SELECT ${columns.join(', ')} FROM ${source}`,
+    );
+    await this.connection.run(`SELECT 1 FROM ${LAKE_RAW_TABLE} LIMIT 0`);
   }
 
   /**
@@ -126,8 +144,9 @@ export class LocalLake {
 
 const PARTITION_COLUMNS = ['year', 'month', 'day'];
 
-function duckType(type: (typeof LINE_COLUMNS)[number]['type']): string {
+function duckType(type: ColumnType): string {
   return {
+    int64: 'BIGINT',
     string: 'VARCHAR',
     int32: 'INTEGER',
     timestamp: 'TIMESTAMP',

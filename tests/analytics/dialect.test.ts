@@ -35,7 +35,7 @@ const queries = await loadLakeQueries(root);
 const statements = [
   ...(await loadWarehouseStatements(root)),
   { model: 'refresh', statement: 1, sql: REFRESH_LOCK_SQL },
-  { model: 'refresh', statement: 2, sql: FULL_REBUILD_SQL },
+  ...FULL_REBUILD_SQL.map((sql, i) => ({ model: 'refresh', statement: i + 2, sql })),
 ];
 
 describe("Athena views and queries in Trino's dialect", () => {

@@ -20,14 +20,14 @@ describe('planRefresh', () => {
     expect(plan.refresh.slice(1).map((s) => code(s.sql))).not.toContainEqual(
       expect.stringMatching(/^CREATE (SCHEMA|TABLE) IF NOT EXISTS/),
     );
-    expect(plan.refresh.map((s) => s.sql)).not.toContain(FULL_REBUILD_SQL);
+    for (const sql of FULL_REBUILD_SQL) expect(plan.refresh.map((s) => s.sql)).not.toContain(sql);
   });
 
-  it('deletes the staged lines right after the lock for a full rebuild', async () => {
+  it('deletes the staged lines and the applied rows right after the lock for a full rebuild', async () => {
     // Act
     const plan = await planRefresh({ full: true });
     // Assess
-    expect(plan.refresh.slice(0, 2).map((s) => s.sql)).toEqual([REFRESH_LOCK_SQL, FULL_REBUILD_SQL]);
+    expect(plan.refresh.slice(0, 3).map((s) => s.sql)).toEqual([REFRESH_LOCK_SQL, ...FULL_REBUILD_SQL]);
   });
 
   it('keeps each transaction within one Data API batch', async () => {

@@ -10,8 +10,8 @@ import {
   type LakeObject,
   parseCompactedName,
   planPartition,
+  settledLines,
   splitParts,
-  uniqueLines,
 } from '../../src/lake/compaction.js';
 import { aCleanLine } from '../helpers/lines.js';
 
@@ -109,12 +109,22 @@ describe('planPartition', () => {
   });
 });
 
-describe('uniqueLines', () => {
+describe('settledLines', () => {
   it('keeps each line_id once, ordered by invoice time then line_id', () => {
     const a = line('a', '2011-01-05T10:00:00Z');
     const b = line('b', '2011-01-05T09:00:00Z');
     const c = line('c', '2011-01-05T10:00:00Z');
-    expect(uniqueLines([[a, b], [c, a], [b]])).toEqual([b, a, c]);
+    expect(settledLines([[a, b], [c, a], [b]])).toEqual([b, a, c]);
+  });
+
+  it('applies a replace physically: the lines it dropped are gone, its own stay', () => {
+    const old = line('a', '2011-01-05T10:00:00Z');
+    const kept = {
+      ...line('b', '2011-01-05T10:00:00Z'),
+      change_version: 10,
+      change_kind: 'replace' as const,
+    };
+    expect(settledLines([[old], [kept]])).toEqual([kept]);
   });
 });
 

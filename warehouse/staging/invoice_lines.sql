@@ -1,16 +1,24 @@
--- staging.invoice_lines: one row per line_id, typed as the record contract. The dedup point.
+-- staging.invoice_lines: the lines an analyst should see, one row per line_id, typed as the record contract.
+-- The dedup point, and the point where corrections apply.
 --
--- Why dedupe here: Firehose and the Lambda retries deliver at least once, so raw can hold a line twice.
--- A line_id is a hash of the whole normalised line, so two raw rows with one line_id are identical:
--- keeping any one of them is correct, and ROW_NUMBER() picks one (Redshift has no DISTINCT ON).
+-- raw is append-only and holds every row ever delivered: copies (Firehose and the Lambda retries deliver
+-- at least once), and the rows of corrections, each with the write that stored it (change_version,
+-- change_kind). Which rows are visible is the rule of src/core/changes.ts, the same in the lake's
+-- invoice_lines view and in compaction. Within one invoice on one day:
+--   - each line_id shows its newest row (highest version; a tombstone wins a tie);
+--   - a tombstone (`delete`) hides its line;
+--   - the newest replace or delete of the invoice is a floor: rows older than it are hidden, so a late or
+--     repeated delivery of an older write can never undo a newer one.
 --
--- Incremental and idempotent: only line ids staging does not hold yet are inserted, so a refresh reads
--- the new raw rows once and a second refresh inserts nothing. raw is append-only and a line_id never
--- changes its values, so nothing already staged needs updating. To rebuild from scratch (after raw was
--- reloaded), `ecomflow refresh --full` deletes the staged rows first, in the same transaction.
+-- Incremental and idempotent. staging.stored_rows remembers every raw row already applied (its line,
+-- version and kind). A refresh finds the (invoice, day) groups that have a raw row not applied yet,
+-- deletes their staged lines, and stages them again from all of raw's rows for those groups. A load of
+-- new lines touches only their invoices; a second refresh finds nothing and changes nothing. The marts are
+-- rebuilt from staging after it, so a correction restates them. `ecomflow refresh --full` deletes the
+-- staged rows and stored_rows first, in the same transaction, and everything is staged again.
 --
 -- No DISTKEY/SORTKEY: PostgreSQL rejects them, and Redshift's automatic table optimisation picks both
--- for tables created without them.
+-- for tables created without them. Common SQL of both engines: DELETE ... USING, no ON CONFLICT.
 CREATE SCHEMA IF NOT EXISTS staging;
 
 CREATE TABLE IF NOT EXISTS staging.invoice_lines (
@@ -28,8 +36,38 @@ CREATE TABLE IF NOT EXISTS staging.invoice_lines (
   is_adjustment BOOLEAN NOT NULL
 );
 
--- The anti-join runs before the window, so only new raw rows are numbered: a refresh after a small load
--- sorts a small set, not the whole history.
+-- Every raw row already applied, once: the refresh's memory of what it has seen.
+CREATE TABLE IF NOT EXISTS staging.stored_rows (
+  line_id VARCHAR(32) NOT NULL,
+  invoice_no VARCHAR(32) NOT NULL,
+  invoice_day DATE NOT NULL,
+  change_version BIGINT NOT NULL,
+  change_kind VARCHAR(8) NOT NULL
+);
+
+-- The (invoice, day) groups this refresh restages; emptied and refilled by each refresh, under its lock.
+CREATE TABLE IF NOT EXISTS staging.changed_groups (
+  invoice_no VARCHAR(32) NOT NULL,
+  invoice_day DATE NOT NULL
+);
+
+DELETE FROM staging.changed_groups;
+
+INSERT INTO staging.changed_groups (invoice_no, invoice_day)
+SELECT DISTINCT r.invoice_no, CAST(r.invoice_date AS DATE)
+FROM "raw".invoice_lines r
+WHERE NOT EXISTS (
+  SELECT 1 FROM staging.stored_rows s
+  WHERE s.line_id = r.line_id
+    AND s.change_version = COALESCE(r.change_version, 0)
+    AND s.change_kind = COALESCE(r.change_kind, 'add')
+);
+
+DELETE FROM staging.invoice_lines
+USING staging.changed_groups g
+WHERE g.invoice_no = staging.invoice_lines.invoice_no
+  AND g.invoice_day = CAST(staging.invoice_lines.invoice_date AS DATE);
+
 INSERT INTO staging.invoice_lines (
   line_id, invoice_no, stock_code, description, quantity, invoice_date,
   unit_price, customer_id, country, line_total, is_cancellation, is_adjustment
@@ -41,8 +79,34 @@ FROM (
   SELECT
     r.line_id, r.invoice_no, r.stock_code, r.description, r.quantity, r.invoice_date,
     r.unit_price, r.customer_id, r.country, r.line_total, r.is_cancellation, r.is_adjustment,
-    ROW_NUMBER() OVER (PARTITION BY r.line_id ORDER BY r.line_id) AS copy_no
+    COALESCE(r.change_version, 0) AS change_version,
+    COALESCE(r.change_kind, 'add') AS change_kind,
+    -- A line_id covers the invoice and its date, so this is "per line, within its invoice and day".
+    ROW_NUMBER() OVER (
+      PARTITION BY r.line_id
+      ORDER BY COALESCE(r.change_version, 0) DESC, CASE WHEN r.change_kind = 'delete' THEN 0 ELSE 1 END
+    ) AS newest,
+    MAX(CASE WHEN r.change_kind IN ('replace', 'delete') THEN r.change_version END) OVER (
+      PARTITION BY r.invoice_no, CAST(r.invoice_date AS DATE)
+    ) AS invoice_floor
   FROM "raw".invoice_lines r
-  WHERE NOT EXISTS (SELECT 1 FROM staging.invoice_lines s WHERE s.line_id = r.line_id)
+  JOIN staging.changed_groups g
+    ON g.invoice_no = r.invoice_no AND g.invoice_day = CAST(r.invoice_date AS DATE)
 ) n
-WHERE n.copy_no = 1;
+WHERE n.newest = 1
+  AND n.change_kind <> 'delete'
+  AND n.change_version >= COALESCE(n.invoice_floor, 0);
+
+INSERT INTO staging.stored_rows (line_id, invoice_no, invoice_day, change_version, change_kind)
+SELECT DISTINCT
+  r.line_id, r.invoice_no, CAST(r.invoice_date AS DATE), COALESCE(r.change_version, 0),
+  COALESCE(r.change_kind, 'add')
+FROM "raw".invoice_lines r
+JOIN staging.changed_groups g
+  ON g.invoice_no = r.invoice_no AND g.invoice_day = CAST(r.invoice_date AS DATE)
+WHERE NOT EXISTS (
+  SELECT 1 FROM staging.stored_rows s
+  WHERE s.line_id = r.line_id
+    AND s.change_version = COALESCE(r.change_version, 0)
+    AND s.change_kind = COALESCE(r.change_kind, 'add')
+);
