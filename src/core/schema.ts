@@ -220,14 +220,17 @@ const SQL_TYPES: Record<ColumnType, (column: ColumnDef) => string> = {
   int64: () => 'BIGINT',
 };
 
-/** Column definitions for `CREATE TABLE` on Redshift and PostgreSQL, in contract order. */
-export function sqlColumnDefinitions(): string[] {
-  return STORED_COLUMNS.map((c) => `${c.name} ${SQL_TYPES[c.type](c)}${c.nullable ? '' : ' NOT NULL'}`);
+/**
+ * Column definitions for `CREATE TABLE` on Redshift and PostgreSQL, in contract order: a store's (the line's
+ * and the change columns) unless `columns` says otherwise.
+ */
+export function sqlColumnDefinitions(columns: readonly ColumnDef[] = STORED_COLUMNS): string[] {
+  return columns.map((c) => `${c.name} ${SQL_TYPES[c.type](c)}${c.nullable ? '' : ' NOT NULL'}`);
 }
 
 /** `CREATE TABLE IF NOT EXISTS <table> (...)` for a table holding clean lines. */
-export function createLineTableSql(table: string): string {
-  return `CREATE TABLE IF NOT EXISTS ${table} (\n  ${sqlColumnDefinitions().join(',\n  ')}\n)`;
+export function createLineTableSql(table: string, columns: readonly ColumnDef[] = STORED_COLUMNS): string {
+  return `CREATE TABLE IF NOT EXISTS ${table} (\n  ${sqlColumnDefinitions(columns).join(',\n  ')}\n)`;
 }
 
 /** A Parquet schema element, as hyparquet-writer takes it. */

@@ -94,7 +94,7 @@ describe('marts and lake views over generated data', () => {
     );
   });
 
-  it('stages lines typed exactly as the raw table (the record contract)', async () => {
+  it('stages lines typed exactly as the raw table (the record contract), without its change columns', async () => {
     // Act
     const columns = async (schema: string) =>
       bench.warehouse.query(
@@ -106,7 +106,7 @@ describe('marts and lake views over generated data', () => {
     const staging = await columns('staging');
     // Assess
     expect(staging.map((c) => c['column_name'])).toEqual(COLUMN_NAMES);
-    expect(staging).toEqual(await columns('raw'));
+    expect(staging).toEqual((await columns('raw')).slice(0, COLUMN_NAMES.length));
   });
 
   it('changes no mart when a refresh runs again', async () => {
@@ -149,9 +149,12 @@ describe('marts and lake views over generated data', () => {
   });
 
   it('stages each line once when two refreshes run at the same time', async () => {
-    // Prepare: lines raw holds and staging lacks, which both refreshes would otherwise insert.
+    // Prepare: lines raw holds and no refresh has applied, which both refreshes would otherwise insert.
     const before = await snapshotWarehouse(bench.warehouse);
-    await bench.warehouse.query("DELETE FROM staging.invoice_lines WHERE country = 'United Kingdom'");
+    await bench.warehouse.query(
+      `DELETE FROM staging.stored_rows WHERE line_id IN (SELECT line_id FROM staging.invoice_lines WHERE country = 'United Kingdom');
+       DELETE FROM staging.invoice_lines WHERE country = 'United Kingdom'`,
+    );
     // Act
     await Promise.all([refresh(bench.warehouse), refresh(bench.warehouse)]);
     // Assess

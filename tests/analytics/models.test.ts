@@ -15,7 +15,7 @@ import {
   WAREHOUSE_QUERIES,
 } from '../../src/analytics/models.js';
 import { VIEW_COLUMNS } from '../../src/analytics/view-columns.js';
-import { createLineTableSql } from '../../src/core/schema.js';
+import { createLineTableSql, LINE_COLUMNS } from '../../src/core/schema.js';
 
 const root = findSqlRoot();
 
@@ -68,7 +68,7 @@ describe('the model manifest', () => {
       .map((s) => normalise(dropLeadingComments(s.sql)))
       .find((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS staging.invoice_lines'));
     // Assess
-    expect(create).toBe(normalise(createLineTableSql('staging.invoice_lines')));
+    expect(create).toBe(normalise(createLineTableSql('staging.invoice_lines', LINE_COLUMNS)));
   });
 
   it('reads each view file as one CREATE OR REPLACE VIEW named after the file', async () => {

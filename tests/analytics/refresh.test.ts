@@ -36,13 +36,17 @@ describe('planRefresh', () => {
     expect(plan.refresh.length).toBeLessThanOrEqual(REDSHIFT_DATA_LIMITS.maxBatchStatements);
   });
 
-  it('rebuilds every mart: one DELETE and one INSERT each, in dependency order', async () => {
+  it('restages the changed groups, then rebuilds every mart: one DELETE and one INSERT each, in dependency order', async () => {
     // Act
     const { refresh } = await planRefresh();
     const writes = refresh.map((s) => code(s.sql).split('\n')[0]!).filter((l) => /^(DELETE|INSERT)/.test(l));
     // Assess
     expect(writes).toEqual([
+      'DELETE FROM staging.changed_groups',
+      'INSERT INTO staging.changed_groups (invoice_no, invoice_day)',
+      'DELETE FROM staging.invoice_lines',
       'INSERT INTO staging.invoice_lines (',
+      'INSERT INTO staging.stored_rows (line_id, invoice_no, invoice_day, change_version, change_kind)',
       'DELETE FROM staging.product_descriptions',
       'INSERT INTO staging.product_descriptions (stock_code, description)',
       'DELETE FROM marts.daily_revenue',

@@ -18,7 +18,7 @@
 -- staged rows and stored_rows first, in the same transaction, and everything is staged again.
 --
 -- No DISTKEY/SORTKEY: PostgreSQL rejects them, and Redshift's automatic table optimisation picks both
--- for tables created without them. Common SQL of both engines: DELETE ... USING, no ON CONFLICT.
+-- for tables created without them. Common SQL of both engines: no DELETE ... USING, no ON CONFLICT.
 CREATE SCHEMA IF NOT EXISTS staging;
 
 CREATE TABLE IF NOT EXISTS staging.invoice_lines (
@@ -64,9 +64,11 @@ WHERE NOT EXISTS (
 );
 
 DELETE FROM staging.invoice_lines
-USING staging.changed_groups g
-WHERE g.invoice_no = staging.invoice_lines.invoice_no
-  AND g.invoice_day = CAST(staging.invoice_lines.invoice_date AS DATE);
+WHERE line_id IN (
+  SELECT s.line_id
+  FROM staging.invoice_lines s
+  JOIN staging.changed_groups g ON g.invoice_no = s.invoice_no AND g.invoice_day = CAST(s.invoice_date AS DATE)
+);
 
 INSERT INTO staging.invoice_lines (
   line_id, invoice_no, stock_code, description, quantity, invoice_date,
@@ -87,11 +89,14 @@ FROM (
       ORDER BY COALESCE(r.change_version, 0) DESC, CASE WHEN r.change_kind = 'delete' THEN 0 ELSE 1 END
     ) AS newest,
     MAX(CASE WHEN r.change_kind IN ('replace', 'delete') THEN r.change_version END) OVER (
-      PARTITION BY r.invoice_no, CAST(r.invoice_date AS DATE)
+      PARTITION BY r.invoice_no, r.invoice_day
     ) AS invoice_floor
-  FROM "raw".invoice_lines r
-  JOIN staging.changed_groups g
-    ON g.invoice_no = r.invoice_no AND g.invoice_day = CAST(r.invoice_date AS DATE)
+  FROM (
+    SELECT l.*, CAST(l.invoice_date AS DATE) AS invoice_day
+    FROM "raw".invoice_lines l
+    JOIN staging.changed_groups g
+      ON g.invoice_no = l.invoice_no AND g.invoice_day = CAST(l.invoice_date AS DATE)
+  ) r
 ) n
 WHERE n.newest = 1
   AND n.change_kind <> 'delete'
