@@ -1,7 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
@@ -12,23 +14,30 @@ import type { AwsConfig } from '../config/aws.js';
 import {
   BY_STOCK_INDEX,
   customerPk,
+  HEAD_SK,
+  headKey,
+  type InvoiceHeadItem,
   ITEM_KINDS,
-  type ItemWrite,
   invoicePk,
+  keysOf,
   type LogicalTable,
   lineSkPrefix,
   SK_PREFIXES,
   stockKey,
+  type TableWrite,
   writeKey,
 } from '../core/dynamo-items.js';
 import { mapLimit } from '../task-pool.js';
 import { baseClientConfig, type ClientOptions } from './aws.js';
 import { type EntryOutcome, sendWithEntryRetries } from './batching.js';
 import { DynamoReadError, DynamoWriteError } from './errors.js';
-import { type RetryOptions, retryOptions } from './retry.js';
+import { backoff, type RetryOptions, retryOptions } from './retry.js';
 
-/** BatchWriteItem takes at most 25 writes. */
-export const DYNAMODB_LIMITS = { maxWritesPerBatch: 25 } as const;
+/** BatchWriteItem takes at most 25 writes, BatchGetItem 100 keys. */
+export const DYNAMODB_LIMITS = { maxWritesPerBatch: 25, maxKeysPerBatchGet: 100 } as const;
+
+/** The error DynamoDB answers when a write's condition is false. */
+const CONDITIONAL_CHECK_FAILED = 'ConditionalCheckFailedException';
 
 /** The error DynamoDB answers for a request it refuses for what it is, not for load. */
 const VALIDATION_EXCEPTION = 'ValidationException';
@@ -55,7 +64,7 @@ export interface BatchWriteOptions extends Partial<RetryOptions> {
 }
 
 /**
- * Puts items with `BatchWriteItem`, 25 writes a request, retrying `UnprocessedItems` with a jittered
+ * Puts (and deletes) items with `BatchWriteItem`, 25 writes a request, retrying `UnprocessedItems` with a jittered
  * exponential backoff.
  *
  * Writes to the same key are merged first (the last wins): DynamoDB rejects a whole request that touches a
@@ -71,10 +80,10 @@ export interface BatchWriteOptions extends Partial<RetryOptions> {
 export async function batchWrite(
   doc: DynamoDBDocumentClient,
   tables: TableNames,
-  writes: readonly ItemWrite[],
+  writes: readonly TableWrite[],
   options: BatchWriteOptions = {},
 ): Promise<{ written: number; attempts: number }> {
-  const byKey = new Map<string, { write: ItemWrite; indexes: number[] }>();
+  const byKey = new Map<string, { write: TableWrite; indexes: number[] }>();
   writes.forEach((write, index) => {
     const key = writeKey(write);
     const entry = byKey.get(key);
@@ -86,26 +95,34 @@ export async function batchWrite(
   const unique = [...byKey.values()];
 
   const send = async (chunk: readonly number[]): Promise<EntryOutcome[]> => {
-    const requestItems: Record<string, { PutRequest: { Item: Item } }[]> = {};
+    const requestItems: Record<
+      string,
+      ({ PutRequest: { Item: Item } } | { DeleteRequest: { Key: ItemKey } })[]
+    > = {};
     for (const i of chunk) {
-      const { table, item } = unique[i]!.write;
-      const name = tables[table];
+      const write = unique[i]!.write;
+      const name = tables[write.table];
       const requests = requestItems[name] ?? [];
-      requests.push({ PutRequest: { Item: item as unknown as Item } });
+      requests.push(
+        'delete' in write
+          ? { DeleteRequest: { Key: { pk: write.key.pk, sk: write.key.sk } } }
+          : { PutRequest: { Item: write.item as unknown as Item } },
+      );
       requestItems[name] = requests;
     }
     const out = await doc.send(new BatchWriteCommand({ RequestItems: requestItems }));
     const left = new Set<string>();
     for (const [name, requests] of Object.entries(out.UnprocessedItems ?? {})) {
       for (const request of requests) {
-        const item = request.PutRequest?.Item;
-        if (item) left.add(`${name}\u0000${String(item.pk)}\u0000${String(item.sk)}`);
+        const keys = request.PutRequest?.Item ?? request.DeleteRequest?.Key;
+        if (keys) left.add(`${name}\u0000${String(keys.pk)}\u0000${String(keys.sk)}`);
       }
     }
     return chunk.map((i) => {
-      const { table, item } = unique[i]!.write;
-      return left.has(`${tables[table]}\u0000${item.pk}\u0000${item.sk}`)
-        ? { errorCode: 'UnprocessedItem', errorMessage: `${tables[table]} ${item.pk} ${item.sk}` }
+      const write = unique[i]!.write;
+      const { pk, sk } = keysOf(write);
+      return left.has(`${tables[write.table]}\u0000${pk}\u0000${sk}`)
+        ? { errorCode: 'UnprocessedItem', errorMessage: `${tables[write.table]} ${pk} ${sk}` }
         : null;
     });
   };
@@ -288,4 +305,85 @@ export function stockInvoicesQuery(
     Limit: limit,
     ExclusiveStartKey: startKey,
   };
+}
+
+/**
+ * The head items (the newest change) of `invoiceNos`, by invoice; an invoice that never had a change has
+ * none. Strongly consistent reads: a change applied by the batch before must be seen. BatchGetItem, 100
+ * keys a request, with `UnprocessedKeys` retried.
+ * @throws DynamoReadError when keys are still unprocessed after the attempts
+ */
+export async function getInvoiceHeads(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  invoiceNos: Iterable<string>,
+  options: Partial<RetryOptions> = {},
+): Promise<Map<string, InvoiceHeadItem>> {
+  const retry = retryOptions(options);
+  const heads = new Map<string, InvoiceHeadItem>();
+  const keys: ItemKey[] = [...new Set(invoiceNos)].map((no) => ({ ...headKey(no) }));
+  for (let start = 0; start < keys.length; start += DYNAMODB_LIMITS.maxKeysPerBatchGet) {
+    let pending: ItemKey[] = keys.slice(start, start + DYNAMODB_LIMITS.maxKeysPerBatchGet);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > retry.maxAttempts) {
+        throw new DynamoReadError(
+          table,
+          `${pending.length} invoice heads unread after ${retry.maxAttempts} attempts`,
+        );
+      }
+      if (attempt > 1) await backoff(attempt - 1, retry);
+      const out = await doc.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      for (const item of out.Responses?.[table] ?? []) {
+        const head = item as unknown as InvoiceHeadItem;
+        heads.set(head.invoice_no, head);
+      }
+      pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as ItemKey[];
+    }
+  }
+  return heads;
+}
+
+/** Every item of an invoice (lines, memberships, head), strongly consistent: what a change replaces. */
+export function queryInvoiceItems(doc: DynamoDBDocumentClient, table: string, invoiceNo: string) {
+  return queryAll(doc, {
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': invoicePk(invoiceNo) },
+    ConsistentRead: true,
+  });
+}
+
+/**
+ * Puts an invoice's head unless the head stored is newer: a different change with a higher version, or
+ * with the same version (two API processes can assign one; the change applied first keeps it). The same
+ * change again (a retry) passes. Returns false when a newer head stopped it.
+ */
+export async function putInvoiceHead(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  head: InvoiceHeadItem,
+): Promise<boolean> {
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: head as unknown as Item,
+        ConditionExpression:
+          'attribute_not_exists(pk) OR #version < :version OR (#version = :version AND #request = :request)',
+        ExpressionAttributeNames: { '#version': 'version', '#request': 'request_id' },
+        ExpressionAttributeValues: { ':version': head.version, ':request': head.request_id },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error | undefined)?.name === CONDITIONAL_CHECK_FAILED) return false;
+    throw error;
+  }
+}
+
+/** Whether an item read back is an invoice's head. */
+export function isHeadItem(item: Item): boolean {
+  return item['sk'] === HEAD_SK;
 }

@@ -6,6 +6,7 @@ import { createKinesisClient } from '../adapters/kinesis.js';
 import type { RetryOptions } from '../adapters/retry.js';
 import { createS3Client } from '../adapters/s3.js';
 import type { ApiConfig } from '../config/api.js';
+import { versionClock } from '../core/changes.js';
 
 /** What the API's routes use: its configuration and one client per service. */
 export interface ApiDeps {
@@ -17,6 +18,8 @@ export interface ApiDeps {
   retry?: Partial<RetryOptions>;
   /** The clock, for quarantine keys. */
   now?: () => Date;
+  /** The next write version (src/core/changes.ts): one clock for the process, so versions never repeat. */
+  version: () => number;
 }
 
 /** Creates the clients once for a configuration; the handler keeps the result for the container's life. */
@@ -26,5 +29,6 @@ export function createApiDeps(config: ApiConfig): ApiDeps {
     kinesis: createKinesisClient(config.aws),
     dynamo: createDocumentClient(config.aws),
     s3: createS3Client(config.aws),
+    version: versionClock(Date.now),
   };
 }

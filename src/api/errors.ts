@@ -11,6 +11,10 @@ export const API_ERROR_CODES = {
   missing_columns: 'missing_columns',
   no_rows: 'no_rows',
   no_valid_rows: 'no_valid_rows',
+  /** A change (PUT /invoices/{no}) with a row that is not valid: the whole change is refused. */
+  invalid_rows: 'invalid_rows',
+  /** A change with a row of another invoice than the path's. */
+  invoice_mismatch: 'invoice_mismatch',
   invalid_parameter: 'invalid_parameter',
   invalid_cursor: 'invalid_cursor',
   not_found: 'not_found',

@@ -6,6 +6,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { ApiDeps } from './deps.js';
 import { type HttpResponse, header, pageLimit, requestBody } from './http.js';
+import { deleteInvoice, replaceInvoice } from './ingest/changes.js';
 import { ingest } from './ingest/ingest.js';
 import { getCustomer, getCustomerInvoices } from './routes/customers.js';
 import { getHealth } from './routes/health.js';
@@ -21,7 +22,7 @@ export interface RouteRequest {
 }
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** The API Gateway resource path, as resources/functions/api.yml declares it (with a leading slash). */
   resource: string;
   /** Whether API Gateway requires the API key (`private: true`); the local gateway checks it the same way. */
@@ -55,6 +56,28 @@ export const ROUTES: readonly Route[] = [
     resource: '/invoices/{invoiceNo}',
     private: true,
     handle: ({ params }, deps) => getInvoice(params['invoiceNo']!, deps()),
+  },
+  {
+    method: 'PUT',
+    resource: '/invoices/{invoiceNo}',
+    private: true,
+    handle: ({ params, event, requestId }, deps) =>
+      replaceInvoice(
+        params['invoiceNo']!,
+        {
+          contentType: header(event, 'content-type'),
+          contentEncoding: header(event, 'content-encoding'),
+          body: requestBody(event),
+          requestId,
+        },
+        deps(),
+      ),
+  },
+  {
+    method: 'DELETE',
+    resource: '/invoices/{invoiceNo}',
+    private: true,
+    handle: ({ params, requestId }, deps) => deleteInvoice(params['invoiceNo']!, requestId, deps()),
   },
   {
     method: 'GET',

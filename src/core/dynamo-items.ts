@@ -40,10 +40,17 @@ export const ITEM_KINDS = {
   line: 'line',
   stock: 'stock',
   customerLine: 'customer_line',
+  head: 'head',
 } as const;
 export type ItemKind = (typeof ITEM_KINDS)[keyof typeof ITEM_KINDS];
 
 export const SK_PREFIXES = { line: 'LINE#', stock: 'STOCK#' } as const;
+
+/**
+ * The sort key of an invoice's head item: its newest change (src/core/changes.ts). Between `LINE#` and
+ * `STOCK#`, so the queries by either prefix never read it.
+ */
+export const HEAD_SK = 'HEAD';
 
 /**
  * DynamoDB's key-size limits, in UTF-8 bytes. The contract's field bounds keep every key built here far
@@ -81,7 +88,7 @@ export function invoiceSortKey(invoiceDate: string, invoiceNo: string): string {
   return `${invoiceDate}#${keyPart(invoiceNo)}`;
 }
 
-interface Keys {
+export interface Keys {
   pk: string;
   sk: string;
 }
@@ -114,12 +121,49 @@ export interface CustomerLineItem extends Keys, CustomerLineFields {
   kind: typeof ITEM_KINDS.customerLine;
 }
 
-export type TableItem = InvoiceLineItem | InvoiceStockItem | CustomerLineItem;
+/**
+ * An invoice's newest change, once it has one (a PUT or DELETE /invoices/{no}): `pk = INV#<invoice_no>`,
+ * `sk = HEAD`. The transformer writes it with a condition on `version`, so a change never overwrites a
+ * newer one, and reads it to drop writes older than it.
+ */
+export interface InvoiceHeadItem extends Keys {
+  kind: typeof ITEM_KINDS.head;
+  invoice_no: string;
+  version: number;
+  change: 'replace' | 'delete';
+  request_id: string;
+  /** How many lines the invoice has after the change. */
+  lines: number;
+  /** When the transformer applied it, ISO 8601. */
+  applied_at: string;
+}
+
+export type TableItem = InvoiceLineItem | InvoiceStockItem | CustomerLineItem | InvoiceHeadItem;
 
 /** A put of one item on one logical table. */
 export interface ItemWrite {
   table: LogicalTable;
   item: TableItem;
+}
+
+/** A delete of one item, by its keys. */
+export interface ItemDelete {
+  table: LogicalTable;
+  key: Keys;
+  delete: true;
+}
+
+/** What `batchWrite` sends: puts and deletes. */
+export type TableWrite = ItemWrite | ItemDelete;
+
+/** The head item's keys. */
+export function headKey(invoiceNo: string): Keys {
+  return { pk: invoicePk(invoiceNo), sk: HEAD_SK };
+}
+
+/** The keys a write targets. */
+export function keysOf(write: TableWrite): Keys {
+  return 'delete' in write ? write.key : write.item;
 }
 
 export function invoiceLineItem(line: CleanLine): InvoiceLineItem {
@@ -181,8 +225,9 @@ export function itemsForLine(line: CleanLine): ItemWrite[] {
  * A key that identifies the item a write targets. BatchWriteItem refuses two writes to one key in a
  * request, so writes are deduplicated by it (lines of one invoice share membership items).
  */
-export function writeKey(write: ItemWrite): string {
-  return `${write.table}\u0000${write.item.pk}\u0000${write.item.sk}`;
+export function writeKey(write: TableWrite): string {
+  const { pk, sk } = keysOf(write);
+  return `${write.table}\u0000${pk}\u0000${sk}`;
 }
 
 /** The clean line stored in a line item: its contract fields, without keys or kind. */

@@ -5,7 +5,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { PgWarehouse } from '../adapters/pg-warehouse.js';
 import { RAW_TABLE } from '../adapters/pg-warehouse.js';
 import { STATE_DIR_MODE, STATE_FILE_MODE } from '../config/local.js';
-import type { CleanLine } from '../core/schema.js';
+import type { StoredLine } from '../core/schema.js';
 import { EcomflowError } from '../errors.js';
 import { ParquetLineWriter } from '../lake/parquet.js';
 import { lakePartition } from '../lake/partition.js';
@@ -83,7 +83,7 @@ export class UnreadableSpoolSegmentError extends SpoolSegmentError {
 
 /** What a spool segment holds: its lines, and the torn last line a crash left, if any. */
 export interface ParsedSegment {
-  lines: CleanLine[];
+  lines: StoredLine[];
   /** Where the torn last line starts, and its length in bytes. */
   torn: { offset: number; bytes: number } | null;
 }
@@ -94,7 +94,7 @@ export interface ParsedSegment {
  * @throws SegmentLineError naming the first line that is not JSON, by number and byte offset
  */
 export function parseSegment(bytes: Buffer): ParsedSegment {
-  const lines: CleanLine[] = [];
+  const lines: StoredLine[] = [];
   let offset = 0;
   let number = 0;
   while (offset < bytes.length) {
@@ -104,7 +104,7 @@ export function parseSegment(bytes: Buffer): ParsedSegment {
     number++;
     if (text.trim() !== '') {
       try {
-        lines.push(JSON.parse(text) as CleanLine);
+        lines.push(JSON.parse(text) as StoredLine);
       } catch (err) {
         if (last) return { lines, torn: { offset, bytes: bytes.length - offset } };
         throw new SegmentLineError(number, offset, (err as Error).message);
@@ -176,7 +176,7 @@ export function lakePartitionPrefix(prefix: string, invoiceDate: string): string
 }
 
 interface StreamBuffer {
-  lines: CleanLine[];
+  lines: StoredLine[];
   bytes: number;
   timer: NodeJS.Timeout | null;
   /** The spool segment holding these records on disk until they are delivered. */
@@ -327,7 +327,7 @@ export class LocalFirehoseDelivery {
   }
 
   /** Deliveries run one after another so that a flush at shutdown waits for all of them. */
-  private enqueue(stream: string, lines: CleanLine[], segment: string, refused = 0): Promise<void> {
+  private enqueue(stream: string, lines: StoredLine[], segment: string, refused = 0): Promise<void> {
     this.chain = this.chain
       .then(async () => {
         if (lines.length > 0) {
@@ -375,7 +375,7 @@ export class LocalFirehoseDelivery {
   }
 
   /** Splits a refused batch into two spooled halves, or moves a refused line to the errors prefix. */
-  private async isolate(stream: string, lines: CleanLine[], segment: string, err: Error): Promise<void> {
+  private async isolate(stream: string, lines: StoredLine[], segment: string, err: Error): Promise<void> {
     if (lines.length > 1) {
       const half = Math.ceil(lines.length / 2);
       // Each half is spooled before the whole is removed: a crash in between delivers lines twice
@@ -417,9 +417,9 @@ export class LocalFirehoseDelivery {
     );
   }
 
-  private async toLake(lines: CleanLine[]): Promise<void> {
+  private async toLake(lines: StoredLine[]): Promise<void> {
     const { s3, bucket, prefix } = this.options.lake;
-    const byPartition = new Map<string, CleanLine[]>();
+    const byPartition = new Map<string, StoredLine[]>();
     for (const line of lines) {
       const key = lakePartitionPrefix(prefix, line.invoice_date);
       const group = byPartition.get(key);
@@ -444,7 +444,7 @@ export class LocalFirehoseDelivery {
     this.delivered.lake += lines.length;
   }
 
-  private async toWarehouse(lines: CleanLine[]): Promise<void> {
+  private async toWarehouse(lines: StoredLine[]): Promise<void> {
     const warehouse = this.options.warehouse.warehouse;
     await warehouse.copyLines(RAW_TABLE, lines);
     this.delivered.warehouse += lines.length;
@@ -458,7 +458,7 @@ export const DEFAULT_REFUSED_ATTEMPTS = 3;
 
 interface Delivery {
   stream: string;
-  lines: CleanLine[];
+  lines: StoredLine[];
   segment: string;
   /** Consecutive refusals as data. */
   refused: number;
@@ -475,11 +475,11 @@ export function isDataRefusal(err: unknown): boolean {
 }
 const SEGMENT_NAME = /^(.+)\.\d+-\d+\.ndjson$/;
 
-function parseLines(records: Buffer[]): CleanLine[] {
-  const lines: CleanLine[] = [];
+function parseLines(records: Buffer[]): StoredLine[] {
+  const lines: StoredLine[] = [];
   for (const record of records) {
     for (const text of record.toString('utf8').split('\n')) {
-      if (text.trim() !== '') lines.push(JSON.parse(text) as CleanLine);
+      if (text.trim() !== '') lines.push(JSON.parse(text) as StoredLine);
     }
   }
   return lines;

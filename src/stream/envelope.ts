@@ -1,5 +1,6 @@
 import { SOURCE_FIELDS, type SourceField } from '../core/header.js';
 import type { SourceRow } from '../core/row-objects.js';
+import { CHANGE_KINDS } from '../core/schema.js';
 import { EnvelopeError } from './errors.js';
 
 /**
@@ -7,16 +8,25 @@ import { EnvelopeError } from './errors.js';
  * from. The transformer cleans them again with the same core, so the stream carries source data and the
  * cleaning rules live in one place.
  *
- * Two versions are read, so that a rolling deploy never strands records already on the stream:
+ * Three versions are read, so that a rolling deploy never strands records already on the stream:
  * - **1**, one row a record: `{ "v": 1, "request_id": "c0ffee", "line": 2, "row": { "InvoiceNo": "536365", ... } }`.
  * - **2**, packed: the rows of one invoice from one request, each as its line number then its values in the
  *   order `fields` names (written in every record, so a change of field order cannot misread old records):
- *   `{ "v": 2, "request_id": "c0ffee", "fields": ["InvoiceNo", ...], "lines": [[2, "536365", ...], ...] }`.
+ *   `{ "v": 2, "request_id": "c0ffee", "version": 7..., "fields": ["InvoiceNo", ...], "lines": [[2, "536365", ...], ...] }`.
+ *   `version` is the write's version (src/core/changes.ts); records from before versions have none (0).
+ * - **3**, a change of one whole invoice: a replace with its complete new set of lines (at least one), or a
+ *   delete with none: `{ "v": 3, "request_id": "c0ffee", "version": 7..., "change": "replace",
+ *   "invoice_no": "536365", "fields": [...], "lines": [[2, "536365", ...], ...] }`. One record, so the
+ *   transformer applies the whole change or none of it.
  *
- * The API writes version 2. A Kinesis shard takes 1,000 records/s and 1 MiB/s, so one line a record caps a
- * shard at 1,000 lines/s; packed, the byte limit decides, and the field names are not repeated per line.
+ * The API writes versions 2 and 3. A Kinesis shard takes 1,000 records/s and 1 MiB/s, so one line a record
+ * caps a shard at 1,000 lines/s; packed, the byte limit decides, and the field names are not repeated.
  */
-export const ENVELOPE_VERSIONS = { single: 1, packed: 2 } as const;
+export const ENVELOPE_VERSIONS = { single: 1, packed: 2, change: 3 } as const;
+
+/** The changes a version 3 record carries. */
+export const INVOICE_CHANGES = { replace: CHANGE_KINDS.replace, delete: CHANGE_KINDS.delete } as const;
+export type InvoiceChange = (typeof INVOICE_CHANGES)[keyof typeof INVOICE_CHANGES];
 
 /** Version 1: one row. */
 export interface SingleEnvelope {
@@ -32,6 +42,18 @@ export interface SingleEnvelope {
 export interface PackedEnvelope {
   v: typeof ENVELOPE_VERSIONS.packed;
   request_id: string;
+  version?: number;
+  fields: readonly SourceField[];
+  lines: readonly (readonly [number, ...string[]])[];
+}
+
+/** Version 3: a whole invoice's change. */
+export interface ChangeEnvelope {
+  v: typeof ENVELOPE_VERSIONS.change;
+  request_id: string;
+  version: number;
+  change: InvoiceChange;
+  invoice_no: string;
   fields: readonly SourceField[];
   lines: readonly (readonly [number, ...string[]])[];
 }
@@ -47,6 +69,12 @@ export interface EnvelopeLine {
 export interface DecodedRecord {
   lines: EnvelopeLine[];
   malformed: { line: number | null; raw: string; message: string }[];
+  /** The write's version; 0 for records from before versions. */
+  version: number;
+  /** The request that wrote the record. */
+  requestId: string;
+  /** For version 3: the invoice and what happens to it; null for rows that add lines. */
+  change: { kind: InvoiceChange; invoice_no: string } | null;
 }
 
 /**
@@ -82,6 +110,7 @@ export function packEnvelopes(
   requestId: string,
   rows: readonly RowToPack[],
   maxBytes: number = PACKED_RECORD_MAX_BYTES,
+  version?: number,
 ): PackedRecord[] {
   const byKey = new Map<string, number[]>();
   rows.forEach((r, i) => {
@@ -89,7 +118,8 @@ export function packEnvelopes(
     if (group) group.push(i);
     else byKey.set(r.partitionKey, [i]);
   });
-  const head = `{"v":${ENVELOPE_VERSIONS.packed},"request_id":${JSON.stringify(requestId)},"fields":${JSON.stringify(SOURCE_FIELDS)},"lines":[`;
+  const versionField = version === undefined ? '' : `"version":${version},`;
+  const head = `{"v":${ENVELOPE_VERSIONS.packed},"request_id":${JSON.stringify(requestId)},${versionField}"fields":${JSON.stringify(SOURCE_FIELDS)},"lines":[`;
   const headBytes = Buffer.byteLength(head);
   const records: PackedRecord[] = [];
   for (const [partitionKey, indexes] of byKey) {
@@ -117,7 +147,35 @@ export function packEnvelopes(
 }
 
 /**
- * Reads a record of either version. A record that is not an envelope at all throws; a packed record whose
+ * The one record of a change: the invoice's whole new set of lines (a replace), or none (a delete). Its
+ * partition key is the invoice, as for its lines, so a change and the invoice's lines share a shard and
+ * arrive in the order they were put.
+ */
+export function encodeChange(
+  requestId: string,
+  version: number,
+  change: InvoiceChange,
+  invoiceNo: string,
+  rows: readonly Pick<RowToPack, 'line' | 'row'>[],
+): PackedRecord {
+  const envelope: ChangeEnvelope = {
+    v: ENVELOPE_VERSIONS.change,
+    request_id: requestId,
+    version,
+    change,
+    invoice_no: invoiceNo,
+    fields: SOURCE_FIELDS,
+    lines: rows.map((r) => [r.line, ...SOURCE_FIELDS.map((f) => r.row[f])] as const),
+  };
+  return {
+    partitionKey: invoiceNo,
+    data: Buffer.from(JSON.stringify(envelope)),
+    rows: rows.map((_, i) => i),
+  };
+}
+
+/**
+ * Reads a record of any version. A record that is not an envelope at all throws; a packed record whose
  * envelope is sound but one entry is not a row keeps its other rows and names the bad entry in `malformed`.
  * @throws EnvelopeError saying what is wrong with the record
  */
@@ -138,20 +196,53 @@ export function decodeRecord(data: Uint8Array): DecodedRecord {
     return {
       lines: [{ request_id: requestId, line: lineNumber(e['line']), row: rowObject(e['row']) }],
       malformed: [],
+      version: 0,
+      requestId,
+      change: null,
     };
   }
-  if (e['v'] === ENVELOPE_VERSIONS.packed) return decodePacked(requestId, e['fields'], e['lines']);
+  if (e['v'] === ENVELOPE_VERSIONS.packed) {
+    const version = e['version'] === undefined ? 0 : writeVersion(e['version']);
+    return { ...decodePacked(requestId, e['fields'], e['lines'], false), version, requestId, change: null };
+  }
+  if (e['v'] === ENVELOPE_VERSIONS.change) {
+    const kind = e['change'];
+    if (!(Object.values(INVOICE_CHANGES) as unknown[]).includes(kind)) {
+      throw new EnvelopeError(`record change ${JSON.stringify(kind)} is not replace or delete`);
+    }
+    const invoiceNo = e['invoice_no'];
+    if (typeof invoiceNo !== 'string' || invoiceNo === '') {
+      throw new EnvelopeError('change record has no invoice_no string');
+    }
+    const decoded = decodePacked(requestId, e['fields'], e['lines'], kind === INVOICE_CHANGES.delete);
+    if (kind === INVOICE_CHANGES.replace && decoded.lines.length + decoded.malformed.length === 0) {
+      throw new EnvelopeError('replace record has no lines');
+    }
+    return {
+      ...decoded,
+      version: writeVersion(e['version']),
+      requestId,
+      change: { kind: kind as InvoiceChange, invoice_no: invoiceNo },
+    };
+  }
   throw new EnvelopeError(
     `record version ${JSON.stringify(e['v'])} is not one of ${Object.values(ENVELOPE_VERSIONS).join(', ')}`,
   );
 }
 
-function decodePacked(requestId: string, fields: unknown, lines: unknown): DecodedRecord {
+function decodePacked(
+  requestId: string,
+  fields: unknown,
+  lines: unknown,
+  mayBeEmpty: boolean,
+): Pick<DecodedRecord, 'lines' | 'malformed'> {
   if (!Array.isArray(fields) || fields.some((f) => !(SOURCE_FIELDS as readonly unknown[]).includes(f))) {
     throw new EnvelopeError(`record fields ${JSON.stringify(fields)} are not source field names`);
   }
-  if (!Array.isArray(lines) || lines.length === 0) throw new EnvelopeError('record has no lines array');
-  const out: DecodedRecord = { lines: [], malformed: [] };
+  if (!Array.isArray(lines) || (lines.length === 0 && !mayBeEmpty)) {
+    throw new EnvelopeError('record has no lines array');
+  }
+  const out: Pick<DecodedRecord, 'lines' | 'malformed'> = { lines: [], malformed: [] };
   for (const entry of lines as unknown[]) {
     try {
       if (!Array.isArray(entry) || entry.length !== fields.length + 1) {
@@ -172,6 +263,13 @@ function decodePacked(requestId: string, fields: unknown, lines: unknown): Decod
     }
   }
   return out;
+}
+
+function writeVersion(version: unknown): number {
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
+    throw new EnvelopeError(`record write version ${JSON.stringify(version)} is not a positive integer`);
+  }
+  return version;
 }
 
 function lineNumber(line: unknown): number {

@@ -1,10 +1,16 @@
 import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
-import { batchWrite } from '../adapters/dynamodb.js';
+import { batchWrite, getInvoiceHeads, putInvoiceHead, queryInvoiceItems } from '../adapters/dynamodb.js';
 import { DynamoWriteError, FirehosePutError, QuarantineWriteError } from '../adapters/errors.js';
 import { packNdjson, putRecordBatch } from '../adapters/firehose.js';
 import { writeQuarantine } from '../adapters/s3.js';
 import { isRejection } from '../core/clean.js';
-import { type ItemWrite, itemsForLine } from '../core/dynamo-items.js';
+import {
+  headKey,
+  type InvoiceHeadItem,
+  ITEM_KINDS,
+  type ItemWrite,
+  itemsForLine,
+} from '../core/dynamo-items.js';
 import {
   QUARANTINE_REASONS,
   type QuarantineOrigin,
@@ -13,19 +19,28 @@ import {
   quarantineRecord,
 } from '../core/quarantine.js';
 import { cleanSourceRow } from '../core/row-objects.js';
-import type { CleanLine } from '../core/schema.js';
+import type { CleanLine, StoredLine } from '../core/schema.js';
 import { mapLimit } from '../task-pool.js';
+import { type AppliedChange, planBatch, type Removal, removal } from './changes.js';
 import type { TransformDeps } from './deps.js';
-import { decodeRecord } from './envelope.js';
+import { decodeRecord, type InvoiceChange } from './envelope.js';
 import { EnvelopeError } from './errors.js';
 
 /** One Kinesis record, decoded and cleaned: its clean lines and its quarantined ones. */
 interface RecordWork {
-  lines: CleanLine[];
+  /** The lines it stores, each with the write that stores it (after planning; before, as cleaned). */
+  lines: StoredLine[];
   /** Where each clean line came from: its line in the request, and the request. */
   sources: { line: number; request_id: string }[];
   quarantine: QuarantineRecord[];
   origin: (requestId: string | null) => QuarantineOrigin;
+  /** The write's version (0 before versions) and request. */
+  version: number;
+  requestId: string | null;
+  /** A change record's invoice and kind, as decoded. */
+  requested: { kind: InvoiceChange; invoice_no: string } | null;
+  /** The change this batch applies for the record, and what it removes (read before the writes). */
+  change: (AppliedChange & { removal: Removal }) | null;
 }
 
 /** A clean line's place: the record it came in, and its index among that record's lines. */
@@ -71,20 +86,24 @@ export async function processBatch(
       detail: error.message,
     });
   };
+  const { tables, quarantine } = deps.config;
+
+  // Changes: which writes the invoices' newest changes supersede, and what each applied change removes.
+  // A read that fails propagates: the batch is retried whole, nothing was written.
+  await planChanges(work, deps);
 
   // DynamoDB items, owned by the line they come from.
   const writes: ItemWrite[] = [];
   const writeOwner: LineRef[] = [];
   work.forEach((w, record) => {
     w.lines.forEach((line, index) => {
-      for (const write of itemsForLine(line)) {
+      for (const write of itemsForLine(withoutChange(line))) {
         writes.push(write);
         writeOwner.push({ record, line: index });
       }
     });
   });
   const refused = new Map<number, Set<number>>();
-  const { tables, quarantine } = deps.config;
   await batchWrite(deps.dynamo, tables, writes, deps.retry).catch((error: unknown) => {
     if (!(error instanceof DynamoWriteError)) throw error;
     for (const index of error.unprocessed) fail(writeOwner[index]!.record, error);
@@ -117,14 +136,16 @@ export async function processBatch(
     },
   );
 
-  // Firehose: only records before the earliest failure; the rest will come again.
-  const sent: { line: CleanLine; record: number }[] = [];
+  // Firehose: only records before the earliest failure; the rest will come again. A change's tombstones
+  // go with its lines, before DynamoDB forgets the removed lines: a retry reads them again.
+  const sent: { line: StoredLine; record: number }[] = [];
   work.forEach((w, record) => {
     if (record >= earliest) return;
     const skip = refused.get(record);
     w.lines.forEach((line, index) => {
       if (!skip?.has(index)) sent.push({ line, record });
     });
+    for (const tombstone of w.change?.removal.tombstones ?? []) sent.push({ line: tombstone, record });
   });
   if (sent.length > 0) {
     const packed = packNdjson(
@@ -145,8 +166,101 @@ export async function processBatch(
     );
   }
 
+  await finishChanges(work, () => earliest, fail, deps);
+
   const failed = records[earliest];
   return { batchItemFailures: failed ? [{ itemIdentifier: failed.kinesis.sequenceNumber }] : [] };
+}
+
+/** A stored line as the DynamoDB items take it: the items are the present, so they carry no history. */
+function withoutChange(line: StoredLine): CleanLine {
+  const { change_version: _version, change_kind: _kind, ...clean } = line;
+  return clean;
+}
+
+/**
+ * Plans the batch's changes (src/stream/changes.ts) against the invoices' heads, read once for the batch:
+ * drops superseded lines from each record's work, and for each applied change reads the invoice's items,
+ * to know what it removes. Superseded writes are logged with their counts, never silently dropped.
+ */
+async function planChanges(work: RecordWork[], deps: TransformDeps): Promise<void> {
+  const invoices = new Set<string>();
+  for (const w of work) {
+    if (w.requested) invoices.add(w.requested.invoice_no);
+    for (const line of w.lines) invoices.add(line.invoice_no);
+  }
+  if (invoices.size === 0) return;
+  const table = deps.config.tables.invoices;
+  const heads = await getInvoiceHeads(deps.dynamo, table, invoices, deps.retry);
+  const plans = planBatch(
+    work.map((w) => ({ version: w.version, request_id: w.requestId, change: w.requested, lines: w.lines })),
+    heads,
+  );
+  await mapLimit(work, 8, async (w, i) => {
+    const plan = plans[i]!;
+    if (plan.superseded > 0 || plan.supersededChange) {
+      deps.log.info('writes superseded by a newer change of their invoice; not stored', {
+        request_id: w.requestId,
+        version: w.version,
+        lines: plan.superseded,
+        change: plan.supersededChange ? w.requested?.kind : undefined,
+      });
+    }
+    w.sources = plan.keep.map((k) => w.sources[k.index]!);
+    w.lines = plan.keep.map((k) => k.line);
+    if (plan.change) {
+      const current = await queryInvoiceItems(deps.dynamo, table, plan.change.invoice_no);
+      w.change = { ...plan.change, removal: removal(plan.change, current, w.lines) };
+    }
+  });
+}
+
+/**
+ * After Firehose has the tombstones: deletes what each applied change removed, then writes its head with
+ * the version condition. Only for records before the earliest failure (the rest are retried whole). A
+ * failure fails the change's record; a head that a newer change beat is logged (the newer change's own
+ * writes decide what the stores show).
+ */
+async function finishChanges(
+  work: readonly RecordWork[],
+  earliest: () => number,
+  fail: (record: number, error: Error) => void,
+  deps: TransformDeps,
+): Promise<void> {
+  const { tables } = deps.config;
+  await mapLimit(
+    work.flatMap((w, i) => (w.change ? [i] : [])),
+    8,
+    async (i) => {
+      if (i >= earliest()) return;
+      const change = work[i]!.change!;
+      try {
+        if (change.removal.deletes.length > 0) {
+          await batchWrite(deps.dynamo, tables, change.removal.deletes, deps.retry);
+        }
+      } catch (error) {
+        if (!(error instanceof DynamoWriteError)) throw error;
+        fail(i, error);
+        return;
+      }
+      const head: InvoiceHeadItem = {
+        ...headKey(change.invoice_no),
+        kind: ITEM_KINDS.head,
+        invoice_no: change.invoice_no,
+        version: change.version,
+        change: change.kind,
+        request_id: change.request_id,
+        lines: change.removal.remaining,
+        applied_at: now(deps).toISOString(),
+      };
+      if (!(await putInvoiceHead(deps.dynamo, tables.invoices, head))) {
+        deps.log.warn('a newer change of the invoice was applied first; this one is superseded', {
+          invoice_no: change.invoice_no,
+          version: change.version,
+        });
+      }
+    },
+  );
 }
 
 function decodeAndClean(record: KinesisStreamRecord, deps: TransformDeps): RecordWork {
@@ -160,7 +274,16 @@ function decodeAndClean(record: KinesisStreamRecord, deps: TransformDeps): Recor
       request_id: requestId,
       stage: deps.config.stage,
     }) as const;
-  const work: RecordWork = { lines: [], sources: [], quarantine: [], origin };
+  const work: RecordWork = {
+    lines: [],
+    sources: [],
+    quarantine: [],
+    origin,
+    version: 0,
+    requestId: null,
+    requested: null,
+    change: null,
+  };
   const malformed = (line: number | null, raw: string, message: string, requestId: string | null) =>
     quarantineRecord(
       { line, raw, reason: QUARANTINE_REASONS.malformed_record, field: null, message },
@@ -175,7 +298,10 @@ function decodeAndClean(record: KinesisStreamRecord, deps: TransformDeps): Recor
     work.quarantine.push(malformed(null, data.toString('utf8'), error.message, null));
     return work;
   }
-  const requestId = decoded.lines[0]?.request_id ?? null;
+  const requestId = decoded.requestId;
+  work.version = decoded.version;
+  work.requestId = requestId;
+  work.requested = decoded.change;
   for (const m of decoded.malformed) work.quarantine.push(malformed(m.line, m.raw, m.message, requestId));
   const { first, last } = deps.config.lakeYears;
   for (const entry of decoded.lines) {
@@ -194,6 +320,16 @@ function decodeAndClean(record: KinesisStreamRecord, deps: TransformDeps): Recor
           },
           origin(entry.request_id),
           at,
+        ),
+      );
+    } else if (decoded.change && result.invoice_no !== decoded.change.invoice_no) {
+      // The API refuses such a change; a record that has one anyway keeps its other lines.
+      work.quarantine.push(
+        malformed(
+          entry.line,
+          JSON.stringify(entry.row),
+          `line ${entry.line}: InvoiceNo ${JSON.stringify(result.invoice_no)} is not the invoice the change replaces, ${JSON.stringify(decoded.change.invoice_no)}`,
+          entry.request_id,
         ),
       );
     } else {

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { versionClock } from '../../src/core/changes.js';
 /**
  * The API handler's answers to bodies and failures: limits, media types, headers, charsets, invalid rows,
  * and Kinesis failing in part or in whole. The handler runs with real clients against the emulators;
@@ -63,6 +64,7 @@ beforeEach(async () => {
     dynamo: createDocumentClient(config.aws, fastClientOptions()),
     s3: createS3Client(config.aws, fastClientOptions()),
     retry: FAST_RETRY,
+    version: versionClock(Date.now),
   };
   handler = createApiHandler(() => deps, testLogger);
   reader = new StreamReader(emu.kinesis, emu.config.streamName);
@@ -398,10 +400,10 @@ describe('routing and errors', () => {
       body: { error: 'not_found', message: 'no route for GET /nope' },
     });
     const wrong = await call(
-      apiEvent({ method: 'DELETE', resource: '/invoices/{invoiceNo}', params: { invoiceNo: '1' } }),
+      apiEvent({ method: 'POST', resource: '/invoices/{invoiceNo}', params: { invoiceNo: '1' } }),
     );
     expect(wrong.statusCode).toBe(405);
-    expect(wrong.headers?.['Allow']).toBe('GET');
+    expect(wrong.headers?.['Allow']).toBe('GET, PUT, DELETE');
   });
 
   it("hands a route API Gateway's decoded path parameters", async () => {

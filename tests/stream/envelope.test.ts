@@ -30,7 +30,13 @@ describe('version 1 envelopes (one row a record)', () => {
   it('round-trip as JSON { v, request_id, line, row }', () => {
     const bytes = encodeEnvelope({ v: 1, request_id: 'r1', line: 2, row: ROW });
     expect(JSON.parse(bytes.toString())).toEqual({ v: 1, request_id: 'r1', line: 2, row: ROW });
-    expect(decodeRecord(bytes)).toEqual({ lines: [{ request_id: 'r1', line: 2, row: ROW }], malformed: [] });
+    expect(decodeRecord(bytes)).toEqual({
+      lines: [{ request_id: 'r1', line: 2, row: ROW }],
+      malformed: [],
+      version: 0,
+      requestId: 'r1',
+      change: null,
+    });
   });
 
   it('fill absent row fields with empty text', () => {
@@ -45,7 +51,7 @@ describe('version 1 envelopes (one row a record)', () => {
   it.each([
     ['not json', 'record is not JSON'],
     ['[1]', 'record is not a JSON object'],
-    ['{"v":3,"request_id":"r","line":1,"row":{}}', 'record version 3 is not one of 1, 2'],
+    ['{"v":4,"request_id":"r","line":1,"row":{}}', 'record version 4 is not one of 1, 2, 3'],
     ['{"v":1,"line":1,"row":{}}', 'record has no request_id string'],
     ['{"v":1,"request_id":"r","line":0,"row":{}}', 'record line 0 is not a positive integer'],
     ['{"v":1,"request_id":"r","line":1,"row":{"Quantity":6}}', 'row field Quantity is number, not a string'],
@@ -77,6 +83,9 @@ describe('version 2 envelopes (packed)', () => {
     expect(decodeRecord(records[0]!.data)).toEqual({
       lines: [rows[0], rows[2]].map((r) => ({ request_id: 'req-1', line: r!.line, row: r!.row })),
       malformed: [],
+      version: 0,
+      requestId: 'req-1',
+      change: null,
     });
   });
 

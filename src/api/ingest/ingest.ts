@@ -71,16 +71,8 @@ export interface IngestSummary {
  *   not (`not_stored`). Re-posting the whole request is safe: lines are idempotent by `line_id`.
  */
 export async function ingest(request: IngestRequest, deps: ApiDeps): Promise<HttpResponse> {
-  const { kind, encoding } = bodyFormat(request.contentType);
-  const size = bodySize(request.body);
-  if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError(size, MAX_BODY_BYTES);
-  // The limit holds for the decoded body too: a compressed body is bounded by what it decodes to.
-  const body = await decodeContent(request.body, request.contentEncoding, MAX_BODY_BYTES);
-  if (bodySize(body) === 0) throw new BadRequestError('invalid_body', 'body is empty');
-
-  const parsed = parse(body, kind, encoding);
+  const parsed = await readRows(request);
   const received = parsed.valid.length + parsed.rejected.length;
-  if (received === 0) throw new BadRequestError('no_rows', 'body has no rows');
 
   const quarantined =
     parsed.rejected.length > 0 ? quarantine(parsed.rejected, request.requestId, deps) : Promise.resolve();
@@ -108,6 +100,8 @@ export async function ingest(request: IngestRequest, deps: ApiDeps): Promise<Htt
   const packed = packEnvelopes(
     request.requestId,
     parsed.valid.map((v) => ({ partitionKey: v.clean.invoice_no, line: v.line, row: v.row })),
+    undefined,
+    deps.version(),
   );
   const [put, q] = await Promise.allSettled([
     putRecords(deps.kinesis, deps.config.streamName, packed, deps.retry),
@@ -139,6 +133,25 @@ export async function ingest(request: IngestRequest, deps: ApiDeps): Promise<Htt
     counts,
     { cause: (q as PromiseRejectedResult).reason },
   );
+}
+
+/**
+ * A request's rows, cleaned: the body's media type and charset, its size within MAX_BODY_BYTES (decoded
+ * too), then the core's one entry point from bytes to clean rows and rejections.
+ * @throws ApiError (4xx) for a body that is not usable at all, or has no rows
+ */
+export async function readRows(request: IngestRequest): Promise<ParsedRows> {
+  const { kind, encoding } = bodyFormat(request.contentType);
+  const size = bodySize(request.body);
+  if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError(size, MAX_BODY_BYTES);
+  // The limit holds for the decoded body too: a compressed body is bounded by what it decodes to.
+  const body = await decodeContent(request.body, request.contentEncoding, MAX_BODY_BYTES);
+  if (bodySize(body) === 0) throw new BadRequestError('invalid_body', 'body is empty');
+  const parsed = parse(body, kind, encoding);
+  if (parsed.valid.length + parsed.rejected.length === 0) {
+    throw new BadRequestError('no_rows', 'body has no rows');
+  }
+  return parsed;
 }
 
 function bodyFormat(contentType: string | undefined): { kind: BodyKind; encoding: Encoding } {
@@ -198,7 +211,7 @@ function parse(body: Buffer | string, kind: BodyKind, encoding: Encoding): Parse
   }
 }
 
-function summary(parsed: ParsedRows, accepted: number): IngestSummary {
+export function summary(parsed: ParsedRows, accepted: number): IngestSummary {
   const errors = parsed.rejected
     .slice(0, MAX_ERRORS_IN_RESPONSE)
     .map(({ line, reason, field, message }) => ({ line, reason, field, message }));
