@@ -8,7 +8,7 @@ import { pgRunner } from '../../src/analytics/pg-runner.js';
 import { refreshWarehouse } from '../../src/analytics/refresh.js';
 import { VIEW_COLUMNS } from '../../src/analytics/view-columns.js';
 import { cleanFile } from '../../src/batch/source.js';
-import type { CleanLine } from '../../src/core/schema.js';
+import type { CleanLine, StoredLine } from '../../src/core/schema.js';
 import { ParquetLineWriter } from '../../src/lake/parquet.js';
 import { lakePartition } from '../../src/lake/partition.js';
 import { startEmbeddedPostgres } from '../../src/local/embedded-postgres.js';
@@ -55,13 +55,13 @@ export async function cleanLines(path: string): Promise<CleanLine[]> {
 }
 
 /** The lake partition of a line, as Firehose and the batch path name it: `year=2011/month=01/day=09`. */
-export function partitionOf(line: CleanLine): string {
+export function partitionOf(line: StoredLine): string {
   return lakePartition(line.invoice_date).slice(0, -1);
 }
 
 /** Writes lines into the lake, one Parquet file named `file` per partition. Returns the files written. */
-export async function writeLake(lakeDir: string, lines: readonly CleanLine[], file = 'part-0.parquet') {
-  const byPartition = new Map<string, CleanLine[]>();
+export async function writeLake(lakeDir: string, lines: readonly StoredLine[], file = 'part-0.parquet') {
+  const byPartition = new Map<string, StoredLine[]>();
   for (const line of lines) {
     const key = partitionOf(line);
     const bucket = byPartition.get(key) ?? [];
