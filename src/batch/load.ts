@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWrite, type TableNames } from '../adapters/dynamodb.js';
 import { type CopyWriter, type PgWarehouse, RAW_SCHEMA } from '../adapters/pg-warehouse.js';
+import { storedAs, versionAt } from '../core/changes.js';
 import type { Encoding } from '../core/decode.js';
 import { type ItemWrite, itemsForLine } from '../core/dynamo-items.js';
 import type { CleanReport } from '../core/line-cleaner.js';
-import type { CleanLine } from '../core/schema.js';
+import { CHANGE_KINDS, type CleanLine } from '../core/schema.js';
 import { readJsonState, writeAtomically } from '../files.js';
 import { PartitionedLakeWriter, type PartStore } from '../lake/lake-writer.js';
 import { TaskPool } from '../task-pool.js';
@@ -54,6 +55,11 @@ interface Manifest {
   dynamodbDone: boolean;
   report: CleanReport | null;
   result: Omit<LoadResult, 'alreadyLoaded'> | null;
+  /**
+   * The load's version (src/core/changes.ts), from when it started: its lines replace the invoices they
+   * belong to. Kept here so a resumed load writes the same version. Absent in manifests written before.
+   */
+  version?: number;
 }
 
 /** Rows per DynamoDB batch handed to `batchWrite` (which splits them into requests of 25). */
@@ -90,6 +96,8 @@ export async function loadFile(
     return { ...manifest.result, source: path, alreadyLoaded: true };
   }
 
+  manifest.version ??= versionAt(Date.now());
+  const version = manifest.version;
   const stored = new Set(manifest.parts);
   let saving = Promise.resolve();
   const save = () => {
@@ -124,8 +132,10 @@ export async function loadFile(
       {
         line: (line) => {
           rows++;
-          if (!manifest.lakeDone) lake.append(line);
-          copy?.write(line);
+          // A batch file is the whole of each invoice it holds: its lines replace what the stores had.
+          const replacing = storedAs(line, version, CHANGE_KINDS.replace);
+          if (!manifest.lakeDone) lake.append(replacing);
+          copy?.write(replacing);
           dynamo?.push(line);
         },
         reject: () => {},

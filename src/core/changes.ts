@@ -20,7 +20,7 @@
  * day's lines: the stream path writes a tombstone for each line it removes. A batch load cannot (it does
  * not read the stores), so a batch that changes an invoice's date leaves the old day's lines (README says so).
  */
-import { CHANGE_KINDS, type ChangeKind, type StoredLine } from './schema.js';
+import { CHANGE_KINDS, type ChangeKind, type CleanLine, type StoredLine } from './schema.js';
 
 /**
  * A version's sequence bits: a version is `milliseconds since 1970 x 4096 + sequence`. 2^53 / 4096 ms is
@@ -51,9 +51,22 @@ export function versionClock(
   };
 }
 
+/**
+ * The version of a write made at `ms` that must be the same on every retry: a batch load's, from the time
+ * it was planned, so each of its ranges and every retry of one writes one version.
+ */
+export function versionAt(ms: number): number {
+  return ms * VERSION_SEQUENCE_SPAN;
+}
+
 /** The time a version was assigned, to the millisecond. */
 export function versionTime(version: number): Date {
   return new Date(Math.floor(version / VERSION_SEQUENCE_SPAN));
+}
+
+/** A line as stored by a write of `kind` at `version`; version 0 (before versions) is stored as null. */
+export function storedAs(line: CleanLine, version: number, kind: ChangeKind): StoredLine {
+  return { ...line, change_version: version === UNVERSIONED ? null : version, change_kind: kind };
 }
 
 /** A row's version, with a missing one read as UNVERSIONED. */

@@ -10,6 +10,8 @@
  * - of several changes to one invoice in a batch, only the newest is applied;
  * - lines added with a version above the change's are kept, whatever their place in the batch.
  */
+
+import { storedAs } from '../core/changes.js';
 import {
   customerLineItem,
   type InvoiceHeadItem,
@@ -91,7 +93,7 @@ export function planBatch(
         return plan;
       }
       r.lines.forEach((line, index) => {
-        plan.keep.push({ index, line: stored(line, r.version, CHANGE_KINDS.replace) });
+        plan.keep.push({ index, line: storedAs(line, r.version, CHANGE_KINDS.replace) });
       });
       return plan;
     }
@@ -101,7 +103,7 @@ export function planBatch(
         plan.superseded++;
         return;
       }
-      plan.keep.push({ index, line: stored(line, r.version, CHANGE_KINDS.add) });
+      plan.keep.push({ index, line: storedAs(line, r.version, CHANGE_KINDS.add) });
       const ids = laterAdds.get(line.invoice_no) ?? new Set<string>();
       ids.add(line.line_id);
       laterAdds.set(line.invoice_no, ids);
@@ -119,11 +121,6 @@ export function planBatch(
     };
   }
   return plans;
-}
-
-/** A line stored by a write of `kind` at `version`; version 0 (before versions) is stored as null. */
-export function stored(line: CleanLine, version: number, kind: StoredLine['change_kind']): StoredLine {
-  return { ...line, change_version: version === 0 ? null : version, change_kind: kind };
 }
 
 /** What applying a change removes, from the invoice's items as read before the batch's writes. */
@@ -156,7 +153,7 @@ export function removal(
       stockCodes.add(line.stock_code);
       continue;
     }
-    tombstones.push(stored(line, change.version, CHANGE_KINDS.delete));
+    tombstones.push(storedAs(line, change.version, CHANGE_KINDS.delete));
     deletes.push(keyDelete(TABLES.invoices, item));
     const customer = customerLineItem(line);
     if (customer)

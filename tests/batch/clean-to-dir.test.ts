@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { cleanToDirectory } from '../../src/batch/clean-to-dir.js';
 import { InputError } from '../../src/batch/errors.js';
-import { COLUMN_NAMES } from '../../src/core/schema.js';
+import { STORED_COLUMN_NAMES } from '../../src/core/schema.js';
 import { duckQuery } from '../helpers/duckdb.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'online-retail-dirty.csv');
@@ -37,6 +37,9 @@ describe('cleanToDirectory', () => {
       ['line_total', 'DECIMAL(18,3)'],
       ['is_cancellation', 'BOOLEAN'],
       ['is_adjustment', 'BOOLEAN'],
+      // The lake's change columns: null in a cleaned file, which records no write.
+      ['change_version', 'BIGINT'],
+      ['change_kind', 'VARCHAR'],
     ]);
     const [adjustment] = await duckQuery(
       `SELECT unit_price::VARCHAR AS price, line_total::VARCHAR AS total, strftime(invoice_date, '%Y-%m-%d %H:%M:%S') AS at, customer_id
@@ -73,7 +76,8 @@ describe('cleanToDirectory', () => {
   it('writes Parquet that a second, independent reader (hyparquet) reads back exactly', async () => {
     const { parquetPath } = await cleanToDirectory(FIXTURE, dir);
     const rows = await parquetReadObjects({ file: await asyncBufferFromFile(parquetPath) });
-    expect(Object.keys(rows[0]!)).toEqual(COLUMN_NAMES);
+    expect(Object.keys(rows[0]!)).toEqual(STORED_COLUMN_NAMES);
+    expect(rows.every((r) => r['change_version'] === null && r['change_kind'] === null)).toBe(true);
     const pc = rows.find((r) => r['stock_code'] === '22086')!;
     expect(pc['description']).toBe("PAPER CHAIN KIT\n 50'S CHRISTMAS");
     expect(pc['quantity']).toBe(80);

@@ -17,7 +17,7 @@ import {
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parquetReadObjects } from 'hyparquet';
 import pg from 'pg';
-import { COLUMN_NAMES } from '../../src/core/schema.js';
+import { STORED_COLUMN_NAMES } from '../../src/core/schema.js';
 
 export interface FakeRedshiftData {
   client: RedshiftDataClient;
@@ -68,15 +68,22 @@ export function fakeRedshiftData(connectionString: string, s3: S3Client): FakeRe
         const tuples = chunk.map((row, r) => {
           // COPY of Parquet maps columns by position: the file's columns must be the table's, in order.
           const names = Object.keys(row);
-          if (names.join() !== COLUMN_NAMES.join()) throw new Error(`${entry.url}: columns ${names.join()}`);
-          for (const name of COLUMN_NAMES) {
+          if (names.join() !== STORED_COLUMN_NAMES.join())
+            throw new Error(`${entry.url}: columns ${names.join()}`);
+          for (const name of STORED_COLUMN_NAMES) {
             const v = row[name];
-            values.push(v instanceof Date ? v.toISOString().replace('T', ' ').replace('Z', '') : v);
+            values.push(
+              v instanceof Date
+                ? v.toISOString().replace('T', ' ').replace('Z', '')
+                : typeof v === 'bigint'
+                  ? String(v)
+                  : v,
+            );
           }
-          return `(${COLUMN_NAMES.map((_, c) => `$${r * COLUMN_NAMES.length + c + 1}`).join(', ')})`;
+          return `(${STORED_COLUMN_NAMES.map((_, c) => `$${r * STORED_COLUMN_NAMES.length + c + 1}`).join(', ')})`;
         });
         await client.query(
-          `INSERT INTO ${table} (${COLUMN_NAMES.join(', ')}) VALUES ${tuples.join(', ')}`,
+          `INSERT INTO ${table} (${STORED_COLUMN_NAMES.join(', ')}) VALUES ${tuples.join(', ')}`,
           values,
         );
       }

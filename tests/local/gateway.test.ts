@@ -174,7 +174,7 @@ describe('the local API gateway', () => {
   );
 
   it('has undefined methods to check on every resource (the table above is not empty)', () => {
-    expect(UNDEFINED_METHODS).toContainEqual({ method: 'DELETE', path: '/invoices/1' });
+    expect(UNDEFINED_METHODS).toContainEqual({ method: 'POST', path: '/invoices/1' });
     expect(UNDEFINED_METHODS).toContainEqual({ method: 'POST', path: '/health' });
     expect(UNDEFINED_METHODS).not.toContainEqual({ method: 'GET', path: '/health' });
   });

@@ -1,6 +1,8 @@
 import { readJson, readRange, writeJson, writeObject } from '../../adapters/s3-objects.js';
+import { storedAs } from '../../core/changes.js';
 import type { Rejection } from '../../core/clean.js';
 import { quarantineNamePrefix } from '../../core/quarantine.js';
+import { CHANGE_KINDS } from '../../core/schema.js';
 import { PartitionedLakeWriter } from '../../lake/lake-writer.js';
 import { batchQuarantineLine } from '../quarantine.js';
 import { cleanStream } from '../source.js';
@@ -12,6 +14,7 @@ import {
   type LoadPlan,
   loadKeys,
   loadQuarantineDay,
+  loadVersion,
   type PartRecord,
   type RangeProgress,
   type RangeResult,
@@ -59,6 +62,7 @@ export async function cleanRange(deps: BatchDeps, input: CleanRangeInput): Promi
 
   const started = performance.now();
   const { source } = plan;
+  const version = loadVersion(plan);
   const url = `s3://${source.bucket}/${source.key}`;
   const body = await readRange(deps.s3, source.bucket, source.key, {
     start: range.start,
@@ -107,7 +111,8 @@ export async function cleanRange(deps: BatchDeps, input: CleanRangeInput): Promi
       {
         line: (line) => {
           rowsRead++;
-          lake.append(line);
+          // A batch file is the whole of each invoice it holds: its lines replace what the stores had.
+          lake.append(version === null ? line : storedAs(line, version, CHANGE_KINDS.replace));
         },
         duplicate: () => {
           rowsRead++;

@@ -1,3 +1,4 @@
+import { versionAt } from '../../core/changes.js';
 import type { Encoding } from '../../core/decode.js';
 import type { CleanReport } from '../../core/line-cleaner.js';
 import type { ByteRange } from './ranges.js';
@@ -86,6 +87,14 @@ export interface LoadPlan {
 /** The quarantine day of a load: its plan's day (the day of the last update for plans without one). */
 export function loadQuarantineDay(plan: Pick<LoadPlan, 'plannedAt'>, fallback: string): string {
   return (plan.plannedAt ?? fallback).slice(0, 10);
+}
+
+/**
+ * The version of a load's lines (src/core/changes.ts): from when it was planned, so every range and retry
+ * writes the same one. Null for plans written before versions, whose lines are stored as adds.
+ */
+export function loadVersion(plan: Pick<LoadPlan, 'plannedAt'>): number | null {
+  return plan.plannedAt === undefined ? null : versionAt(Date.parse(plan.plannedAt));
 }
 
 /** One part written to the lake. */
