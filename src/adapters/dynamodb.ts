@@ -3,6 +3,7 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -13,6 +14,7 @@ import {
 import type { AwsConfig } from '../config/aws.js';
 import {
   BY_STOCK_INDEX,
+  CUSTOMER_LINES_SK_END,
   customerPk,
   HEAD_SK,
   headKey,
@@ -20,6 +22,7 @@ import {
   ITEM_KINDS,
   invoicePk,
   keysOf,
+  LOYALTY_BALANCE_SK,
   type LogicalTable,
   lineSkPrefix,
   SK_PREFIXES,
@@ -273,7 +276,10 @@ export function queryInvoiceStockLines(
   });
 }
 
-/** The Query over a customer's lines; newest first unless `oldestFirst`. */
+/**
+ * The Query over a customer's lines; newest first unless `oldestFirst`. The sort-key bound keeps the
+ * customer's other items (the loyalty balance) out of it.
+ */
 export function customerLinesQuery(
   table: string,
   customerId: number,
@@ -282,11 +288,33 @@ export function customerLinesQuery(
 ): QueryCommandInput {
   return {
     TableName: table,
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': customerPk(customerId) },
+    KeyConditionExpression: 'pk = :pk AND sk < :end',
+    ExpressionAttributeValues: { ':pk': customerPk(customerId), ':end': CUSTOMER_LINES_SK_END },
     ScanIndexForward: oldestFirst,
     ExclusiveStartKey: startKey,
   };
+}
+
+/**
+ * A customer's loyalty balance item, or undefined when none was published (a GetItem, strongly
+ * consistent reads not needed: the balance changes once a refresh).
+ * @throws DynamoReadError naming the table when the request fails
+ */
+export async function getLoyaltyBalanceItem(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  customerId: number,
+): Promise<Item | undefined> {
+  try {
+    const out = await doc.send(
+      new GetCommand({ TableName: table, Key: { pk: customerPk(customerId), sk: LOYALTY_BALANCE_SK } }),
+    );
+    return out.Item as Item | undefined;
+  } catch (error) {
+    throw new DynamoReadError(table, `get of ${table} ${customerPk(customerId)} failed: ${String(error)}`, {
+      cause: error,
+    });
+  }
 }
 
 /** The Query over the `by_stock` index: invoices containing a stock code, newest first. */
