@@ -3,7 +3,6 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -296,8 +295,8 @@ export function customerLinesQuery(
 }
 
 /**
- * A customer's loyalty balance item, or undefined when none was published (a GetItem, strongly
- * consistent reads not needed: the balance changes once a refresh).
+ * A customer's loyalty balance item, or undefined when none was published. A Query on the item's whole key
+ * (as every look-up of the API is a Query), the price of a GetItem.
  * @throws DynamoReadError naming the table when the request fails
  */
 export async function getLoyaltyBalanceItem(
@@ -305,16 +304,12 @@ export async function getLoyaltyBalanceItem(
   table: string,
   customerId: number,
 ): Promise<Item | undefined> {
-  try {
-    const out = await doc.send(
-      new GetCommand({ TableName: table, Key: { pk: customerPk(customerId), sk: LOYALTY_BALANCE_SK } }),
-    );
-    return out.Item as Item | undefined;
-  } catch (error) {
-    throw new DynamoReadError(table, `get of ${table} ${customerPk(customerId)} failed: ${String(error)}`, {
-      cause: error,
-    });
-  }
+  const [item] = await queryAll(doc, {
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk AND sk = :sk',
+    ExpressionAttributeValues: { ':pk': customerPk(customerId), ':sk': LOYALTY_BALANCE_SK },
+  });
+  return item;
 }
 
 /** The Query over the `by_stock` index: invoices containing a stock code, newest first. */
