@@ -88,9 +88,10 @@ function queryResource(query: NamedQueryDefinition): Yaml {
 
 /**
  * The refresh function's role (resources/functions/refresh.yml): the Data API calls it makes, the secret
- * it connects with, its log group, and the puts of the loyalty balances on the customers table. BatchExecuteStatement is scoped to the stage's workgroup or cluster
- * (`redshiftArn`: a workgroup's ARN holds its id, not its name, so it is a parameter); the statement calls
- * are limited to statements this role started, as AWS's own Data API policies do.
+ * it connects with, its log group, and the puts of the loyalty balances on the customers table.
+ * BatchExecuteStatement and ExecuteStatement are scoped to the stage's workgroup or cluster (`redshiftArn`:
+ * a workgroup's ARN holds its id, not its name, so it is a parameter); the statement calls are limited to
+ * statements this role started, as AWS's own Data API policies do.
  */
 function refreshRole(): Yaml {
   return {
