@@ -88,9 +88,10 @@ function queryResource(query: NamedQueryDefinition): Yaml {
 
 /**
  * The refresh function's role (resources/functions/refresh.yml): the Data API calls it makes, the secret
- * it connects with, its log group. BatchExecuteStatement is scoped to the stage's workgroup or cluster
- * (`redshiftArn`: a workgroup's ARN holds its id, not its name, so it is a parameter); the statement calls
- * are limited to statements this role started, as AWS's own Data API policies do.
+ * it connects with, its log group, and the puts of the loyalty balances on the customers table.
+ * BatchExecuteStatement and ExecuteStatement are scoped to the stage's workgroup or cluster (`redshiftArn`:
+ * a workgroup's ARN holds its id, not its name, so it is a parameter); the statement calls are limited to
+ * statements this role started, as AWS's own Data API policies do.
  */
 function refreshRole(): Yaml {
   return {
@@ -142,6 +143,32 @@ function refreshRole(): Yaml {
                 Action: 'secretsmanager:GetSecretValue',
                 // biome-ignore lint/suspicious/noTemplateCurlyInString: the Serverless Framework fills it in.
                 Resource: '${param:redshiftSecretArn}',
+              },
+              {
+                Sid: 'ReadLoyaltyBalances',
+                Effect: 'Allow',
+                // One query after the refresh reads marts.loyalty_balances to publish it.
+                Action: 'redshift-data:ExecuteStatement',
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: the Serverless Framework fills it in.
+                Resource: '${param:redshiftArn}',
+              },
+              {
+                Sid: 'ReadOwnResults',
+                Effect: 'Allow',
+                Action: 'redshift-data:GetStatementResult',
+                Resource: '*',
+                Condition: {
+                  StringEquals: {
+                    'redshift-data:statement-owner-iam-userid': { 'Fn::Join': ['', ['$', '{aws:userid}']] },
+                  },
+                },
+              },
+              {
+                Sid: 'PublishLoyaltyBalances',
+                Effect: 'Allow',
+                // Plain puts of the balance items, on the customers table alone.
+                Action: 'dynamodb:BatchWriteItem',
+                Resource: { 'Fn::GetAtt': ['CustomersTable', 'Arn'] },
               },
             ],
           },

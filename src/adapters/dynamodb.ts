@@ -13,6 +13,7 @@ import {
 import type { AwsConfig } from '../config/aws.js';
 import {
   BY_STOCK_INDEX,
+  CUSTOMER_LINES_SK_END,
   customerPk,
   HEAD_SK,
   headKey,
@@ -20,6 +21,7 @@ import {
   ITEM_KINDS,
   invoicePk,
   keysOf,
+  LOYALTY_BALANCE_SK,
   type LogicalTable,
   lineSkPrefix,
   SK_PREFIXES,
@@ -273,7 +275,10 @@ export function queryInvoiceStockLines(
   });
 }
 
-/** The Query over a customer's lines; newest first unless `oldestFirst`. */
+/**
+ * The Query over a customer's lines; newest first unless `oldestFirst`. The sort-key bound keeps the
+ * customer's other items (the loyalty balance) out of it.
+ */
 export function customerLinesQuery(
   table: string,
   customerId: number,
@@ -282,11 +287,29 @@ export function customerLinesQuery(
 ): QueryCommandInput {
   return {
     TableName: table,
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': customerPk(customerId) },
+    KeyConditionExpression: 'pk = :pk AND sk < :end',
+    ExpressionAttributeValues: { ':pk': customerPk(customerId), ':end': CUSTOMER_LINES_SK_END },
     ScanIndexForward: oldestFirst,
     ExclusiveStartKey: startKey,
   };
+}
+
+/**
+ * A customer's loyalty balance item, or undefined when none was published. A Query on the item's whole key
+ * (as every look-up of the API is a Query), the price of a GetItem.
+ * @throws DynamoReadError naming the table when the request fails
+ */
+export async function getLoyaltyBalanceItem(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  customerId: number,
+): Promise<Item | undefined> {
+  const [item] = await queryAll(doc, {
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk AND sk = :sk',
+    ExpressionAttributeValues: { ':pk': customerPk(customerId), ':sk': LOYALTY_BALANCE_SK },
+  });
+  return item;
 }
 
 /** The Query over the `by_stock` index: invoices containing a stock code, newest first. */

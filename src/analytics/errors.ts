@@ -6,6 +6,7 @@ export const ANALYTICS_ERROR_CODES = {
   sql_root_not_found: 'sql_root_not_found',
   refresh_failed: 'refresh_failed',
   lake_view_failed: 'lake_view_failed',
+  loyalty_row_invalid: 'loyalty_row_invalid',
 } as const;
 export type AnalyticsErrorCode = (typeof ANALYTICS_ERROR_CODES)[keyof typeof ANALYTICS_ERROR_CODES];
 

@@ -18,6 +18,8 @@ export const WAREHOUSE_MODELS = [
   'marts/top_products',
   'marts/customer_rfm',
   'marts/cancellations',
+  'marts/loyalty_points',
+  'marts/loyalty_balances',
 ] as const;
 export type WarehouseModel = (typeof WAREHOUSE_MODELS)[number];
 
@@ -41,7 +43,10 @@ export async function loadWarehouseQuery(
   return dropLeadingComments(statements[0]!);
 }
 
-/** The six marts analysts read; each is a warehouse table `marts.<name>` and an Athena view `<name>`. */
+/**
+ * The marts analysts read, in dependency order (loyalty_balances reads loyalty_points); each is a warehouse
+ * table `marts.<name>` and an Athena view `<name>`.
+ */
 export const MARTS = [
   'daily_revenue',
   'monthly_country_revenue',
@@ -49,6 +54,8 @@ export const MARTS = [
   'top_products',
   'customer_rfm',
   'cancellations',
+  'loyalty_points',
+  'loyalty_balances',
 ] as const;
 export type Mart = (typeof MARTS)[number];
 

@@ -72,8 +72,9 @@ export const LAKE_RULES: readonly PortabilityRule[] = [
   },
   {
     name: 'interval',
-    pattern: /\bINTERVAL\b/i,
-    why: 'DATE +/- INTERVAL is a DATE in Trino and a TIMESTAMP in DuckDB',
+    // The one form allowed: an explicit TIMESTAMP plus or minus INTERVAL '<n>' DAY, a TIMESTAMP on both.
+    pattern: /(?<!\bAS\s+TIMESTAMP\s*\)\s*[+-]\s*)\bINTERVAL\b|\bINTERVAL\b(?!\s+'\d+'\s+DAY\b)/i,
+    why: "DATE +/- INTERVAL is a DATE in Trino and a TIMESTAMP in DuckDB; write CAST(x AS TIMESTAMP) + INTERVAL 'n' DAY",
   },
   {
     name: 'engine-only-function',

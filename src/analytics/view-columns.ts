@@ -98,4 +98,22 @@ export const VIEW_COLUMNS: Record<LakeView, ViewColumns> = {
     ['cancelled_value', 'decimal'],
     ['cancellation_rate', 'double'],
   ],
+  loyalty_points: [
+    ['customer_id', 'integer'],
+    ['invoice_no', 'varchar'],
+    ['invoice_date', 'timestamp'],
+    ['earned_at', 'timestamp'],
+    ['revenue', 'decimal'],
+    ['cancelled_value', 'decimal'],
+    ['net_revenue', 'decimal'],
+    ['points', 'bigint'],
+    ['is_earned', 'boolean'],
+  ],
+  loyalty_balances: [
+    ['customer_id', 'integer'],
+    ['points', 'bigint'],
+    ['pending_points', 'bigint'],
+    ['earned_invoices', 'bigint'],
+    ['as_of', 'timestamp'],
+  ],
 };

@@ -47,6 +47,15 @@ export function invoiceView(lines: readonly CleanLine[]): InvoiceView {
 /** What a customer's line item holds. */
 export type CustomerLine = CustomerLineFields;
 
+/**
+ * The customer's loyalty balance as the last refresh published it (docs/loyalty.md): points 0 and as_of
+ * null when no refresh has published one (a new customer, or before the first refresh).
+ */
+export interface LoyaltyView {
+  points: number;
+  as_of: string | null;
+}
+
 export interface CustomerView {
   customer_id: number;
   country: string;
@@ -54,13 +63,24 @@ export interface CustomerView {
   last_invoice_date: string;
   invoice_count: number;
   total_spent: number;
+  loyalty: LoyaltyView;
+}
+
+/** The loyalty part of a customer's view, from their balance item if there is one. */
+export function loyaltyView(item: { points?: unknown; as_of?: unknown } | undefined): LoyaltyView {
+  if (!item) return { points: 0, as_of: null };
+  return { points: Number(item.points ?? 0), as_of: typeof item.as_of === 'string' ? item.as_of : null };
 }
 
 /**
  * A customer's summary from all their lines (at least one). `country` is that of the latest invoice (a few
  * customers appear under two countries); `total_spent` is net of cancellations.
  */
-export function customerView(customerId: number, lines: readonly CustomerLine[]): CustomerView {
+export function customerView(
+  customerId: number,
+  lines: readonly CustomerLine[],
+  loyalty: LoyaltyView = loyaltyView(undefined),
+): CustomerView {
   let first = lines[0]!;
   let last = first;
   for (const l of lines) {
@@ -74,6 +94,7 @@ export function customerView(customerId: number, lines: readonly CustomerLine[])
     last_invoice_date: last.invoice_date,
     invoice_count: new Set(lines.map((l) => l.invoice_no)).size,
     total_spent: sumExact(lines.map((l) => l.line_total)),
+    loyalty,
   };
 }
 

@@ -11,6 +11,11 @@ export interface RefreshConfig {
   region: string | undefined;
   target: RedshiftTarget;
   timeoutMs: number;
+  /**
+   * The customers table the loyalty balances are published to after each refresh (`CUSTOMERS_TABLE`);
+   * unset, the refresh publishes nothing and says so in its log.
+   */
+  customersTable: string | undefined;
 }
 
 /** How long a refresh transaction may take when `REFRESH_TIMEOUT_SECONDS` is unset. */
@@ -34,6 +39,7 @@ export function loadRefreshConfig(env: Env): RefreshConfig {
     region: read(env, ENV.AWS_REGION),
     target,
     timeoutMs: timeoutSeconds * 1000,
+    customersTable: read(env, ENV.CUSTOMERS_TABLE),
   };
 }
 

@@ -15,6 +15,8 @@
  * **customers** table, keys `pk` and `sk`: one item per line of a known customer,
  * `pk = CUST#<customer_id>`, `sk = <invoice_date>#<invoice_no>#<line_id>`. An invoice's lines are adjacent and
  * sorted by date, so one Query lists a customer's invoices newest first. Guests (no CustomerID) have no items.
+ * Beside the lines, one *loyalty balance item* per customer, `sk = POINTS`, put by the refresh: line sort
+ * keys start with a date (a digit), so `sk < CUSTOMER_LINES_SK_END` keeps the line queries off it.
  *
  * Every item is a plain put of values that depend only on the line, so re-delivering or re-posting a line
  * writes the same item again: idempotent under at-least-once delivery. Nothing is incremented; customer
@@ -41,10 +43,21 @@ export const ITEM_KINDS = {
   stock: 'stock',
   customerLine: 'customer_line',
   head: 'head',
+  loyaltyBalance: 'loyalty_balance',
 } as const;
 export type ItemKind = (typeof ITEM_KINDS)[keyof typeof ITEM_KINDS];
 
 export const SK_PREFIXES = { line: 'LINE#', stock: 'STOCK#' } as const;
+
+/** The sort key of a customer's loyalty balance item. */
+export const LOYALTY_BALANCE_SK = 'POINTS';
+
+/**
+ * Every customer line's sort key is below it (they start with the invoice date's year, a digit), and every
+ * other item of a customer is at or above it (its sort key starts with a capital letter): the bound of the
+ * line queries' key condition `sk < :end`.
+ */
+export const CUSTOMER_LINES_SK_END = 'A';
 
 /**
  * The sort key of an invoice's head item: its newest change (src/core/changes.ts). Between `LINE#` and
@@ -138,7 +151,20 @@ export interface InvoiceHeadItem extends Keys {
   applied_at: string;
 }
 
-export type TableItem = InvoiceLineItem | InvoiceStockItem | CustomerLineItem | InvoiceHeadItem;
+/** A customer's loyalty balance, as the refresh publishes it from marts.loyalty_balances. */
+export interface LoyaltyBalanceItem extends Keys {
+  kind: typeof ITEM_KINDS.loyaltyBalance;
+  customer_id: number;
+  points: number;
+  as_of: string;
+}
+
+export type TableItem =
+  | InvoiceLineItem
+  | InvoiceStockItem
+  | CustomerLineItem
+  | InvoiceHeadItem
+  | LoyaltyBalanceItem;
 
 /** A put of one item on one logical table. */
 export interface ItemWrite {
@@ -204,6 +230,22 @@ export function customerLineItem(line: CleanLine): CustomerLineItem | null {
     quantity: line.quantity,
     line_total: line.line_total,
     is_cancellation: line.is_cancellation,
+  };
+}
+
+/** The balance item of a customer: a plain put of the balance, so publishing it twice changes nothing. */
+export function loyaltyBalanceItem(balance: {
+  customer_id: number;
+  points: number;
+  as_of: string;
+}): LoyaltyBalanceItem {
+  return {
+    pk: customerPk(balance.customer_id),
+    sk: LOYALTY_BALANCE_SK,
+    kind: ITEM_KINDS.loyaltyBalance,
+    customer_id: balance.customer_id,
+    points: balance.points,
+    as_of: balance.as_of,
   };
 }
 

@@ -110,6 +110,21 @@ describe('the portability rules', () => {
     expect(lintSql(sql, LAKE_RULES).map((v) => v.rule)).toContain(rule);
   });
 
+  it.each([
+    "SELECT CAST(d AS TIMESTAMP) + INTERVAL '11' DAY FROM t",
+    "SELECT CAST(d AS TIMESTAMP) - INTERVAL '1' DAY FROM t",
+  ])('allow %s, a TIMESTAMP on both engines', (sql) => {
+    expect(lintSql(sql, LAKE_RULES)).toEqual([]);
+  });
+
+  it.each([
+    "SELECT CAST(d AS DATE) + INTERVAL '1' DAY FROM t",
+    "SELECT CAST(d AS TIMESTAMP) + INTERVAL '1' MONTH FROM t",
+    "SELECT CAST(d AS TIMESTAMP) + INTERVAL '1 day' FROM t",
+  ])('flag %s, which the engines read differently', (sql) => {
+    expect(lintSql(sql, LAKE_RULES).map((v) => v.rule)).toContain('interval');
+  });
+
   it('ignores what comments say and reports the line of the code', () => {
     // Act
     const violations = lintSql('-- no DISTINCT ON here\nSELECT 1,\n  x::int FROM t', LAKE_RULES);

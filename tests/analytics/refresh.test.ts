@@ -61,6 +61,10 @@ describe('planRefresh', () => {
       'INSERT INTO marts.customer_rfm (',
       'DELETE FROM marts.cancellations',
       'INSERT INTO marts.cancellations (month, country, cancelled_lines, cancelled_value, cancellation_rate)',
+      'DELETE FROM marts.loyalty_points',
+      'INSERT INTO marts.loyalty_points (',
+      'DELETE FROM marts.loyalty_balances',
+      'INSERT INTO marts.loyalty_balances (customer_id, points, pending_points, earned_invoices, as_of)',
     ]);
   });
 });

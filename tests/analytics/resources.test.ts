@@ -72,6 +72,10 @@ describe('resources/analytics.yml', () => {
       'redshift-data:DescribeStatement',
       'redshift-data:CancelStatement',
       'secretsmanager:GetSecretValue',
+      // The loyalty balances: one query, its results, and the puts on the customers table.
+      'redshift-data:ExecuteStatement',
+      'redshift-data:GetStatementResult',
+      'dynamodb:BatchWriteItem',
     ]);
   });
 });

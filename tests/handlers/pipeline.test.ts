@@ -4,6 +4,9 @@
  * then the GET routes. The handlers are the deployed exports, configured from the environment.
  */
 import type { APIGatewayProxyResult, KinesisStreamRecord } from 'aws-lambda';
+import { batchWrite, createDocumentClient } from '../../src/adapters/dynamodb.js';
+import { publishLoyaltyBalances } from '../../src/analytics/loyalty-publish.js';
+import { LOYALTY_BALANCE_SK } from '../../src/core/dynamo-items.js';
 import { handler as apiHandler } from '../../src/handlers/api.js';
 import { handler as transformHandler } from '../../src/handlers/transform.js';
 import { decodeRecord, ENVELOPE_VERSIONS } from '../../src/stream/envelope.js';
@@ -244,7 +247,40 @@ describe('GET /customers/{customerId}', () => {
       last_invoice_date: '2010-12-02T09:00:00Z',
       invoice_count: 3,
       total_spent: 152.04,
+      // No refresh has published a balance yet.
+      loyalty: { points: 0, as_of: null },
     });
+  });
+
+  it('shows the loyalty balance the refresh published, which the invoice listing does not pick up', async () => {
+    // Prepare: the listing before, then a publish of two balances as the refresh does it.
+    const listed = await get('/customers/{customerId}/invoices', { customerId: '17850' }, { limit: '10' });
+    const doc = createDocumentClient(emu.config.aws);
+    const rows = [
+      { customer_id: '17850', points: '140', as_of: '2010-12-13 09:00:00' },
+      { customer_id: '99999', points: '7', as_of: '2010-12-13 09:00:00' },
+    ];
+    const put = (writes: Parameters<typeof batchWrite>[2]) => batchWrite(doc, emu.config.tables, writes);
+    // Act: twice, as two refreshes would.
+    const published = await publishLoyaltyBalances(async () => rows, put);
+    await publishLoyaltyBalances(async () => rows, put);
+    const customer = await get('/customers/{customerId}', { customerId: '17850' });
+    const after = await get('/customers/{customerId}/invoices', { customerId: '17850' }, { limit: '10' });
+    // Assess
+    expect(published).toMatchObject({ balances: 2, written: 2 });
+    expect(customer.body).toMatchObject({
+      customer_id: 17850,
+      invoice_count: 3,
+      total_spent: 152.04,
+      loyalty: { points: 140, as_of: '2010-12-13T09:00:00Z' },
+    });
+    expect(after.body).toEqual(listed.body);
+    const items = (await scanTable(emu.dynamo, emu.config.tables.customers)).filter(
+      (i) => i['sk'] === LOYALTY_BALANCE_SK,
+    );
+    expect(items).toHaveLength(2);
+    // A balance alone is not a customer: the lines are what GET /customers/{id} is about.
+    expect((await get('/customers/{customerId}', { customerId: '99999' })).statusCode).toBe(404);
   });
 
   it('answers 404 for an unknown customer and 400 for a customer id that is not a number', async () => {
@@ -311,6 +347,11 @@ describe('forged cursors', () => {
     ['/customers/{customerId}/invoices', { customerId: '17850' }, { pk: 'CUST#17850', sk: 'a', extra: 'b' }],
     ['/customers/{customerId}/invoices', { customerId: '17850' }, { pk: 'CUST#17850' }],
     ['/customers/{customerId}/invoices', { customerId: '17850' }, { pk: 'CUST#17850', sk: 5 }],
+    [
+      '/customers/{customerId}/invoices',
+      { customerId: '17850' },
+      { pk: 'CUST#17850', sk: LOYALTY_BALANCE_SK },
+    ],
     ['/stock/{stockCode}/invoices', { stockCode: '85123A' }, { gsi1pk: 'STOCK#85123A', gsi1sk: 'x' }],
     [
       '/stock/{stockCode}/invoices',

@@ -122,14 +122,14 @@ export async function lakeRows(lake: LocalLake, view: LakeView): Promise<string[
   return rows.map((r) => rowText(view, r)).sort();
 }
 
-/** All six marts of the warehouse. */
+/** Every mart of the warehouse. */
 export async function snapshotWarehouse(warehouse: PgWarehouse): Promise<Record<Mart, string[]>> {
   const out = {} as Record<Mart, string[]>;
   for (const mart of MARTS) out[mart] = await warehouseRows(warehouse, mart);
   return out;
 }
 
-/** All six mart views of the lake. */
+/** Every mart view of the lake. */
 export async function snapshotLake(lake: LocalLake): Promise<Record<Mart, string[]>> {
   const out = {} as Record<Mart, string[]>;
   for (const mart of MARTS) out[mart] = await lakeRows(lake, mart);

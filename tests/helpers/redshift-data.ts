@@ -8,9 +8,9 @@ export interface SentCommand {
 
 /**
  * A stand-in for the Data API client: records every command and answers DescribeStatement from a script
- * of responses, one per call (the last one repeats).
+ * of responses, one per call (the last one repeats), and GetStatementResult with `result` (one page).
  */
-export function fakeRedshiftData(describe: Record<string, unknown>[]) {
+export function fakeRedshiftData(describe: Record<string, unknown>[], result?: Record<string, unknown>) {
   const sent: SentCommand[] = [];
   let describes = 0;
   const client = {
@@ -25,6 +25,7 @@ export function fakeRedshiftData(describe: Record<string, unknown>[]) {
         return { Id: 'stmt-1', ...answer };
       }
       if (name === 'CancelStatementCommand') return { Status: true };
+      if (name === 'GetStatementResultCommand' && result) return result;
       throw new Error(`unexpected command ${name}`);
     },
   };

@@ -226,7 +226,14 @@ describe('functions', () => {
     RefreshLambdaFunction: {
       handler: 'src/handlers/refresh.handler',
       role: 'RefreshRole',
-      env: ['STAGE', 'REDSHIFT_HOST', 'REDSHIFT_DATABASE', 'REDSHIFT_SECRET_ARN', 'REFRESH_TIMEOUT_SECONDS'],
+      env: [
+        'STAGE',
+        'REDSHIFT_HOST',
+        'REDSHIFT_DATABASE',
+        'REDSHIFT_SECRET_ARN',
+        'REFRESH_TIMEOUT_SECONDS',
+        'CUSTOMERS_TABLE',
+      ],
     },
     AuditLambdaFunction: {
       handler: 'src/handlers/audit.handler',
@@ -306,6 +313,7 @@ describe('functions', () => {
       REDSHIFT_SECRET_ARN:
         'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
       REFRESH_TIMEOUT_SECONDS: '840',
+      CUSTOMERS_TABLE: { Ref: 'CustomersTable' },
     });
     // Compaction lists the days partition projection covers, in the lake table's prefix.
     const compact = at(props('CompactLambdaFunction'), 'Environment', 'Variables');
@@ -1155,11 +1163,14 @@ const IAM: Record<string, Record<string, string[]>> = {
     'logs:CreateLogStream': ['RefreshLogGroup.Arn'],
     'logs:PutLogEvents': ['RefreshLogGroup.Arn'],
     'redshift-data:BatchExecuteStatement': [REDSHIFT_ARN],
+    'redshift-data:ExecuteStatement': [REDSHIFT_ARN],
     'redshift-data:DescribeStatement': ['*'],
     'redshift-data:CancelStatement': ['*'],
+    'redshift-data:GetStatementResult': ['*'],
     'secretsmanager:GetSecretValue': [
       'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
     ],
+    'dynamodb:BatchWriteItem': ['CustomersTable.Arn'],
   },
   BatchStateMachineRole: {
     'lambda:InvokeFunction': ['BatchLambdaFunction.Arn'],
@@ -1280,8 +1291,14 @@ describe('IAM', () => {
         s.Action.includes('redshift-data:BatchExecuteStatement'),
       );
       expect({ id, resources: run.flatMap((s) => s.Resource) }).toEqual({ id, resources: [REDSHIFT_ARN] });
-      // Nothing else that runs SQL: ExecuteStatement would need the same scope.
-      expect(Object.keys(actionMap(resource(id)))).not.toContain('redshift-data:ExecuteStatement');
+      // Nothing else runs SQL but the refresh's one query of the loyalty balances, in the same scope.
+      const execute = roleStatements(resource(id)).filter((s) =>
+        s.Action.includes('redshift-data:ExecuteStatement'),
+      );
+      expect({ id, resources: execute.flatMap((s) => s.Resource) }).toEqual({
+        id,
+        resources: id === 'RefreshRole' ? [REDSHIFT_ARN] : [],
+      });
     }
   });
 

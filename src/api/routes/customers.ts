@@ -1,16 +1,17 @@
 import {
   customerLinesQuery,
+  getLoyaltyBalanceItem,
   type Item,
   type ItemKey,
   queryAll,
   queryPages,
 } from '../../adapters/dynamodb.js';
-import { customerPk, KEY_ATTRIBUTES } from '../../core/dynamo-items.js';
+import { CUSTOMER_LINES_SK_END, customerPk, KEY_ATTRIBUTES } from '../../core/dynamo-items.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { type HttpResponse, json } from '../http.js';
-import { type CustomerLine, customerInvoiceView, customerView } from '../views.js';
+import { type CustomerLine, customerInvoiceView, customerView, loyaltyView } from '../views.js';
 
 /** A CustomerID as the path gives it: digits only, as the cleaning core stores it. */
 export function parseCustomerId(raw: string): number {
@@ -25,11 +26,22 @@ export function parseCustomerId(raw: string): number {
 
 /**
  * GET /customers/{customerId}: country, first and last invoice date, invoice count and total spent,
- * computed from the customer's lines at read time (so re-delivered lines cannot inflate them).
+ * computed from the customer's lines at read time (so re-delivered lines cannot inflate them), and the
+ * loyalty balance the last refresh published (one GetItem, in parallel with the lines' Query).
  */
 export async function getCustomer(rawId: string, deps: ApiDeps): Promise<HttpResponse> {
   const customerId = parseCustomerId(rawId);
-  const items = await queryAll(deps.dynamo, {
+  const table = deps.config.tables.customers;
+  const [items, balance] = await Promise.all([
+    customerLines(customerId, deps),
+    getLoyaltyBalanceItem(deps.dynamo, table, customerId),
+  ]);
+  if (items.length === 0) throw new NotFoundError(`customer ${customerId} not found`);
+  return json(200, customerView(customerId, items as unknown as CustomerLine[], loyaltyView(balance)));
+}
+
+function customerLines(customerId: number, deps: ApiDeps): Promise<Item[]> {
+  return queryAll(deps.dynamo, {
     ...customerLinesQuery(deps.config.tables.customers, customerId),
     ProjectionExpression: '#no, #date, #country, #total',
     ExpressionAttributeNames: {
@@ -39,8 +51,6 @@ export async function getCustomer(rawId: string, deps: ApiDeps): Promise<HttpRes
       '#total': 'line_total',
     },
   });
-  if (items.length === 0) throw new NotFoundError(`customer ${customerId} not found`);
-  return json(200, customerView(customerId, items as unknown as CustomerLine[]));
 }
 
 /**
@@ -62,6 +72,10 @@ export async function getCustomerInvoices(
     KEY_ATTRIBUTES.pk,
     KEY_ATTRIBUTES.sk,
   ]);
+  // A key past the lines (the balance item's) is outside the Query's key condition: DynamoDB would refuse it.
+  if (startKey && !(String(startKey[KEY_ATTRIBUTES.sk]) < CUSTOMER_LINES_SK_END)) {
+    throw new BadRequestError('invalid_cursor', `next ${JSON.stringify(next)} is not a cursor of this list`);
+  }
   const invoices: CustomerLine[][] = [];
   let current: { lines: CustomerLine[]; lastKey: ItemKey } | null = null;
   let cursor: ItemKey | undefined;

@@ -1,16 +1,19 @@
 import { parseArgs } from 'node:util';
+import { batchWrite, createDocumentClient } from '../../adapters/dynamodb.js';
 import { PgWarehouse } from '../../adapters/pg-warehouse.js';
 import { AnalyticsError } from '../../analytics/errors.js';
+import { publishLoyaltyBalances } from '../../analytics/loyalty-publish.js';
 import { MARTS } from '../../analytics/models.js';
 import { pgRunner, redactUrl } from '../../analytics/pg-runner.js';
 import { refreshWarehouse } from '../../analytics/refresh.js';
 import {
   DEFAULT_WAREHOUSE_URL,
+  localPipelineConfig,
   readStackSettings,
   resolveWarehouseUrl,
   STACK_VARIABLES,
 } from '../../config/local.js';
-import { readStackInfo } from '../../local/stack.js';
+import { readStackInfo, type StackInfo } from '../../local/stack.js';
 import { CliError, UsageError } from '../errors.js';
 import { HELP_OPTION, printUsage } from '../help.js';
 import { formatCount } from '../progress.js';
@@ -20,7 +23,9 @@ export const refreshUsage = `ecomflow refresh [--url <postgres-url>] [--full]
 Rebuilds staging and the marts (warehouse/*.sql) on the local warehouse, in one transaction; running it
 twice changes nothing. The warehouse is --url, else $${STACK_VARIABLES.warehouseUrl}, else the running local
 stack's, else ${DEFAULT_WAREHOUSE_URL}. --full rebuilds staging from all of
-raw (after raw was reloaded). On AWS the scheduled refresh function runs the same SQL on Redshift.`;
+raw (after raw was reloaded). When the warehouse is the running local stack's, the loyalty balances are
+then published to its DynamoDB, as the refresh function does on AWS after running the same SQL on
+Redshift.`;
 
 export async function refreshCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -46,6 +51,7 @@ export async function refreshCommand(argv: string[]): Promise<void> {
       const [row] = await warehouse.query<{ rows: string }>(`SELECT COUNT(*) AS rows FROM marts.${mart}`);
       console.log(`  marts.${mart.padEnd(24)} ${formatCount(Number(row?.rows ?? 0)).padStart(9)} rows`);
     }
+    if (running && running.warehouseUrl === url) await publishLocally(warehouse, running);
   } catch (err) {
     const codes = [(err as { code?: unknown }).code, (err as { cause?: { code?: unknown } }).cause?.code];
     if (codes.includes('ECONNREFUSED')) {
@@ -55,5 +61,22 @@ export async function refreshCommand(argv: string[]): Promise<void> {
     throw err;
   } finally {
     await warehouse.close();
+  }
+}
+
+/** The balances of the stack's warehouse to the stack's DynamoDB (the customers table on dynalite). */
+async function publishLocally(warehouse: PgWarehouse, running: StackInfo): Promise<void> {
+  const config = localPipelineConfig({ ...running.endpoints });
+  const doc = createDocumentClient(config.aws);
+  try {
+    const published = await publishLoyaltyBalances(
+      (sql) => warehouse.query(sql),
+      (writes) => batchWrite(doc, config.tables, writes),
+    );
+    console.log(
+      `published ${formatCount(published.balances)} loyalty balances to ${config.tables.customers} in ${published.ms} ms`,
+    );
+  } finally {
+    doc.destroy();
   }
 }
