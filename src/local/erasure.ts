@@ -1,0 +1,44 @@
+import { createDocumentClient } from '../adapters/dynamodb.js';
+import { s3LakeStore } from '../adapters/lake-store.js';
+import { PgWarehouse } from '../adapters/pg-warehouse.js';
+import { createS3Client } from '../adapters/s3.js';
+import { writeJson } from '../adapters/s3-objects.js';
+import { pgRunner, redactUrl } from '../analytics/pg-runner.js';
+import { refreshWarehouse } from '../analytics/refresh.js';
+import { LOCAL_RESOURCES, localPipelineConfig } from '../config/local.js';
+import type { ErasureStores } from '../erasure/erase.js';
+import { loadOrCreateErasureKey } from './erasure-key.js';
+import type { StackInfo } from './stack.js';
+
+/**
+ * The erasure's stores on the running local stack (`ecomflow erase`): dynalite, the lake in s3rver, the
+ * embedded PostgreSQL and its refresh, the raw bucket for the record, and the key in the state folder.
+ */
+export async function localErasureStores(
+  info: StackInfo,
+  home: string,
+): Promise<{ stores: ErasureStores; close(): Promise<void> }> {
+  const config = localPipelineConfig(info.endpoints);
+  const key = await loadOrCreateErasureKey(home);
+  const s3 = createS3Client(config.aws);
+  const doc = createDocumentClient(config.aws);
+  const warehouse = new PgWarehouse(info.warehouseUrl);
+  const r = LOCAL_RESOURCES;
+  return {
+    stores: {
+      dynamodb: { doc, tables: config.tables },
+      lake: { store: s3LakeStore(s3, r.lakeBucket, r.lakePrefix, config.lakeYears), prefix: r.lakePrefix },
+      warehouse,
+      refresh: () => refreshWarehouse(pgRunner(warehouse, redactUrl(info.warehouseUrl))),
+      writeRecord: async (recordKey, record) => {
+        await writeJson(s3, r.rawBucket, recordKey, record);
+      },
+      key,
+    },
+    async close() {
+      s3.destroy();
+      doc.destroy();
+      await warehouse.close();
+    },
+  };
+}
