@@ -57,16 +57,18 @@ export function rekeyStatements(
   return out;
 }
 
+/** The columns of the customer's rows that their new line_id is computed from; `$1` is the customer id. */
+export function customerRowsSql(table: string): string {
+  return `SELECT line_id, invoice_no, stock_code, description, quantity, invoice_date, unit_price, country FROM ${table} WHERE customer_id = $1`;
+}
+
 /** The customer's distinct (old, new) line ids in a table, and its rows and their days. */
 async function customerRows(
   warehouse: ErasureWarehouse,
   table: string,
   customerId: number,
 ): Promise<{ pairs: [string, string][]; rows: number; days: Set<string> }> {
-  const rows = await warehouse.query<KeyRow>(
-    `SELECT line_id, invoice_no, stock_code, description, quantity, invoice_date, unit_price, country FROM ${table} WHERE customer_id = $1`,
-    [customerId],
-  );
+  const rows = await warehouse.query<KeyRow>(customerRowsSql(table), [customerId]);
   const pairs = new Map<string, string>();
   const days = new Set<string>();
   for (const row of rows) {
