@@ -133,6 +133,9 @@ it('ecomflow erase leaves no store holding the customer, keeps revenue, and keep
   expect(record).toBeDefined();
   expect(record).not.toContain(CUSTOMER);
   expect((await stat(join(home, ERASURE_KEY_FILE))).mode & 0o777).toBe(STATE_FILE_MODE);
+  // Every store re-keyed the lines alike: the audit finds each day the same in all of them.
+  const audit = await runCli(['audit'], vars);
+  expect({ code: audit.code, stderr: audit.stderr }).toEqual({ code: 0, stderr: '' });
 });
 
 it('DELETE /customers/{id} answers 202 and the stack erases the customer after the answer', async () => {
