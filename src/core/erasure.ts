@@ -115,6 +115,8 @@ export interface ErasureTouched {
   warehouse: {
     rawRows: number;
     stagingRows: number;
+    /** Rows of the refresh's record of applied raw rows (staging.stored_rows) re-keyed. */
+    storedRows: number;
     /** Whether the marts were rebuilt afterwards. */
     martsRefreshed: boolean;
   };

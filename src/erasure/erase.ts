@@ -88,7 +88,7 @@ export async function eraseCustomer(
   const touched: ErasureTouched = {
     dynamodb: { customerItems: 0, lineItems: 0, stockItems: 0 },
     lake: { days: 0, lines: 0 },
-    warehouse: { rawRows: 0, stagingRows: 0, martsRefreshed: false },
+    warehouse: { rawRows: 0, stagingRows: 0, storedRows: 0, martsRefreshed: false },
   };
   await step(ERASURE_STEPS.dynamodbLines, async () => {
     for (const invoiceNo of invoices) {
@@ -108,6 +108,7 @@ export async function eraseCustomer(
     const done = await eraseFromWarehouse(stores.warehouse, customerId);
     touched.warehouse.rawRows = done.rawRows;
     touched.warehouse.stagingRows = done.stagingRows;
+    touched.warehouse.storedRows = done.storedRows;
   });
   await step(ERASURE_STEPS.refresh, async () => {
     await stores.refresh();

@@ -11,6 +11,13 @@ import { guestLineId } from '../core/erasure.js';
 /** The tables holding lines with a customer_id, in the order they are rewritten. */
 export const ERASURE_TABLES = { raw: '"raw".invoice_lines', staging: 'staging.invoice_lines' } as const;
 
+/**
+ * The refresh's record of the raw rows it has applied, by line_id (warehouse/staging/invoice_lines.sql). It
+ * has no customer_id, but an old line_id is a hash over the CustomerID, so its rows are re-keyed too: left
+ * alone they would keep recoverable ids, and the refresh would take the re-keyed raw rows for new ones.
+ */
+export const STORED_ROWS_TABLE = 'staging.stored_rows';
+
 /** What the erasure needs of a warehouse (PgWarehouse locally; a Data API session on Redshift). */
 export interface ErasureWarehouse {
   query<T extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -32,16 +39,19 @@ interface KeyRow extends Record<string, unknown> {
   country: string;
 }
 
-/** The statements that re-key `pairs` (old id, new id) of the customer in `table`. */
+/**
+ * The statements that re-key `pairs` (old id, new id) in `table`: of the customer's rows, clearing their
+ * customer_id (`$1`), or, for a table without the column (`customerId` null), of the rows with those ids.
+ */
 export function rekeyStatements(
   table: string,
-  customerId: number,
+  customerId: number | null,
   pairs: readonly (readonly [string, string])[],
 ): { sql: string; params: unknown[] }[] {
   const out: { sql: string; params: unknown[] }[] = [];
   for (let i = 0; i < pairs.length; i += REKEY_CHUNK) {
     const chunk = pairs.slice(i, i + REKEY_CHUNK);
-    const params: unknown[] = [customerId];
+    const params: unknown[] = customerId === null ? [] : [customerId];
     const whens: string[] = [];
     const olds: string[] = [];
     for (const [from, to] of chunk) {
@@ -49,8 +59,13 @@ export function rekeyStatements(
       whens.push(`WHEN $${params.length - 1} THEN $${params.length}`);
       olds.push(`$${params.length - 1}`);
     }
+    const rekey = `line_id = CASE line_id ${whens.join(' ')} END`;
+    const ids = `line_id IN (${olds.join(', ')})`;
     out.push({
-      sql: `UPDATE ${table} SET customer_id = NULL, line_id = CASE line_id ${whens.join(' ')} END WHERE customer_id = $1 AND line_id IN (${olds.join(', ')})`,
+      sql:
+        customerId === null
+          ? `UPDATE ${table} SET ${rekey} WHERE ${ids}`
+          : `UPDATE ${table} SET customer_id = NULL, ${rekey} WHERE customer_id = $1 AND ${ids}`,
       params,
     });
   }
@@ -99,14 +114,14 @@ export async function warehouseCustomerDays(
 }
 
 /**
- * Re-keys the customer's rows in raw and staging, in one transaction that first takes the refresh's lock:
+ * Re-keys the customer's rows in raw and staging (and the refresh's record of raw rows, STORED_ROWS_TABLE), in one transaction that first takes the refresh's lock:
  * a refresh between the two updates would copy a raw row into staging under the id staging does not have
  * yet, and count it twice. Running it again finds nothing to change.
  */
 export async function eraseFromWarehouse(
   warehouse: ErasureWarehouse,
   customerId: number,
-): Promise<{ rawRows: number; stagingRows: number }> {
+): Promise<{ rawRows: number; stagingRows: number; storedRows: number }> {
   const raw = await customerRows(warehouse, ERASURE_TABLES.raw, customerId);
   const staging = await customerRows(warehouse, ERASURE_TABLES.staging, customerId).catch(
     (err: { code?: string }) => {
@@ -115,20 +130,22 @@ export async function eraseFromWarehouse(
       throw err;
     },
   );
-  const statements = [
-    ...rekeyStatements(ERASURE_TABLES.raw, customerId, raw.pairs),
-    ...(staging ? rekeyStatements(ERASURE_TABLES.staging, customerId, staging.pairs) : []),
-  ];
-  if (statements.length === 0) return { rawRows: 0, stagingRows: 0 };
+  const rawStatements = rekeyStatements(ERASURE_TABLES.raw, customerId, raw.pairs);
+  const stagingStatements = staging ? rekeyStatements(ERASURE_TABLES.staging, customerId, staging.pairs) : [];
+  const storedStatements = staging
+    ? rekeyStatements(STORED_ROWS_TABLE, null, [...new Map([...raw.pairs, ...staging.pairs]).entries()])
+    : [];
+  const statements = [...rawStatements, ...stagingStatements, ...storedStatements];
+  if (statements.length === 0) return { rawRows: 0, stagingRows: 0, storedRows: 0 };
   const counts = await warehouse.transaction([
     ...(staging ? [{ sql: REFRESH_LOCK_SQL }] : []),
     ...statements,
   ]);
   const lock = staging ? 1 : 0;
-  const rawStatements = rekeyStatements(ERASURE_TABLES.raw, customerId, raw.pairs).length;
-  const sum = (from: number, to: number) => counts.slice(from, to).reduce((n, c) => n + c, 0);
+  const sum = (from: number, n: number) => counts.slice(from, from + n).reduce((total, c) => total + c, 0);
   return {
-    rawRows: sum(lock, lock + rawStatements),
-    stagingRows: sum(lock + rawStatements, counts.length),
+    rawRows: sum(lock, rawStatements.length),
+    stagingRows: sum(lock + rawStatements.length, stagingStatements.length),
+    storedRows: sum(lock + rawStatements.length + stagingStatements.length, storedStatements.length),
   };
 }

@@ -124,7 +124,7 @@ describe('the erasure record', () => {
   const touched = {
     dynamodb: { customerItems: 312, lineItems: 312, stockItems: 290 },
     lake: { days: 35, lines: 312 },
-    warehouse: { rawRows: 312, stagingRows: 312, martsRefreshed: true },
+    warehouse: { rawRows: 312, stagingRows: 312, storedRows: 313, martsRefreshed: true },
   };
 
   it('has an id, the times, the hash and counts of what was touched', () => {

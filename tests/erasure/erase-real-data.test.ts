@@ -12,6 +12,7 @@ import { DEFAULT_LAKE_YEARS } from '../../src/config/transform.js';
 import { customerPk } from '../../src/core/dynamo-items.js';
 import { newErasureKey } from '../../src/core/erasure.js';
 import { type ErasureResult, type ErasureStores, eraseCustomer } from '../../src/erasure/erase.js';
+import { STORED_ROWS_TABLE } from '../../src/erasure/warehouse.js';
 import { compactLake } from '../../src/lake/compact.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { LAKE_BUCKET, LAKE_PREFIX, type LoadBench, startLoadTargets } from '../helpers/load-targets.js';
@@ -187,7 +188,7 @@ describeWithRealData('erasing customer 17850 after a load of the real data', () 
       );
       expect({ table, n: row!.n }).toEqual({ table, n: 0 });
     }
-    for (const table of ['"raw".invoice_lines', 'staging.invoice_lines']) {
+    for (const table of ['"raw".invoice_lines', 'staging.invoice_lines', STORED_ROWS_TABLE]) {
       const [row] = await bench.warehouse.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ${table} WHERE line_id = ANY($1)`,
         [oldIds],
@@ -219,6 +220,7 @@ describeWithRealData('erasing customer 17850 after a load of the real data', () 
     expect(touched.warehouse).toEqual({
       rawRows: oldIds.length,
       stagingRows: oldIds.length,
+      storedRows: oldIds.length,
       martsRefreshed: true,
     });
   });
@@ -228,7 +230,7 @@ describeWithRealData('erasing customer 17850 after a load of the real data', () 
     expect(again.record.touched).toEqual({
       dynamodb: { customerItems: 0, lineItems: 0, stockItems: 0 },
       lake: { days: 0, lines: 0 },
-      warehouse: { rawRows: 0, stagingRows: 0, martsRefreshed: true },
+      warehouse: { rawRows: 0, stagingRows: 0, storedRows: 0, martsRefreshed: true },
     });
     expect(again.record.customerHash).toBe(result.record.customerHash);
   });

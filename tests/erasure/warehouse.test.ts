@@ -7,6 +7,7 @@ import {
   eraseFromWarehouse,
   REKEY_CHUNK,
   rekeyStatements,
+  STORED_ROWS_TABLE,
 } from '../../src/erasure/warehouse.js';
 
 const parser = new NodeSqlParser.Parser();
@@ -17,6 +18,7 @@ describe('the erasure SQL of the warehouse', () => {
   const statements = [
     ...Object.values(ERASURE_TABLES).map(customerRowsSql),
     ...rekeyStatements(ERASURE_TABLES.raw, 17850, pairs(3)).map((s) => s.sql),
+    ...rekeyStatements(STORED_ROWS_TABLE, null, pairs(2)).map((s) => s.sql),
   ];
 
   it.each(statements)('keeps to the constructs Redshift and PostgreSQL share: %s', (sql) => {
@@ -70,13 +72,16 @@ describe('eraseFromWarehouse', () => {
     const first = await eraseFromWarehouse(warehouse, 17850);
     const second = await eraseFromWarehouse(warehouse, 17850);
     // Assess
-    expect(first).toEqual({ rawRows: 1, stagingRows: 1 });
-    expect(second).toEqual({ rawRows: 0, stagingRows: 0 });
+    expect(first).toEqual({ rawRows: 1, stagingRows: 1, storedRows: 1 });
+    expect(second).toEqual({ rawRows: 0, stagingRows: 0, storedRows: 0 });
     expect(transactions).toHaveLength(1);
     expect(transactions[0]!.map((s) => s.sql.split(' SET ')[0])).toEqual([
       'LOCK TABLE staging.invoice_lines',
       `UPDATE ${ERASURE_TABLES.raw}`,
       `UPDATE ${ERASURE_TABLES.staging}`,
+      `UPDATE ${STORED_ROWS_TABLE}`,
     ]);
+    // The record of applied rows has no customer_id: its rows are found by their old ids alone.
+    expect(transactions[0]![3]!.params).toEqual([row.line_id, expect.stringMatching(/^[0-9a-f]{32}$/)]);
   });
 });

@@ -1,5 +1,5 @@
 import { erasingTransform, guestLine } from '../../src/core/erasure.js';
-import type { CleanLine } from '../../src/core/schema.js';
+import type { CleanLine, StoredLine } from '../../src/core/schema.js';
 import { compactLake, type LakeStore } from '../../src/lake/compact.js';
 import { forcedPlan, parseCompactedName } from '../../src/lake/compaction.js';
 import { ParquetLineWriter } from '../../src/lake/parquet.js';
@@ -7,6 +7,14 @@ import { readLakeLines } from '../../src/lake/parquet-read.js';
 import { aCleanLine } from '../helpers/lines.js';
 
 const PREFIX = 'lake/invoice_lines/';
+
+/** A line as the lake stores it: with the change columns, unset for a line posted before versions. */
+const stored = (overrides: Partial<StoredLine> = {}): StoredLine => ({
+  ...aCleanLine(),
+  change_version: null,
+  change_kind: null,
+  ...overrides,
+});
 const DAY = `${PREFIX}year=2010/month=12/day=01/`;
 
 /** A lake in memory: enough of S3 for compaction. */
@@ -60,11 +68,12 @@ describe('forcedPlan', () => {
 
 describe('compactLake with rewrite', () => {
   it('rewrites a settled day, applying the transform, and a plain run then finds it settled', async () => {
-    // Prepare: a day already compacted, holding one line of 17850 and one of another customer.
+    // Prepare: a day already compacted, holding one line of 17850 (with a version, which the erasure
+    // keeps) and one of another customer.
     const now = new Date('2026-12-03T12:00:00Z');
     const store = memoryLake(now);
-    const theirs = aCleanLine({ line_id: 'a'.repeat(32) });
-    const other = aCleanLine({ line_id: 'b'.repeat(32), customer_id: 13047, stock_code: '71053' });
+    const theirs = stored({ line_id: 'a'.repeat(32), change_version: 7 * 4096, change_kind: 'add' });
+    const other = stored({ line_id: 'b'.repeat(32), customer_id: 13047, stock_code: '71053' });
     await store.write(`${DAY}compacted-20261203T110000Z-0123456789ab-1of1.parquet`, parquet([theirs, other]));
     const plain = await compactLake(store, { prefix: PREFIX, day: '2010-12-01', now: () => now });
     expect(plain.compacted).toBe(0);
@@ -92,7 +101,7 @@ describe('compactLake with rewrite', () => {
   it('merges a re-keyed line with a guest copy of it already in the day', async () => {
     const now = new Date('2026-12-03T12:00:00Z');
     const store = memoryLake(now);
-    const theirs = aCleanLine({ line_id: 'a'.repeat(32) });
+    const theirs = stored({ line_id: 'a'.repeat(32) });
     await store.write(`${DAY}firehose-1.parquet`, parquet([theirs]));
     await store.write(`${DAY}firehose-2.parquet`, parquet([guestLine(theirs)]));
     await compactLake(store, {
