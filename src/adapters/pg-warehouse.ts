@@ -197,6 +197,26 @@ export class PgWarehouse {
     }
   }
 
+  /**
+   * Runs parameterised statements in one transaction, on one connection: all of them commit, or none.
+   * Returns each statement's row count.
+   */
+  async transaction(statements: readonly { sql: string; params?: unknown[] }[]): Promise<number[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const counts: number[] = [];
+      for (const s of statements) counts.push((await client.query(s.sql, s.params)).rowCount ?? 0);
+      await client.query('COMMIT');
+      return counts;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -70,7 +70,9 @@ export async function planRefresh(options: RefreshOptions = {}): Promise<Refresh
   const setup: ModelStatement[] = [];
   const refresh: ModelStatement[] = [{ model: 'refresh', statement: 1, sql: REFRESH_LOCK_SQL }];
   if (options.full) {
-    FULL_REBUILD_SQL.forEach((sql, i) => refresh.push({ model: 'refresh', statement: i + 2, sql }));
+    for (const [i, sql] of FULL_REBUILD_SQL.entries()) {
+      refresh.push({ model: 'refresh', statement: i + 2, sql });
+    }
   }
   for (const statement of statements) {
     const code = stripComments(statement.sql).trim();

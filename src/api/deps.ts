@@ -20,7 +20,19 @@ export interface ApiDeps {
   now?: () => Date;
   /** The next write version (src/core/changes.ts): one clock for the process, so versions never repeat. */
   version: () => number;
+  /**
+   * Starts a customer erasure and returns at once (DELETE /customers/{id}); the local stack runs it in
+   * process. Unset where no erasure runner is deployed: the route then answers 501.
+   */
+  requestErasure?: ErasureRequester;
 }
+
+/** Starts an erasure that runs after the answer: an erasure takes longer than API Gateway waits. */
+export type ErasureRequester = (request: {
+  erasureId: string;
+  customerId: number;
+  requestedAt: Date;
+}) => Promise<void>;
 
 /** Creates the clients once for a configuration; the handler keeps the result for the container's life. */
 export function createApiDeps(config: ApiConfig): ApiDeps {

@@ -24,6 +24,7 @@ export const API_ERROR_CODES = {
   stream_unavailable: 'stream_unavailable',
   quarantine_unavailable: 'quarantine_unavailable',
   table_unavailable: 'table_unavailable',
+  erasure_unavailable: 'erasure_unavailable',
   internal_error: 'internal_error',
 } as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[keyof typeof API_ERROR_CODES];

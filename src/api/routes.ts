@@ -9,6 +9,7 @@ import { type HttpResponse, header, pageLimit, requestBody } from './http.js';
 import { deleteInvoice, replaceInvoice } from './ingest/changes.js';
 import { ingest } from './ingest/ingest.js';
 import { getCustomer, getCustomerInvoices } from './routes/customers.js';
+import { deleteCustomer } from './routes/erasure.js';
 import { getHealth } from './routes/health.js';
 import { getInvoice, getInvoiceItems } from './routes/invoices.js';
 import { getStatus } from './routes/status.js';
@@ -97,6 +98,13 @@ export const ROUTES: readonly Route[] = [
     private: true,
     handle: ({ params, event }, deps) =>
       getCustomerInvoices(params['customerId']!, pageLimit(event), next(event), deps()),
+  },
+  // Erasure is an admin's act; it takes the API key until the API has an admin scope of its own.
+  {
+    method: 'DELETE',
+    resource: '/customers/{customerId}',
+    private: true,
+    handle: ({ params }, deps) => deleteCustomer(params['customerId']!, deps()),
   },
   {
     method: 'GET',

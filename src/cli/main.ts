@@ -3,6 +3,7 @@ import { auditCommand, auditUsage } from './commands/audit.js';
 import { cleanCommand, cleanUsage } from './commands/clean.js';
 import { compactCommand, compactUsage } from './commands/compact.js';
 import { costCommand, costUsage } from './commands/cost.js';
+import { eraseCommand, eraseUsage } from './commands/erase.js';
 import { generateCommand, generateUsage } from './commands/generate.js';
 import { loadCommand, loadUsage } from './commands/load.js';
 import { quarantineCommand, quarantineUsage } from './commands/quarantine.js';
@@ -29,6 +30,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   audit: { run: auditCommand, usage: auditUsage },
   quarantine: { run: quarantineCommand, usage: quarantineUsage },
   redrive: { run: redriveCommand, usage: redriveUsage },
+  erase: { run: eraseCommand, usage: eraseUsage },
   cost: { run: costCommand, usage: costUsage },
 };
 

@@ -1,6 +1,8 @@
+import type { StoredLine } from '../core/schema.js';
 import {
   COMPACTION_DEFAULTS,
   compactedKey,
+  forcedPlan,
   generationId,
   type LakeObject,
   planPartition,
@@ -31,6 +33,11 @@ export interface CompactOptions {
   keepGoing?: () => boolean;
   /** Called once a partition's new objects are written and before its inputs are deleted (fault tests). */
   afterWrite?: (partition: string, written: readonly string[]) => Promise<void> | void;
+  /**
+   * Rewrite the partitions even when settled, taking young objects too (forcedPlan), and pass every line
+   * through `transform` before the merge. An erasure uses both to re-key a customer's lines.
+   */
+  rewrite?: { transform: (line: StoredLine) => StoredLine };
   /** The table's prefix, to name a `--day` partition: `lake/invoice_lines/`. */
   prefix: string;
 }
@@ -104,7 +111,8 @@ async function compactPartition(
   options: CompactOptions & { now: () => Date; minAgeMs: number; targetBytes: number },
 ): Promise<PartitionResult> {
   const at = options.now();
-  const plan = planPartition(await store.list(partition), at, options.minAgeMs);
+  const objects = await store.list(partition);
+  const plan = options.rewrite ? forcedPlan(objects) : planPartition(objects, at, options.minAgeMs);
   const base = { partition, outputs: 0, linesIn: 0, linesOut: 0 };
   if (plan.action === 'settled') return { ...base, action: 'settled', inputs: plan.objects, young: 0 };
   if (plan.action === 'wait') return { ...base, action: 'wait', inputs: 0, young: plan.young };
@@ -115,7 +123,8 @@ async function compactPartition(
     batches.push(await readLakeLines(input.key, await store.read(input.key)));
     inputBytes += input.size;
   }
-  const lines = settledLines(batches);
+  const transform = options.rewrite?.transform;
+  const lines = settledLines(transform ? batches.map((batch) => batch.map(transform)) : batches);
   const parts = splitParts(lines, inputBytes, options.targetBytes);
   const generation = generationId(
     plan.inputs.map((i) => i.key),

@@ -93,6 +93,16 @@ export function planPartition(objects: readonly LakeObject[], now: Date, minAgeM
   return { action: 'compact', inputs, young };
 }
 
+/**
+ * The plan for a partition that must be rewritten whatever its state (an erasure rewrites its days): every
+ * object is an input, compacted or not, young or not, so no line of the day is left in an old object.
+ */
+export function forcedPlan(objects: readonly LakeObject[]): PartitionPlan {
+  return objects.length === 0
+    ? { action: 'settled', objects: 0 }
+    : { action: 'compact', inputs: [...objects], young: 0 };
+}
+
 function isOneCompleteGeneration(objects: readonly LakeObject[]): boolean {
   const names = objects.map((o) => parseCompactedName(o.key));
   const first = names[0];

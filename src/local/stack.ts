@@ -30,6 +30,7 @@ import { createTransformDeps } from '../stream/deps.js';
 import { DEAD_LETTER_FILE } from './dead-letters.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { close, listen, PortInUseError, startEmulators } from './emulators.js';
+import { localErasureRunner } from './erasure.js';
 import {
   FIREHOSE_SPOOL_DIR,
   LocalFirehoseDelivery,
@@ -185,7 +186,15 @@ export async function startStack(
     );
     stops.push(() => compaction.stop());
 
-    const api = createApiHandler(once(() => createApiDeps(config)));
+    const erasures = localErasureRunner(
+      { endpoints: { ...emulators.endpoints, firehose: firehose.url }, warehouseUrl: local.connectionString },
+      home,
+      log,
+    );
+    stops.push(() => erasures.stop());
+    const api = createApiHandler(
+      once(() => ({ ...createApiDeps(config), requestErasure: erasures.request })),
+    );
     const gateway: Server = createGateway({ handler: api, apiKey, stage: r.stage });
     const apiPort = await listen(gateway, settings.apiPort, 'the API', STACK_VARIABLES.apiPort);
     stops.push(() => close(gateway));

@@ -7,6 +7,7 @@ import {
   queryPages,
 } from '../../adapters/dynamodb.js';
 import { CUSTOMER_LINES_SK_END, customerPk, KEY_ATTRIBUTES } from '../../core/dynamo-items.js';
+import { parseCustomerId as parseCustomerIdText } from '../../core/erasure.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
@@ -15,13 +16,14 @@ import { type CustomerLine, customerInvoiceView, customerView, loyaltyView } fro
 
 /** A CustomerID as the path gives it: digits only, as the cleaning core stores it. */
 export function parseCustomerId(raw: string): number {
-  if (!/^\d{1,10}$/.test(raw) || Number(raw) > 2_147_483_647) {
+  const id = parseCustomerIdText(raw);
+  if (id === null) {
     throw new BadRequestError(
       'invalid_parameter',
       `customerId ${JSON.stringify(raw)} is not a customer number`,
     );
   }
-  return Number(raw);
+  return id;
 }
 
 /**
