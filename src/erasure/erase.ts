@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Item, TableNames } from '../adapters/dynamodb.js';
 import { customerItems, deleteCustomerItems, eraseInvoiceCustomer } from '../adapters/dynamodb-erasure.js';
+import { customerPk, LOYALTY_BALANCE_SK } from '../core/dynamo-items.js';
 import {
   customerHash,
   type ErasureRecord,
@@ -116,6 +117,11 @@ export async function eraseCustomer(
   });
   await step(ERASURE_STEPS.dynamodbCustomer, async () => {
     touched.dynamodb.customerItems = await deleteCustomerItems(doc, tables.customers, items);
+    // The loyalty balance the last refresh published (the line queries never read it); the refresh just
+    // run no longer has the customer, so nothing puts it back.
+    await deleteCustomerItems(doc, tables.customers, [
+      { pk: customerPk(customerId), sk: LOYALTY_BALANCE_SK },
+    ]);
   });
 
   const record = erasureRecord({
