@@ -2,8 +2,8 @@
  * A correction end to end on the running local stack: day 1 of the real data posted, then invoice 536365
  * replaced with one line's quantity changed and one line removed. GET, the lake's invoice_lines, the
  * warehouse's staging and daily_revenue show exactly the new set, and `ecomflow audit` agrees across the
- * stores. Then an older change of the invoice, put on the stream late (as a re-delivery would), changes
- * nothing; and DELETE removes the invoice everywhere.
+ * stores. Then the same PUT again, and an older change of the invoice put on the stream late (as a
+ * re-delivery would), change nothing; and DELETE removes the invoice everywhere.
  */
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
@@ -155,7 +155,15 @@ describeWithRealData('a correction on the local stack', () => {
     const audit = await runCli(['audit'], vars, 120_000);
     expect({ code: audit.code, stderr: audit.stderr }).toEqual({ code: 0, stderr: '' });
 
-    // Act: an older change, put on the stream late, then a marker on the same shard to know it was read.
+    // Act: the same PUT again (a client's retry): a newer version of the same set.
+    const again = await fetch(`${stack.apiUrl}/invoices/${INVOICE}`, {
+      method: 'PUT',
+      headers: headers('application/x-ndjson'),
+      body: ndjson(corrected.map((v) => v.row)),
+    });
+    expect(again.status).toBe(202);
+    expect(((await again.json()) as { version: number }).version).toBeGreaterThan(receipt.version);
+    // Then an older change, put on the stream late, then a marker on the same shard to know both were read.
     const info = await readStackInfo(home);
     const kinesis = createKinesisClient({
       region: LOCAL_RESOURCES.region,
@@ -191,7 +199,7 @@ describeWithRealData('a correction on the local stack', () => {
         ? true
         : undefined,
     );
-    // Assess: nothing of the older change shows anywhere.
+    // Assess: the repeated PUT changed nothing, and nothing of the older change shows anywhere.
     expect((await getInvoice()).ids).toEqual(want);
     await eventually('the marker is in the lake', async () =>
       (await lakeQuery("SELECT line_id FROM invoice_lines WHERE invoice_no = 'MARK1'", vars)).length === 1
@@ -211,7 +219,8 @@ describeWithRealData('a correction on the local stack', () => {
     await eventually('the lake shows none of it', async () =>
       (await lakeIds()).length === 0 ? true : undefined,
     );
-    await rawReaches(day1.length + corrected.length + removed.length + 1 + want.length);
+    // Raw: day 1, the PUT (its set and tombstones), the repeated PUT's set, the marker, the delete's tombstones.
+    await rawReaches(day1.length + 2 * corrected.length + removed.length + 1 + want.length);
     await refresh();
     expect(await stagedIds()).toEqual([]);
     expect((await dayRevenue()) - revenueBefore).toBe(-total(original));
