@@ -2,6 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { type Batch, lastInvoices } from './batch.js';
 import { REPLAY_ERROR_CODES, ReplayError } from './errors.js';
 import type { FreshnessProbes } from './probe.js';
+import { isRetryable, retryDelayMs } from './retry.js';
 import { REPLAY_DEFAULTS, type ReplaySession, reason, sleep } from './session.js';
 
 /** Appends `line_id<TAB>invoice_no` of acknowledged batches to a file, one append after the other. */
@@ -41,6 +42,7 @@ export async function postBatch(
     if (session.failure) return;
     const postedAt = performance.now();
     let status: number;
+    let retryAfter: string | null;
     let result: { accepted?: number; rejected?: number; error?: string; message?: string };
     try {
       const response = await fetch(`${session.apiUrl}/ingest`, {
@@ -50,6 +52,7 @@ export async function postBatch(
         signal: session.signal(),
       });
       status = response.status;
+      retryAfter = response.headers.get('retry-after');
       result = (await response.json().catch(() => ({}))) as typeof result;
     } catch (error) {
       if (session.failure) return;
@@ -83,14 +86,14 @@ export async function postBatch(
       summary.rejected += result.rejected ?? 0;
       return;
     }
-    if (status >= 500 && attempt < REPLAY_DEFAULTS.attempts) {
+    if (isRetryable(status) && attempt < REPLAY_DEFAULTS.attempts) {
       summary.retries++;
-      await sleep(250 * attempt);
+      await sleep(retryDelayMs(retryAfter, attempt));
       continue;
     }
     session.fail(
       new ReplayError(
-        status >= 500 ? REPLAY_ERROR_CODES.unavailable : REPLAY_ERROR_CODES.refused,
+        isRetryable(status) ? REPLAY_ERROR_CODES.unavailable : REPLAY_ERROR_CODES.refused,
         `POST /ingest answered ${status}${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${result.message ?? JSON.stringify(result)}`,
       ),
     );

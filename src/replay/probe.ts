@@ -1,4 +1,5 @@
 import { REPLAY_ERROR_CODES, ReplayError } from './errors.js';
+import { retryDelayMs } from './retry.js';
 import { REPLAY_DEFAULTS, type ReplaySession, reason, sleep } from './session.js';
 
 /** The invoice a probe polls, and the ids of the lines a POST carried for it. */
@@ -44,6 +45,11 @@ export async function probeInvoice(
       continue;
     }
     const body = (await response.json().catch(() => ({}))) as { lines?: { line_id?: string }[] };
+    if (response.status === 429 && performance.now() < deadline) {
+      // The gateway is at its limit of requests in flight: a probe waits its turn, as a client would.
+      await sleep(retryDelayMs(response.headers.get('retry-after'), 1));
+      continue;
+    }
     const now = performance.now();
     if (response.status === 200 && listsAll(body.lines ?? [], lineIds)) {
       if (sample) session.times.freshness.push(now - postedAt);

@@ -26,6 +26,8 @@ let lagMs: number;
 /** Stop answering after this many POSTs (the stack went away). */
 let postsBeforeOutage: number;
 let visible: Map<string, Set<string>>;
+/** Answer this many of the next requests (any method) with 429, as the gateway at its limit does. */
+let throttleNext: number;
 
 async function readBody(req: IncomingMessage): Promise<string> {
   let text = '';
@@ -39,8 +41,17 @@ beforeEach(async () => {
   lagMs = 50;
   postsBeforeOutage = Number.POSITIVE_INFINITY;
   visible = new Map();
+  throttleNext = 0;
   server = createServer((req, res) => {
     void (async () => {
+      if (throttleNext > 0) {
+        throttleNext--;
+        await readBody(req);
+        res
+          .writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' })
+          .end('{"error":"THROTTLED","message":"Too Many Requests"}');
+        return;
+      }
       if (req.headers['x-api-key'] !== 'k') {
         res.writeHead(403).end('{"message":"Forbidden"}');
         return;
@@ -94,6 +105,19 @@ async function csvFile(rows: number, dirty: number, gzip = false): Promise<strin
 }
 
 describe('replay', () => {
+  it('waits and asks again when the gateway answers 429, for POSTs and probes alike', async () => {
+    // Prepare: the first 6 requests are throttled, whichever they are.
+    const file = await csvFile(300, 0);
+    throttleNext = 6;
+    // Act
+    const summary = await replay({ file, apiUrl, apiKey: 'k', rate: 0, batchRows: 50 });
+    // Assess: every row accepted, every POST's throttling counted as a retry, no error.
+    expect(summary.error).toBeNull();
+    expect(summary.accepted).toBe(summary.expected.accepted);
+    expect(summary.retries).toBeGreaterThan(0);
+    expect(throttleNext).toBe(0);
+  });
+
   it('posts batches that repeat the header, agrees with the core, logs acks and measures freshness', async () => {
     // Prepare
     const file = await csvFile(2_500, 0.01, true);
