@@ -15,7 +15,6 @@ import {
   BY_STOCK_INDEX,
   CUSTOMER_LINES_SK_END,
   customerPk,
-  HEAD_SK,
   headKey,
   type InvoiceHeadItem,
   ITEM_KINDS,
@@ -404,9 +403,4 @@ export async function putInvoiceHead(
     if ((error as Error | undefined)?.name === CONDITIONAL_CHECK_FAILED) return false;
     throw error;
   }
-}
-
-/** Whether an item read back is an invoice's head. */
-export function isHeadItem(item: Item): boolean {
-  return item['sk'] === HEAD_SK;
 }

@@ -42,6 +42,10 @@ export interface ErasureResult {
   ms: number;
 }
 
+function keysOfItem(item: Item): { pk: string; sk: string } {
+  return { pk: String(item['pk']), sk: String(item['sk']) };
+}
+
 /**
  * Erases a customer from every store: their lines stay, as the guest lines they would have been without a
  * CustomerID, and nothing keeps the id. The order makes every step safe to run again after a crash:
@@ -93,7 +97,7 @@ export async function eraseCustomer(
   };
   await step(ERASURE_STEPS.dynamodbLines, async () => {
     for (const invoiceNo of invoices) {
-      const done = await eraseInvoiceCustomer(doc, tables.invoices, invoiceNo, customerId);
+      const done = await eraseInvoiceCustomer(doc, tables, invoiceNo, customerId);
       touched.dynamodb.lineItems += done.lineItems;
       touched.dynamodb.stockItems += done.stockItems;
     }
@@ -116,12 +120,11 @@ export async function eraseCustomer(
     touched.warehouse.martsRefreshed = true;
   });
   await step(ERASURE_STEPS.dynamodbCustomer, async () => {
-    touched.dynamodb.customerItems = await deleteCustomerItems(doc, tables.customers, items);
-    // The loyalty balance the last refresh published (the line queries never read it); the refresh just
-    // run no longer has the customer, so nothing puts it back.
-    await deleteCustomerItems(doc, tables.customers, [
-      { pk: customerPk(customerId), sk: LOYALTY_BALANCE_SK },
-    ]);
+    // With their items, the loyalty balance the last refresh published (the line queries never read it);
+    // the refresh just run no longer has the customer, so nothing puts it back.
+    const balance = { pk: customerPk(customerId), sk: LOYALTY_BALANCE_SK };
+    await deleteCustomerItems(doc, tables, [...items.map((item) => keysOfItem(item)), balance]);
+    touched.dynamodb.customerItems = items.length;
   });
 
   const record = erasureRecord({
