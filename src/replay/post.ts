@@ -67,7 +67,7 @@ export async function postBatch(
         return;
       }
       summary.retries++;
-      await sleep(250 * attempt);
+      await sleep(retryDelayMs(null, attempt));
       continue;
     }
     times.lastAnswer = performance.now();

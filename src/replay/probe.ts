@@ -41,7 +41,7 @@ export async function probeInvoice(
         );
         return false;
       }
-      await sleep(250 * unreachable);
+      await sleep(retryDelayMs(null, unreachable));
       continue;
     }
     const body = (await response.json().catch(() => ({}))) as { lines?: { line_id?: string }[] };
