@@ -1,8 +1,10 @@
 import { loadApiConfig } from '../src/config/api.js';
 import { loadBatchConfig, loadRemoteLoadConfig } from '../src/config/batch.js';
 import { ConfigError, once } from '../src/config/env.js';
+import { loadEraseConfig } from '../src/config/erase.js';
 import { loadPipelineConfig } from '../src/config/local.js';
 import { AWS_REDRIVE_SETTINGS, loadAwsRedriveConfig } from '../src/config/redrive.js';
+import { DEFAULT_REFRESH_TIMEOUT_SECONDS } from '../src/config/refresh.js';
 import {
   DEFAULT_LAKE_YEARS,
   FIREHOSE_RECORD_KB,
@@ -210,5 +212,36 @@ describe('parseLakeYears', () => {
     expect(parseLakeYears(undefined)).toEqual(DEFAULT_LAKE_YEARS);
     expect(() => parseLakeYears('2030,2010')).toThrow(/LAKE_PROJECTION_YEARS must be "first,last" years/);
     expect(() => parseLakeYears('soon')).toThrow(ConfigError);
+  });
+});
+
+describe('loadEraseConfig', () => {
+  const ERASE_ENV = {
+    INVOICES_TABLE: 'ecomflow-dev-invoices',
+    CUSTOMERS_TABLE: 'ecomflow-dev-customers',
+    LAKE_BUCKET: 'ecomflow-dev-lake',
+    LAKE_PREFIX: 'lake/invoice_lines',
+    ERASURE_RECORD_BUCKET: 'ecomflow-dev-data',
+    ERASURE_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-dev-erasure-key',
+    REDSHIFT_DATABASE: 'dev',
+    REDSHIFT_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift',
+    REDSHIFT_HOST: 'ecomflow.123456789012.eu-west-1.redshift-serverless.amazonaws.com',
+  };
+
+  it('reads the stores, the key secret and the Redshift target', () => {
+    const config = loadEraseConfig(ERASE_ENV);
+    expect(config).toMatchObject({
+      tables: { invoices: 'ecomflow-dev-invoices', customers: 'ecomflow-dev-customers' },
+      lake: { bucket: 'ecomflow-dev-lake', prefix: 'lake/invoice_lines/' },
+      recordBucket: 'ecomflow-dev-data',
+      keySecretArn: ERASE_ENV.ERASURE_KEY_SECRET_ARN,
+      redshift: { database: 'dev', workgroupName: 'ecomflow' },
+      refreshTimeoutMs: DEFAULT_REFRESH_TIMEOUT_SECONDS * 1000,
+    });
+  });
+
+  it('names every missing variable', () => {
+    const { ERASURE_KEY_SECRET_ARN: _k, LAKE_BUCKET: _l, ...partial } = ERASE_ENV;
+    expect(() => loadEraseConfig(partial)).toThrow(/LAKE_BUCKET, ERASURE_KEY_SECRET_ARN/);
   });
 });

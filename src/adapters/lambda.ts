@@ -9,7 +9,36 @@ import { FunctionInvokeError } from './errors.js';
 export const LAMBDA_LIMITS = {
   /** A synchronous (RequestResponse) invocation's request payload is at most 6 MB. */
   maxSyncPayloadBytes: 6 * 1024 * 1024,
+  /** An asynchronous (Event) invocation's payload is at most 1 MB (the Invoke API reference). */
+  maxAsyncPayloadBytes: 1024 * 1024,
 } as const;
+
+/**
+ * Queues one asynchronous invocation of `functionName` with `payload` (InvocationType Event): Lambda
+ * answers 202 once the event is queued, runs the function after, and retries a failed run up to twice.
+ * @throws FunctionInvokeError when Lambda does not accept the event
+ */
+export async function invokeAsync(
+  client: LambdaClient,
+  functionName: string,
+  payload: unknown,
+): Promise<void> {
+  const body = Buffer.from(JSON.stringify(payload));
+  if (body.byteLength > LAMBDA_LIMITS.maxAsyncPayloadBytes) {
+    throw new RangeError(
+      `an asynchronous invocation takes ${LAMBDA_LIMITS.maxAsyncPayloadBytes} bytes, not ${body.byteLength}`,
+    );
+  }
+  const out = await client.send(
+    new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: body }),
+  );
+  if (out.StatusCode !== 202) {
+    throw new FunctionInvokeError(
+      functionName,
+      `${functionName} did not queue the event (status ${out.StatusCode})`,
+    );
+  }
+}
 
 /** A Lambda client for the real AWS endpoint. */
 export function createLambdaClient(aws: AwsConfig, options: ClientOptions = {}): LambdaClient {

@@ -83,8 +83,30 @@ function targetParams(target: RedshiftTarget) {
   };
 }
 
+/**
+ * A Data API session: the first call of a session opens it (`keepAliveSeconds`, on the target) and returns
+ * its id; later calls name only the id, and run on the same connection, so a temporary table made by one
+ * is seen by the next. A session closes `keepAliveSeconds` after its last statement (at most 24 hours).
+ */
+export interface SessionOptions {
+  /** The session to run on; unset, the call opens one when `keepAliveSeconds` is given. */
+  id?: string | undefined;
+  keepAliveSeconds?: number;
+}
+
+/** Where a call runs: on the target, opening a session when asked, or on a session already open. */
+function placement(target: RedshiftTarget, session: SessionOptions | undefined) {
+  if (session?.id) return { SessionId: session.id };
+  return {
+    ...targetParams(target),
+    ...(session?.keepAliveSeconds ? { SessionKeepAliveSeconds: session.keepAliveSeconds } : {}),
+  };
+}
+
 export interface StatementOutcome {
   id: string;
+  /** The session the statement ran on, when it ran on one. */
+  sessionId?: string | undefined;
   /** Rows affected (or returned) by the last statement; -1 when Redshift does not say. */
   resultRows: number;
   /** Server-side run time in milliseconds. */
@@ -102,7 +124,7 @@ export async function executeBatch(
   client: RedshiftDataClient,
   target: RedshiftTarget,
   sqls: readonly string[],
-  options: PollOptions & { name?: string } = {},
+  options: PollOptions & { name?: string; session?: SessionOptions } = {},
 ): Promise<StatementOutcome> {
   if (sqls.length === 0 || sqls.length > REDSHIFT_DATA_LIMITS.maxBatchStatements) {
     throw new RangeError(
@@ -111,12 +133,12 @@ export async function executeBatch(
   }
   const started = await client.send(
     new BatchExecuteStatementCommand({
-      ...targetParams(target),
+      ...placement(target, options.session),
       Sqls: [...sqls],
       ...(options.name ? { StatementName: options.name } : {}),
     }),
   );
-  return waitFor(client, started.Id!, options);
+  return { ...(await waitFor(client, started.Id!, options)), sessionId: started.SessionId };
 }
 
 /**
@@ -128,18 +150,18 @@ export async function executeStatement(
   target: RedshiftTarget,
   sql: string,
   parameters: Record<string, string> = {},
-  options: PollOptions & { name?: string } = {},
+  options: PollOptions & { name?: string; session?: SessionOptions } = {},
 ): Promise<StatementOutcome> {
   const entries = Object.entries(parameters);
   const started = await client.send(
     new ExecuteStatementCommand({
-      ...targetParams(target),
+      ...placement(target, options.session),
       Sql: sql,
       ...(entries.length ? { Parameters: entries.map(([name, value]) => ({ name, value })) } : {}),
       ...(options.name ? { StatementName: options.name } : {}),
     }),
   );
-  return waitFor(client, started.Id!, options);
+  return { ...(await waitFor(client, started.Id!, options)), sessionId: started.SessionId };
 }
 
 /**
@@ -151,9 +173,9 @@ export async function queryRows(
   client: RedshiftDataClient,
   target: RedshiftTarget,
   sql: string,
-  options: PollOptions = {},
+  options: PollOptions & { parameters?: Record<string, string>; session?: SessionOptions } = {},
 ): Promise<Record<string, string | number | boolean | null>[]> {
-  const { id } = await executeStatement(client, target, sql, {}, options);
+  const { id } = await executeStatement(client, target, sql, options.parameters ?? {}, options);
   const rows: Record<string, string | number | boolean | null>[] = [];
   let token: string | undefined;
   do {

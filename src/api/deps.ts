@@ -1,12 +1,15 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../adapters/dynamodb.js';
 import { createKinesisClient } from '../adapters/kinesis.js';
+import { createLambdaClient, invokeAsync } from '../adapters/lambda.js';
 import type { RetryOptions } from '../adapters/retry.js';
 import { createS3Client } from '../adapters/s3.js';
 import type { ApiConfig } from '../config/api.js';
 import { versionClock } from '../core/changes.js';
+import { type ErasureRequest, erasureRequestEvent } from '../core/erasure.js';
 
 /** What the API's routes use: its configuration and one client per service. */
 export interface ApiDeps {
@@ -28,19 +31,28 @@ export interface ApiDeps {
 }
 
 /** Starts an erasure that runs after the answer: an erasure takes longer than API Gateway waits. */
-export type ErasureRequester = (request: {
-  erasureId: string;
-  customerId: number;
-  requestedAt: Date;
-}) => Promise<void>;
+export type ErasureRequester = (request: ErasureRequest) => Promise<void>;
 
 /** Creates the clients once for a configuration; the handler keeps the result for the container's life. */
 export function createApiDeps(config: ApiConfig): ApiDeps {
+  const eraseFunction = config.eraseFunction;
   return {
     config,
     kinesis: createKinesisClient(config.aws),
     dynamo: createDocumentClient(config.aws),
     s3: createS3Client(config.aws),
     version: versionClock(Date.now),
+    ...(eraseFunction
+      ? { requestErasure: erasureInvoker(createLambdaClient(config.aws), eraseFunction) }
+      : {}),
   };
+}
+
+/**
+ * DELETE /customers/{id} on AWS: the erase function invoked asynchronously with the request (Lambda
+ * queues the event and answers 202; the function runs after the API has answered, and is retried by
+ * Lambda up to twice if it fails: every step of an erasure is safe to repeat).
+ */
+export function erasureInvoker(lambda: LambdaClient, functionName: string): ErasureRequester {
+  return (request) => invokeAsync(lambda, functionName, erasureRequestEvent(request));
 }

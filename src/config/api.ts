@@ -17,6 +17,8 @@ export interface ApiConfig {
   quarantine: QuarantineConfig;
   /** Where `GET /status` reads the last audit (`AUDIT_RESULT_KEY`): `AUDIT_BUCKET`, else the quarantine's. */
   auditBucket: string;
+  /** The erase function DELETE /customers/{id} starts (`ERASE_FUNCTION_NAME`); unset, the route answers 501. */
+  eraseFunction: string | undefined;
 }
 
 export const API_VARS = [
@@ -41,5 +43,6 @@ export function loadApiConfig(env: Env): ApiConfig {
     tables: { invoices: v.INVOICES_TABLE, customers: v.CUSTOMERS_TABLE },
     quarantine: quarantineConfig(env, v.QUARANTINE_BUCKET),
     auditBucket: read(env, ENV.AUDIT_BUCKET) ?? v.QUARANTINE_BUCKET,
+    eraseFunction: read(env, ENV.ERASE_FUNCTION_NAME),
   };
 }

@@ -55,6 +55,11 @@ export const ENV = {
   ATHENA_WORKGROUP: 'ATHENA_WORKGROUP',
   GLUE_DATABASE: 'GLUE_DATABASE',
   DLQ_URL: 'DLQ_URL',
+  // The erase function: the secret holding the key of the customer hash, and where its records go.
+  ERASURE_KEY_SECRET_ARN: 'ERASURE_KEY_SECRET_ARN',
+  ERASURE_RECORD_BUCKET: 'ERASURE_RECORD_BUCKET',
+  /** The API: the erase function it starts for DELETE /customers/{id}; unset, the route answers 501. */
+  ERASE_FUNCTION_NAME: 'ERASE_FUNCTION_NAME',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 

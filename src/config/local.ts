@@ -183,6 +183,8 @@ export function localPipelineConfig(endpoints: Required<Endpoints>): PipelineCon
     deliveryStreams: { lake: r.lakeDeliveryStream, warehouse: r.warehouseDeliveryStream },
     quarantine,
     auditBucket: r.rawBucket,
+    // The local stack runs erasures itself (src/local/erasure.ts), in no function.
+    eraseFunction: undefined,
     firehoseRecordMaxBytes: FIREHOSE_RECORD_KB.default * 1024,
     lakeYears: { ...DEFAULT_LAKE_YEARS },
   };

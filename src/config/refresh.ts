@@ -27,20 +27,28 @@ export const DEFAULT_REFRESH_TIMEOUT_SECONDS = 600;
  */
 export function loadRefreshConfig(env: Env): RefreshConfig {
   const target = readRedshiftTarget(env, 'refresh');
+  return {
+    region: read(env, ENV.AWS_REGION),
+    target,
+    timeoutMs: readRefreshTimeoutMs(env, 'refresh'),
+    customersTable: read(env, ENV.CUSTOMERS_TABLE),
+  };
+}
+
+/**
+ * `REFRESH_TIMEOUT_SECONDS` in milliseconds, DEFAULT_REFRESH_TIMEOUT_SECONDS when unset.
+ * @throws ConfigError when it is not a positive whole number
+ */
+export function readRefreshTimeoutMs(env: Env, who: string): number {
   const timeoutText = read(env, ENV.REFRESH_TIMEOUT_SECONDS);
   const timeoutSeconds = timeoutText === undefined ? DEFAULT_REFRESH_TIMEOUT_SECONDS : Number(timeoutText);
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds <= 0) {
     throw new ConfigError(
-      `refresh: ${ENV.REFRESH_TIMEOUT_SECONDS} must be a positive whole number of seconds, not "${timeoutText}"`,
+      `${who}: ${ENV.REFRESH_TIMEOUT_SECONDS} must be a positive whole number of seconds, not "${timeoutText}"`,
       [],
     );
   }
-  return {
-    region: read(env, ENV.AWS_REGION),
-    target,
-    timeoutMs: timeoutSeconds * 1000,
-    customersTable: read(env, ENV.CUSTOMERS_TABLE),
-  };
+  return timeoutSeconds * 1000;
 }
 
 /**

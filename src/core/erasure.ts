@@ -156,6 +156,53 @@ export function erasureId(now: Date, random: () => string = () => randomBytes(4)
   return `${stamp}-${random()}`;
 }
 
+/** What erasureId makes: the time to the second, a dash, 8 hex digits. */
+export const ERASURE_ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+
+/** An erasure to run, as the API sends it to the erase function (an asynchronous invocation's event). */
+export interface ErasureRequest {
+  erasureId: string;
+  customerId: number;
+  requestedAt: Date;
+}
+
+/** The request as JSON: the event the API queues for the erase function. */
+export function erasureRequestEvent(request: ErasureRequest): {
+  erasureId: string;
+  customerId: number;
+  requestedAt: string;
+} {
+  return {
+    erasureId: request.erasureId,
+    customerId: request.customerId,
+    requestedAt: request.requestedAt.toISOString(),
+  };
+}
+
+/**
+ * The erasure request an event holds, checked field by field.
+ * @throws RangeError naming the field that is missing or malformed (never echoing a customer id)
+ * @example parseErasureRequest({ erasureId: '20261203T170000Z-1a2b3c4d', customerId: 17850, requestedAt: '2026-12-03T17:00:00.000Z' })
+ */
+export function parseErasureRequest(event: unknown): ErasureRequest {
+  const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  if (typeof e['erasureId'] !== 'string' || !ERASURE_ID_PATTERN.test(e['erasureId'])) {
+    throw new RangeError('erasure request: erasureId must be an id such as 20261203T170000Z-1a2b3c4d');
+  }
+  const customerId = typeof e['customerId'] === 'number' ? parseCustomerId(String(e['customerId'])) : null;
+  if (customerId === null) {
+    throw new RangeError(
+      `erasure request ${e['erasureId']}: customerId must be a CustomerID (digits, int32)`,
+    );
+  }
+  const requestedAt =
+    typeof e['requestedAt'] === 'string' ? new Date(e['requestedAt']) : new Date(Number.NaN);
+  if (Number.isNaN(requestedAt.getTime())) {
+    throw new RangeError(`erasure request ${e['erasureId']}: requestedAt must be an ISO 8601 time`);
+  }
+  return { erasureId: e['erasureId'], customerId, requestedAt };
+}
+
 /** Assembles the record; a check that no field holds the customer id is in tests/core/erasure.test.ts. */
 export function erasureRecord(parts: {
   erasureId: string;

@@ -4,7 +4,7 @@ import { STATE_FILE_MODE } from '../config/local.js';
 import { ERASURE_KEY_MIN_BYTES, newErasureKey } from '../core/erasure.js';
 import { StateFileError } from '../files.js';
 
-/** The local stack's erasure key, in its state folder (on AWS it is an SSM SecureString). */
+/** The local stack's erasure key, in its state folder (on AWS it is a Secrets Manager secret, resources/erasure.yml). */
 export const ERASURE_KEY_FILE = 'erasure-key';
 
 /**

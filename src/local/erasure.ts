@@ -9,6 +9,7 @@ import type { ErasureRequester } from '../api/deps.js';
 import type { Endpoints } from '../config/aws.js';
 import { LOCAL_RESOURCES, localPipelineConfig } from '../config/local.js';
 import { type ErasureStores, eraseCustomer } from '../erasure/erase.js';
+import { pgErasureWarehouse } from '../erasure/warehouse.js';
 import { loadOrCreateErasureKey } from './erasure-key.js';
 
 /** Where the running stack's parts listen: what StackInfo (stack.json) says of them. */
@@ -35,7 +36,7 @@ export async function localErasureStores(
     stores: {
       dynamodb: { doc, tables: config.tables },
       lake: { store: s3LakeStore(s3, r.lakeBucket, r.lakePrefix, config.lakeYears), prefix: r.lakePrefix },
-      warehouse,
+      warehouse: pgErasureWarehouse(warehouse),
       refresh: () => refreshWarehouse(pgRunner(warehouse, redactUrl(info.warehouseUrl))),
       writeRecord: async (recordKey, record) => {
         await writeJson(s3, r.rawBucket, recordKey, record);

@@ -5,7 +5,9 @@
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { FunctionInvokeError } from '../../src/adapters/errors.js';
-import { lambdaTransformer } from '../../src/adapters/lambda.js';
+import { invokeAsync, lambdaTransformer } from '../../src/adapters/lambda.js';
+import { erasureInvoker } from '../../src/api/deps.js';
+import { parseErasureRequest } from '../../src/core/erasure.js';
 import { kinesisEvent, kinesisRecord } from '../helpers/events.js';
 
 /** A client whose Invoke answers `answer`, recording each request. */
@@ -68,5 +70,41 @@ describe('the Lambda transformer', () => {
   it('throws on an answer that is not a batch response', async () => {
     const { client } = fakeLambda({ Payload: '"done"' });
     await expect(lambdaTransformer(client, 'f')(event)).rejects.toThrow(/not a batch response/);
+  });
+});
+
+describe('the erase function started from the API', () => {
+  /** A client whose Invoke answers with `status`, as Lambda answers an Event invocation (202 when queued). */
+  function fakeAsyncLambda(status: number) {
+    const sent: Record<string, unknown>[] = [];
+    const client = {
+      send: async (command: { input: Record<string, unknown> }) => {
+        sent.push(command.input);
+        return { StatusCode: status };
+      },
+    };
+    return { client: client as unknown as LambdaClient, sent };
+  }
+
+  it('queues the request as an asynchronous invocation, the event the erase function parses', async () => {
+    // Prepare
+    const { client, sent } = fakeAsyncLambda(202);
+    const request = {
+      erasureId: '20261203T170000Z-0a1b2c3d',
+      customerId: 17850,
+      requestedAt: new Date('2026-12-03T17:00:00Z'),
+    };
+    // Act
+    await erasureInvoker(client, 'ecomflow-prod-erase')(request);
+    // Assess
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ FunctionName: 'ecomflow-prod-erase', InvocationType: 'Event' });
+    const payload = JSON.parse(Buffer.from(sent[0]!['Payload'] as Uint8Array).toString('utf8'));
+    expect(parseErasureRequest(payload)).toEqual(request);
+  });
+
+  it('fails when Lambda does not queue the event, so the API answers an error and no 202', async () => {
+    const { client } = fakeAsyncLambda(200);
+    await expect(invokeAsync(client, 'ecomflow-prod-erase', {})).rejects.toBeInstanceOf(FunctionInvokeError);
   });
 });

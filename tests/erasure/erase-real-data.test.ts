@@ -12,7 +12,7 @@ import { DEFAULT_LAKE_YEARS } from '../../src/config/transform.js';
 import { customerPk } from '../../src/core/dynamo-items.js';
 import { newErasureKey } from '../../src/core/erasure.js';
 import { type ErasureResult, type ErasureStores, eraseCustomer } from '../../src/erasure/erase.js';
-import { STORED_ROWS_TABLE } from '../../src/erasure/warehouse.js';
+import { pgErasureWarehouse, STORED_ROWS_TABLE } from '../../src/erasure/warehouse.js';
 import { compactLake } from '../../src/lake/compact.js';
 import { duckQuery } from '../helpers/duckdb.js';
 import { LAKE_BUCKET, LAKE_PREFIX, type LoadBench, startLoadTargets } from '../helpers/load-targets.js';
@@ -112,7 +112,7 @@ describeWithRealData('erasing customer 17850 after a load of the real data', () 
         store: s3LakeStore(bench.emu.s3, LAKE_BUCKET, LAKE_PREFIX, DEFAULT_LAKE_YEARS),
         prefix: LAKE_PREFIX,
       },
-      warehouse: bench.warehouse,
+      warehouse: pgErasureWarehouse(bench.warehouse),
       refresh,
       writeRecord: async (key, record) => {
         const text = JSON.stringify(record);

@@ -1,12 +1,15 @@
 import NodeSqlParser from 'node-sql-parser';
 import { lintSql, WAREHOUSE_RULES } from '../../src/analytics/portability.js';
+import { REFRESH_LOCK_SQL } from '../../src/analytics/refresh.js';
 import {
   customerRowsSql,
+  ERASURE_KEYS_TABLE,
   ERASURE_TABLES,
   type ErasureWarehouse,
   eraseFromWarehouse,
+  keyTableStatements,
   REKEY_CHUNK,
-  rekeyStatements,
+  rekeySql,
   STORED_ROWS_TABLE,
 } from '../../src/erasure/warehouse.js';
 
@@ -17,8 +20,9 @@ const pairs = (n: number) =>
 describe('the erasure SQL of the warehouse', () => {
   const statements = [
     ...Object.values(ERASURE_TABLES).map(customerRowsSql),
-    ...rekeyStatements(ERASURE_TABLES.raw, 17850, pairs(3)).map((s) => s.sql),
-    ...rekeyStatements(STORED_ROWS_TABLE, null, pairs(2)).map((s) => s.sql),
+    ...keyTableStatements(17850, pairs(3)).map((s) => s.sql),
+    rekeySql(ERASURE_TABLES.raw, true),
+    rekeySql(STORED_ROWS_TABLE, false),
   ];
 
   it.each(statements)('keeps to the constructs Redshift and PostgreSQL share: %s', (sql) => {
@@ -31,17 +35,21 @@ describe('the erasure SQL of the warehouse', () => {
   });
 
   it('binds the customer id and the line ids, never splicing them into the text', () => {
-    const [statement] = rekeyStatements(ERASURE_TABLES.staging, 17850, pairs(2));
-    expect(statement!.sql).not.toContain('17850');
-    expect(statement!.sql).not.toContain('old0');
-    expect(statement!.params).toEqual([17850, ...pairs(2).flat()]);
-    expect(statement!.sql).toContain('WHEN $2 THEN $3 WHEN $4 THEN $5 END');
-    expect(statement!.sql).toContain('line_id IN ($2, $4)');
+    const [create, insert] = keyTableStatements(17850, pairs(2));
+    expect(create!.params).toBeUndefined();
+    expect(insert!.sql).not.toContain('17850');
+    expect(insert!.sql).not.toContain('old0');
+    expect(insert!.params).toEqual([17850, ...pairs(2).flat()]);
+    expect(insert!.sql).toContain('VALUES ($1, $2, $3), ($1, $4, $5)');
+    // The transaction's statements name no value at all: they join the keys table.
+    expect(rekeySql(ERASURE_TABLES.staging, true)).toMatch(
+      /^UPDATE staging\.invoice_lines SET .* FROM erasure_keys /,
+    );
   });
 
-  it(`sends at most ${REKEY_CHUNK} lines a statement`, () => {
-    const chunks = rekeyStatements(ERASURE_TABLES.raw, 1, pairs(REKEY_CHUNK * 2 + 1));
-    expect(chunks.map((c) => (c.params.length - 1) / 2)).toEqual([REKEY_CHUNK, REKEY_CHUNK, 1]);
+  it(`sends at most ${REKEY_CHUNK} lines an INSERT`, () => {
+    const [, ...inserts] = keyTableStatements(1, pairs(REKEY_CHUNK * 2 + 1));
+    expect(inserts.map((c) => (c.params!.length - 1) / 2)).toEqual([REKEY_CHUNK, REKEY_CHUNK, 1]);
   });
 });
 
@@ -58,14 +66,14 @@ describe('eraseFromWarehouse', () => {
       unit_price: '2.550',
       country: 'United Kingdom',
     };
-    const transactions: { sql: string; params?: unknown[] }[][] = [];
+    const sessions: { prepare: { sql: string; params?: unknown[] }[]; transaction: string[] }[] = [];
     let rows = [row];
     const warehouse: ErasureWarehouse = {
       query: async <T extends Record<string, unknown>>() => rows as unknown as T[],
-      transaction: async (statements) => {
-        transactions.push([...statements]);
+      rekey: async (prepare, transaction) => {
+        sessions.push({ prepare: [...prepare], transaction: [...transaction] });
         rows = [];
-        return statements.map((s) => (s.sql.startsWith('UPDATE') ? 1 : 0));
+        return transaction.map((sql) => (sql.startsWith('UPDATE') ? 1 : 0));
       },
     };
     // Act
@@ -74,14 +82,47 @@ describe('eraseFromWarehouse', () => {
     // Assess
     expect(first).toEqual({ rawRows: 1, stagingRows: 1, storedRows: 1 });
     expect(second).toEqual({ rawRows: 0, stagingRows: 0, storedRows: 0 });
-    expect(transactions).toHaveLength(1);
-    expect(transactions[0]!.map((s) => s.sql.split(' SET ')[0])).toEqual([
-      'LOCK TABLE staging.invoice_lines',
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.transaction.map((sql) => sql.split(' SET ')[0])).toEqual([
+      REFRESH_LOCK_SQL,
       `UPDATE ${ERASURE_TABLES.raw}`,
       `UPDATE ${ERASURE_TABLES.staging}`,
       `UPDATE ${STORED_ROWS_TABLE}`,
+      `DROP TABLE ${ERASURE_KEYS_TABLE}`,
     ]);
-    // The record of applied rows has no customer_id: its rows are found by their old ids alone.
-    expect(transactions[0]![3]!.params).toEqual([row.line_id, expect.stringMatching(/^[0-9a-f]{32}$/)]);
+    // One key row for the line found in both tables: the customer id, the old id and the guest line's.
+    expect(sessions[0]!.prepare[1]!.params).toEqual([
+      17850,
+      row.line_id,
+      expect.stringMatching(/^[0-9a-f]{32}$/),
+    ]);
+  });
+
+  it('erases raw alone, without the lock, before any refresh made staging', async () => {
+    const missing = Object.assign(new Error('relation "staging.invoice_lines" does not exist'), {});
+    let transaction: readonly string[] = [];
+    const warehouse: ErasureWarehouse = {
+      query: async <T extends Record<string, unknown>>(sql: string) => {
+        if (sql.includes(ERASURE_TABLES.staging)) throw missing;
+        return [
+          {
+            line_id: 'b'.repeat(32),
+            invoice_no: '1',
+            stock_code: 'X',
+            description: null,
+            quantity: 1,
+            invoice_date: '2011-01-01T00:00:00Z',
+            unit_price: 1,
+            country: 'France',
+          },
+        ] as unknown as T[];
+      },
+      rekey: async (_prepare, statements) => {
+        transaction = statements;
+        return statements.map(() => 1);
+      },
+    };
+    expect(await eraseFromWarehouse(warehouse, 1)).toEqual({ rawRows: 1, stagingRows: 0, storedRows: 0 });
+    expect(transaction).toEqual([rekeySql(ERASURE_TABLES.raw, true), `DROP TABLE ${ERASURE_KEYS_TABLE}`]);
   });
 });

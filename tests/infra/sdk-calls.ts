@@ -18,6 +18,7 @@ const SDK_SERVICES: Record<string, string> = {
   '@aws-sdk/client-athena': 'athena',
   '@aws-sdk/client-lambda': 'lambda',
   '@aws-sdk/client-redshift-data': 'redshift-data',
+  '@aws-sdk/client-secrets-manager': 'secretsmanager',
 };
 
 /** S3 operations authorised by an IAM action of another name (the rest share their operation's name). */
@@ -32,6 +33,9 @@ const S3_ACTIONS: Record<string, string> = {
   // s3:DeleteObjects action (S3 API reference, DeleteObjects, "Permissions").
   DeleteObjects: 'DeleteObject',
 };
+
+/** Lambda operations authorised by an IAM action of another name: Invoke is lambda:InvokeFunction. */
+const LAMBDA_ACTIONS: Record<string, string> = { Invoke: 'InvokeFunction' };
 
 /** lib-dynamodb's document commands and the DynamoDB operation (IAM action) each one sends. */
 const DOCUMENT_COMMANDS: Record<string, string> = {
@@ -111,7 +115,9 @@ export async function sdkActionsOf(repo: string, entry: string): Promise<Set<str
           ? DOCUMENT_COMMANDS[name]
           : module === '@aws-sdk/client-s3'
             ? (S3_ACTIONS[name] ?? name)
-            : name;
+            : module === '@aws-sdk/client-lambda'
+              ? (LAMBDA_ACTIONS[name] ?? name)
+              : name;
       if (!operation) throw new Error(`${file}: unknown document command ${imported}`);
       actions.add(`${service}:${operation}`);
     }

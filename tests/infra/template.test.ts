@@ -15,6 +15,7 @@ import { COMPACTION_DEFAULTS, loadCompactConfig } from '../../src/config/compact
 import { LOCAL_RESOURCES } from '../../src/config/local.js';
 import { DEFAULT_LAKE_YEARS, parseLakeYears } from '../../src/config/transform.js';
 import { TABLES } from '../../src/core/dynamo-items.js';
+import { ERASURE_KEY_MIN_BYTES } from '../../src/core/erasure.js';
 import {
   QUARANTINE_COLUMNS,
   QUARANTINE_PARTITIONS,
@@ -118,6 +119,8 @@ const GETATT: Record<string, readonly string[]> = {
   'AWS::S3::BucketPolicy': [],
   'AWS::SNS::Topic': ['TopicArn', 'TopicName'],
   'AWS::SQS::Queue': ['Arn', 'QueueName', 'QueueUrl'],
+  'AWS::SecretsManager::Secret': ['Id'],
+  'AWS::Lambda::EventInvokeConfig': [],
   'AWS::StepFunctions::StateMachine': ['Arn', 'Name'],
 };
 const PSEUDO = new Set([
@@ -188,6 +191,7 @@ describe('functions', () => {
         'QUARANTINE_BUCKET',
         'QUARANTINE_PREFIX',
         'AUDIT_BUCKET',
+        'ERASE_FUNCTION_NAME',
       ],
     },
     TransformLambdaFunction: {
@@ -248,6 +252,24 @@ describe('functions', () => {
         'REDSHIFT_HOST',
         'REDSHIFT_DATABASE',
         'REDSHIFT_SECRET_ARN',
+      ],
+    },
+    EraseLambdaFunction: {
+      handler: 'src/handlers/erase.handler',
+      role: 'EraseRole',
+      env: [
+        'STAGE',
+        'INVOICES_TABLE',
+        'CUSTOMERS_TABLE',
+        'LAKE_BUCKET',
+        'LAKE_PREFIX',
+        'LAKE_PROJECTION_YEARS',
+        'ERASURE_RECORD_BUCKET',
+        'ERASURE_KEY_SECRET_ARN',
+        'REDSHIFT_HOST',
+        'REDSHIFT_DATABASE',
+        'REDSHIFT_SECRET_ARN',
+        'REFRESH_TIMEOUT_SECONDS',
       ],
     },
     CompactLambdaFunction: {
@@ -403,6 +425,39 @@ describe('warehouse refresh', () => {
 
   it('runs one refresh at a time, for up to 15 minutes', () => {
     expect(props('RefreshLambdaFunction')).toMatchObject({ ReservedConcurrentExecutions: 1, Timeout: 900 });
+  });
+});
+
+describe('customer erasure', () => {
+  it('runs one erasure at a time, for up to 15 minutes, retried twice by Lambda and queued up to 6 hours', () => {
+    expect(props('EraseLambdaFunction')).toMatchObject({ ReservedConcurrentExecutions: 1, Timeout: 900 });
+    const [config] = ofType('AWS::Lambda::EventInvokeConfig').map(([, r]) => r.Properties ?? {});
+    expect(config).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21_600 });
+    expect(describeValue(at(config!, 'FunctionName'))).toBe('EraseLambdaFunction');
+  });
+
+  it('is started by the API, which is given its name and may invoke only it', () => {
+    const api = at(props('ApiLambdaFunction'), 'Environment', 'Variables');
+    expect(at(api, 'ERASE_FUNCTION_NAME')).toEqual({ Ref: 'EraseLambdaFunction' });
+    expect(actionMap(resource('ApiRole'))['lambda:InvokeFunction']).toEqual(['EraseLambdaFunction.Arn']);
+  });
+
+  it('keys the customer hash with a generated secret of at least the key length, kept when the stack goes', () => {
+    const secret = resource('ErasureKeySecret');
+    expect(secret).toMatchObject({ Type: 'AWS::SecretsManager::Secret', DeletionPolicy: 'Retain' });
+    const generated = at(secret.Properties ?? {}, 'GenerateSecretString') as JsonObject;
+    expect(Number(generated['PasswordLength'])).toBeGreaterThanOrEqual(ERASURE_KEY_MIN_BYTES);
+    expect(generated['ExcludePunctuation']).toBe(true);
+    const erase = at(props('EraseLambdaFunction'), 'Environment', 'Variables');
+    expect(at(erase, 'ERASURE_KEY_SECRET_ARN')).toEqual({ Ref: 'ErasureKeySecret' });
+    expect(at(erase, 'ERASURE_RECORD_BUCKET')).toEqual({ Ref: 'RawBucket' });
+  });
+
+  it('ships the refresh SQL beside the bundle, for the marts rebuilt after the re-keying', () => {
+    const file = yaml.load(readFileSync(join(REPO, 'resources', 'functions', 'erase.yml'), 'utf8'), {
+      schema: CFN_YAML_SCHEMA,
+    }) as { erase: { package: { patterns: string[] } } };
+    expect(file.erase.package.patterns).toContain('warehouse/**/*.sql');
   });
 });
 
@@ -1070,6 +1125,27 @@ const IAM: Record<string, Record<string, string[]>> = {
     's3:GetObject': ['${RawBucket.Arn}/audit/*'],
     's3:ListBucket': ['RawBucket.Arn'],
     'dynamodb:Query': ['InvoicesTable.Arn', '${InvoicesTable.Arn}/index/by_stock', 'CustomersTable.Arn'],
+    'lambda:InvokeFunction': ['EraseLambdaFunction.Arn'],
+  },
+  EraseRole: {
+    'logs:CreateLogStream': ['EraseLogGroup.Arn'],
+    'logs:PutLogEvents': ['EraseLogGroup.Arn'],
+    'dynamodb:Query': ['InvoicesTable.Arn', 'CustomersTable.Arn'],
+    'dynamodb:BatchWriteItem': ['InvoicesTable.Arn', 'CustomersTable.Arn'],
+    'dynamodb:UpdateItem': ['InvoicesTable.Arn', 'CustomersTable.Arn'],
+    's3:ListBucket': ['LakeBucket.Arn'],
+    's3:GetObject': ['${LakeBucket.Arn}/lake/invoice_lines/*'],
+    's3:PutObject': ['${LakeBucket.Arn}/lake/invoice_lines/*', '${RawBucket.Arn}/erasures/*'],
+    's3:DeleteObject': ['${LakeBucket.Arn}/lake/invoice_lines/*'],
+    'redshift-data:ExecuteStatement': [REDSHIFT_ARN],
+    'redshift-data:BatchExecuteStatement': [REDSHIFT_ARN],
+    'redshift-data:DescribeStatement': ['*'],
+    'redshift-data:GetStatementResult': ['*'],
+    'redshift-data:CancelStatement': ['*'],
+    'secretsmanager:GetSecretValue': [
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
+      'ErasureKeySecret',
+    ],
   },
   TransformRole: {
     'logs:CreateLogStream': ['TransformLogGroup.Arn'],
@@ -1229,6 +1305,8 @@ const PLATFORM_ACTIONS: Record<string, readonly string[]> = {
   // The Data API reads the database credentials from Secrets Manager with the caller's permissions.
   BatchRole: ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'],
   RefreshRole: ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'],
+  // The handler reads the key's secret itself; the Data API reads the warehouse's with the same action.
+  EraseRole: ['logs:CreateLogStream', 'logs:PutLogEvents'],
 };
 
 /**
@@ -1286,18 +1364,19 @@ describe('IAM', () => {
 
   it('runs Data API statements only on the workgroup or cluster that redshiftHost names', () => {
     expect(arnMatchesHost(REDSHIFT_ARN, String(param('redshiftHost')))).toBe(true);
-    for (const id of ['BatchRole', 'RefreshRole']) {
+    for (const id of ['BatchRole', 'RefreshRole', 'EraseRole']) {
       const run = roleStatements(resource(id)).filter((s) =>
         s.Action.includes('redshift-data:BatchExecuteStatement'),
       );
       expect({ id, resources: run.flatMap((s) => s.Resource) }).toEqual({ id, resources: [REDSHIFT_ARN] });
-      // Nothing else runs SQL but the refresh's one query of the loyalty balances, in the same scope.
+      // Nothing else runs single statements but the refresh's query of the loyalty balances and the
+      // erasure's reads and key inserts, in the same scope.
       const execute = roleStatements(resource(id)).filter((s) =>
         s.Action.includes('redshift-data:ExecuteStatement'),
       );
       expect({ id, resources: execute.flatMap((s) => s.Resource) }).toEqual({
         id,
-        resources: id === 'RefreshRole' ? [REDSHIFT_ARN] : [],
+        resources: id === 'BatchRole' ? [] : [REDSHIFT_ARN],
       });
     }
   });
@@ -1315,7 +1394,7 @@ describe('IAM', () => {
 
   it('lets only the intended service assume each role', () => {
     const trust = (id: string) => at(props(id), 'AssumeRolePolicyDocument', 'Statement') as JsonObject[];
-    for (const id of ['ApiRole', 'TransformRole', 'BatchRole', 'RefreshRole']) {
+    for (const id of ['ApiRole', 'TransformRole', 'BatchRole', 'RefreshRole', 'EraseRole']) {
       expect(trust(id)).toEqual([
         { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
       ]);
@@ -1347,6 +1426,7 @@ describe('IAM matches the SDK calls each handler can reach', () => {
     ['RefreshRole', 'src/handlers/refresh.ts'],
     ['CompactRole', 'src/handlers/compact.ts'],
     ['AuditRole', 'src/handlers/audit.ts'],
+    ['EraseRole', 'src/handlers/erase.ts'],
   ])('%s grants what %s calls, and nothing more', async (role, entry) => {
     const called = await sdkActionsOf(REPO, entry);
     const granted = Object.keys(actionMap(resource(role))).sort();

@@ -8,7 +8,7 @@ import { parseCustomerId } from './customers.js';
  * DELETE /customers/{customerId}: starts the customer's erasure and answers 202 with its id at once. The
  * erasure rewrites days of the lake and the warehouse, longer than API Gateway's 29 s, so it runs after
  * the answer; its record appears under `erasures/<id>.json` when it is done (docs/erasure.md).
- * @throws ApiError 501 where no erasure runner is deployed (on AWS, until the erase function is)
+ * @throws ApiError 501 where no erasure runner is configured (an API without ERASE_FUNCTION_NAME)
  */
 export async function deleteCustomer(rawId: string, deps: ApiDeps): Promise<HttpResponse> {
   const customerId = parseCustomerId(rawId);
