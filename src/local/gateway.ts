@@ -13,17 +13,31 @@ export interface GatewayOptions {
   stage?: string;
   /** API Gateway's own payload limit (10 MB); the handler applies the API's 5 MB limit itself. */
   maxPayloadBytes?: number;
-  /** Requests to private routes in flight at once; more get 429 (GATEWAY_LIMITS.concurrentRequests). */
-  maxConcurrentRequests?: number;
+  /** Requests to private routes in flight at once, by kind; more get 429 (GATEWAY_LIMITS.inFlight). */
+  inFlightLimits?: InFlightLimits;
+}
+
+/** Requests in flight at once: those that carry a body (POST, PUT), and the rest (look-ups, DELETE). */
+export interface InFlightLimits {
+  withBody: number;
+  withoutBody: number;
 }
 
 /**
  * The gateway's own bounds. On AWS the usage plan throttles per key (apiThrottleRateLimit, burst) and
- * answers 429; locally one process serves everything, so what is bounded is the requests in flight: each
- * may hold a 10 MB body and its parse, and 48 of them at once took the process to 5 GB. `/health` is not
- * counted, so it answers however busy the API is.
+ * answers 429; locally one process serves everything, so what is bounded is the requests in flight. A
+ * request with a body may hold 10 MB and its parse, and 48 of them at once took the process to 5 GB: 8 at
+ * once. A look-up holds a few kilobytes, and 50 clients reading at once is ordinary use of a dashboard or a
+ * shop's back office: 256 at once, which still bounds the process. `/health` is not counted, so it answers
+ * however busy the API is.
  */
-export const GATEWAY_LIMITS = { maxPayloadBytes: 10 * 1024 * 1024, concurrentRequests: 8 } as const;
+export const GATEWAY_LIMITS = {
+  maxPayloadBytes: 10 * 1024 * 1024,
+  inFlight: { withBody: 8, withoutBody: 256 } satisfies InFlightLimits,
+} as const;
+
+/** The methods whose requests carry a body, and so count against InFlightLimits.withBody. */
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT']);
 
 /**
  * API Gateway's own answers, before any integration runs, in its words: the status, the body's message and
@@ -78,8 +92,8 @@ export function apiKeyMatches(sent: string | undefined, apiKey: string): boolean
 export function createGateway(options: GatewayOptions): Server {
   const stage = options.stage ?? 'local';
   const maxPayload = options.maxPayloadBytes ?? GATEWAY_LIMITS.maxPayloadBytes;
-  const maxInFlight = options.maxConcurrentRequests ?? GATEWAY_LIMITS.concurrentRequests;
-  let inFlight = 0;
+  const limits = options.inFlightLimits ?? GATEWAY_LIMITS.inFlight;
+  const inFlight = { withBody: 0, withoutBody: 0 };
   return createServer((req, res) => {
     handle(req, res).catch((err: Error) =>
       send(res, 502, { message: `Internal server error: ${err.message}` }),
@@ -108,12 +122,13 @@ export function createGateway(options: GatewayOptions): Server {
       req.resume();
       return;
     }
-    if (route.private && inFlight >= maxInFlight) {
+    const kind = BODY_METHODS.has(req.method ?? '') ? 'withBody' : 'withoutBody';
+    if (route.private && inFlight[kind] >= limits[kind]) {
       refuse(res, GATEWAY_ERRORS.throttled, { 'Retry-After': '1' });
       req.resume();
       return;
     }
-    if (route.private) inFlight++;
+    if (route.private) inFlight[kind]++;
     let result: APIGatewayProxyResult;
     try {
       const body = await readBody(req, maxPayload);
@@ -125,7 +140,7 @@ export function createGateway(options: GatewayOptions): Server {
       const event = proxyEvent(req, url, route.resource, route.params ?? {}, body, stage, requestId);
       result = await options.handler(event, lambdaContext('ecomflow-local-api', requestId));
     } finally {
-      if (route.private) inFlight--;
+      if (route.private) inFlight[kind]--;
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);

@@ -8,7 +8,12 @@ import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ROUTES } from '../../src/api/routes.js';
 import { close } from '../../src/local/emulators.js';
-import { apiKeyMatches, createGateway, GATEWAY_ERRORS } from '../../src/local/gateway.js';
+import {
+  apiKeyMatches,
+  createGateway,
+  GATEWAY_ERRORS,
+  type InFlightLimits,
+} from '../../src/local/gateway.js';
 
 /** A path of `resource` with a value in each parameter. */
 const pathOf = (resource: string) => resource.replace(/\{\w+\}/g, '1');
@@ -268,30 +273,39 @@ describe('apiKeyMatches', () => {
 });
 
 describe('requests in flight', () => {
-  it('answers a private request over the limit with 429 Too Many Requests and Retry-After, and /health still', async () => {
-    // Prepare: a gateway whose handler holds every request but /health until released.
+  /** A gateway whose handler holds every request but /health until released. */
+  async function heldGateway(inFlightLimits: InFlightLimits) {
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    let started = 0;
-    const busy = createGateway({
+    const started = { count: 0 };
+    const server = createGateway({
       handler: async (event) => {
         if (event.resource === '/health') return { statusCode: 200, headers: {}, body: '{}' };
-        started++;
+        started.count++;
         await held;
         return { statusCode: 200, headers: {}, body: '{}' };
       },
       apiKey: KEY,
-      maxConcurrentRequests: 2,
+      inFlightLimits,
     });
-    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(busy.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const waitStarted = async (n: number) => {
+      while (started.count < n) await new Promise((r) => setTimeout(r, 5));
+    };
+    return { server, base, release: () => release(), waitStarted };
+  }
+
+  it('answers a private request over the limit with 429 Too Many Requests and Retry-After, and /health still', async () => {
+    // Prepare
+    const { server, base, release, waitStarted } = await heldGateway({ withBody: 2, withoutBody: 2 });
     const get = () => fetch(`${base}/invoices/536365`, { headers: { 'x-api-key': KEY } });
     try {
       // Act
       const first = [get(), get()];
-      while (started < 2) await new Promise((r) => setTimeout(r, 5));
+      await waitStarted(2);
       const third = await get();
       const health = await fetch(`${base}/health`);
       release();
@@ -308,7 +322,35 @@ describe('requests in flight', () => {
       expect(after.status).toBe(200);
     } finally {
       release();
-      await close(busy);
+      await close(server);
+    }
+  });
+
+  it('counts requests with a body apart from look-ups: a full ingest limit does not throttle reads', async () => {
+    // Prepare
+    const { server, base, release, waitStarted } = await heldGateway({ withBody: 1, withoutBody: 4 });
+    const post = () =>
+      fetch(`${base}/ingest`, {
+        method: 'POST',
+        headers: { 'x-api-key': KEY, 'content-type': 'text/csv' },
+        body: 'x',
+      });
+    try {
+      // Act
+      const first = post();
+      await waitStarted(1);
+      const second = await post();
+      const reads = [1, 2, 3].map(() => fetch(`${base}/invoices/536365`, { headers: { 'x-api-key': KEY } }));
+      await waitStarted(4);
+      release();
+      const answered = await Promise.all([first, ...reads]);
+
+      // Assess
+      expect(second.status).toBe(429);
+      expect(answered.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    } finally {
+      release();
+      await close(server);
     }
   });
 });
