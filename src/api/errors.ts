@@ -1,3 +1,4 @@
+import type { AdapterError, AdapterErrorCode } from '../adapters/errors.js';
 import { EcomflowError } from '../errors.js';
 /**
  * Errors the API answers with. Each maps to one HTTP status and a stable `error` code; the JSON body is
@@ -25,6 +26,10 @@ export const API_ERROR_CODES = {
   quarantine_unavailable: 'quarantine_unavailable',
   table_unavailable: 'table_unavailable',
   erasure_unavailable: 'erasure_unavailable',
+  /** A function the API invokes (the erase function) could not be invoked. */
+  function_unavailable: 'function_unavailable',
+  /** An AWS service failed under a route that has no more specific answer for it. */
+  service_unavailable: 'service_unavailable',
   internal_error: 'internal_error',
 } as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[keyof typeof API_ERROR_CODES];
@@ -115,4 +120,59 @@ export class ServiceUnavailableError extends ApiError {
     super(503, code, message, details, { ...options, headers: { 'Retry-After': '1' } });
     this.name = 'ServiceUnavailableError';
   }
+}
+
+/**
+ * What the API answers when a service under it fails (an AdapterError that a route did not answer more
+ * precisely itself, as ingest does with its counts): always 503 with Retry-After, because the client did
+ * nothing wrong and the same request may succeed later. A 500 is kept for our own bugs. One entry for each
+ * adapter error code, so a new code cannot be left unanswered (the Record type requires it), and the
+ * mapping test walks this table.
+ */
+export const ADAPTER_FAILURE_ANSWERS: Readonly<
+  Record<AdapterErrorCode, { error: ApiErrorCode; message: string }>
+> = {
+  stream_write_failed: {
+    error: 'stream_unavailable',
+    message: 'the stream cannot be written right now; try again',
+  },
+  stream_read_failed: {
+    error: 'stream_unavailable',
+    message: 'the stream cannot be read right now; try again',
+  },
+  stream_range_gone: {
+    error: 'stream_unavailable',
+    message: 'the stream cannot be read right now; try again',
+  },
+  table_write_failed: {
+    error: 'table_unavailable',
+    message: 'the tables cannot be written right now; try again',
+  },
+  table_read_failed: {
+    error: 'table_unavailable',
+    message: 'the tables cannot be read right now; try again',
+  },
+  quarantine_write_failed: {
+    error: 'quarantine_unavailable',
+    message: 'the quarantine cannot be written right now; try again',
+  },
+  function_failed: {
+    error: 'function_unavailable',
+    message: 'a function the API starts cannot be invoked right now; try again',
+  },
+  delivery_failed: { error: 'service_unavailable', message: 'a delivery stream failed; try again' },
+  lake_delete_failed: {
+    error: 'service_unavailable',
+    message: 'the lake cannot be written right now; try again',
+  },
+  queue_delete_failed: {
+    error: 'service_unavailable',
+    message: 'a queue cannot be written right now; try again',
+  },
+};
+
+/** The 503 of a failed service, from ADAPTER_FAILURE_ANSWERS; the adapter's error is its cause (logged, not sent). */
+export function serviceUnavailable(error: AdapterError): ServiceUnavailableError {
+  const answer = ADAPTER_FAILURE_ANSWERS[error.code];
+  return new ServiceUnavailableError(answer.error, answer.message, {}, { cause: error });
 }

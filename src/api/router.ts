@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { DynamoReadError } from '../adapters/errors.js';
+import { AdapterError } from '../adapters/errors.js';
 import type { ApiDeps } from './deps.js';
-import { MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from './errors.js';
+import { MethodNotAllowedError, NotFoundError, serviceUnavailable } from './errors.js';
 import type { HttpResponse } from './http.js';
 import { ROUTES, type Route } from './routes.js';
 
@@ -31,14 +31,8 @@ export async function dispatch(
   try {
     return await route.handle({ params: match.params, event, requestId }, deps);
   } catch (error) {
-    if (error instanceof DynamoReadError) {
-      throw new ServiceUnavailableError(
-        'table_unavailable',
-        'the tables cannot be read right now; try again',
-        {},
-        { cause: error },
-      );
-    }
+    // A service that failed under the route is a 503, whichever route and service (ADAPTER_FAILURE_ANSWERS).
+    if (error instanceof AdapterError) throw serviceUnavailable(error);
     throw error;
   }
 }
