@@ -1,4 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { controlCharacterAt } from '../core/clean.js';
+import { FIELD_MAX_BYTES } from '../core/schema.js';
 import { BadRequestError } from './errors.js';
 
 export type HttpResponse = APIGatewayProxyResult;
@@ -66,4 +68,30 @@ export function pageLimit(event: APIGatewayProxyEvent): number {
     );
   }
   return Number(raw);
+}
+
+/** The keys a path can carry, with the record contract's bound for their field. */
+const PATH_KEYS = {
+  invoiceNo: { maxBytes: FIELD_MAX_BYTES.invoice_no, noun: 'an invoice number' },
+  stockCode: { maxBytes: FIELD_MAX_BYTES.stock_code, noun: 'a stock code' },
+} as const;
+
+/**
+ * A key of the path (an invoice number, a stock code) as the stores can hold it: not blank, within the
+ * record contract's bound for its field (FIELD_MAX_BYTES), and free of the control characters the core
+ * quarantines, since no stored line can have such a key. A change (PUT, DELETE) keyed by one would
+ * otherwise travel to the warehouse, which refuses a NUL byte.
+ * @throws BadRequestError naming the parameter and the bound
+ * @example keyParameter('invoiceNo', '536365') === '536365'
+ */
+export function keyParameter(name: keyof typeof PATH_KEYS, raw: string): string {
+  const { maxBytes, noun } = PATH_KEYS[name];
+  if (raw.trim() === '' || Buffer.byteLength(raw) > maxBytes || controlCharacterAt(raw) !== -1) {
+    const shown = raw.length > 64 ? `${raw.slice(0, 64)}...` : raw;
+    throw new BadRequestError(
+      'invalid_parameter',
+      `${name} ${JSON.stringify(shown)} is not ${noun} (1 to ${maxBytes} bytes, no control characters)`,
+    );
+  }
+  return raw;
 }

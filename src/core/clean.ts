@@ -204,7 +204,7 @@ function reject(
  * The first C0 control character other than tab, line feed and carriage return (see
  * QUARANTINE_REASONS.control_character), by its index; -1 when there is none.
  */
-function controlCharacterAt(text: string): number {
+export function controlCharacterAt(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 32 && c !== 9 && c !== 10 && c !== 13) return i;

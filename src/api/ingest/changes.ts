@@ -1,10 +1,9 @@
 import { KinesisPutError } from '../../adapters/errors.js';
 import { KINESIS_LIMITS, putRecords } from '../../adapters/kinesis.js';
-import { FIELD_MAX_BYTES } from '../../core/schema.js';
 import { encodeChange, INVOICE_CHANGES, type InvoiceChange } from '../../stream/envelope.js';
 import type { ApiDeps } from '../deps.js';
 import { BadRequestError, PayloadTooLargeError, ServiceUnavailableError } from '../errors.js';
-import { type HttpResponse, json } from '../http.js';
+import { type HttpResponse, json, keyParameter } from '../http.js';
 import { type IngestRequest, readRows, summary } from './ingest.js';
 
 /** The 202 body of a change: what was put on the stream, and the version every store will apply. */
@@ -33,7 +32,7 @@ export async function replaceInvoice(
   request: IngestRequest,
   deps: ApiDeps,
 ): Promise<HttpResponse> {
-  checkInvoiceNo(invoiceNo);
+  keyParameter('invoiceNo', invoiceNo);
   const parsed = await readRows(request);
   if (parsed.rejected.length > 0) {
     throw new BadRequestError(
@@ -75,7 +74,7 @@ export async function deleteInvoice(
   requestId: string,
   deps: ApiDeps,
 ): Promise<HttpResponse> {
-  checkInvoiceNo(invoiceNo);
+  keyParameter('invoiceNo', invoiceNo);
   const version = deps.version();
   await put(encodeChange(requestId, version, INVOICE_CHANGES.delete, invoiceNo, []), deps);
   return json(202, receipt(invoiceNo, INVOICE_CHANGES.delete, version, 0));
@@ -83,16 +82,6 @@ export async function deleteInvoice(
 
 function receipt(invoiceNo: string, change: InvoiceChange, version: number, lines: number): ChangeReceipt {
   return { invoice_no: invoiceNo, change, version, lines };
-}
-
-/** An invoice number the stores can key: non-empty, within the contract's bound. */
-function checkInvoiceNo(invoiceNo: string): void {
-  if (invoiceNo.trim() === '' || Buffer.byteLength(invoiceNo) > FIELD_MAX_BYTES.invoice_no) {
-    throw new BadRequestError(
-      'invalid_parameter',
-      `invoiceNo ${JSON.stringify(invoiceNo)} is not an invoice number (1 to ${FIELD_MAX_BYTES.invoice_no} bytes)`,
-    );
-  }
 }
 
 async function put(record: ReturnType<typeof encodeChange>, deps: ApiDeps): Promise<void> {

@@ -2,11 +2,12 @@ import { queryInvoiceLines, queryInvoiceStockLines } from '../../adapters/dynamo
 import { lineFromItem } from '../../core/dynamo-items.js';
 import type { ApiDeps } from '../deps.js';
 import { NotFoundError } from '../errors.js';
-import { type HttpResponse, json } from '../http.js';
+import { type HttpResponse, json, keyParameter } from '../http.js';
 import { invoiceView } from '../views.js';
 
 /** GET /invoices/{invoiceNo}: the invoice's summary and every line. 404 when no line is stored. */
-export async function getInvoice(invoiceNo: string, deps: ApiDeps): Promise<HttpResponse> {
+export async function getInvoice(rawInvoiceNo: string, deps: ApiDeps): Promise<HttpResponse> {
+  const invoiceNo = keyParameter('invoiceNo', rawInvoiceNo);
   const items = await queryInvoiceLines(deps.dynamo, deps.config.tables.invoices, invoiceNo);
   if (items.length === 0) throw new NotFoundError(`invoice ${JSON.stringify(invoiceNo)} not found`);
   return json(200, invoiceView(items.map(lineFromItem)));
@@ -17,10 +18,12 @@ export async function getInvoice(invoiceNo: string, deps: ApiDeps): Promise<Http
  * several (9,694 such pairs in the real data), each its own item keyed by line_id.
  */
 export async function getInvoiceItems(
-  invoiceNo: string,
-  stockCode: string,
+  rawInvoiceNo: string,
+  rawStockCode: string,
   deps: ApiDeps,
 ): Promise<HttpResponse> {
+  const invoiceNo = keyParameter('invoiceNo', rawInvoiceNo);
+  const stockCode = keyParameter('stockCode', rawStockCode);
   const items = await queryInvoiceStockLines(deps.dynamo, deps.config.tables.invoices, invoiceNo, stockCode);
   if (items.length === 0) {
     throw new NotFoundError(

@@ -3,7 +3,7 @@ import { KEY_ATTRIBUTES, stockKey } from '../../core/dynamo-items.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
 import { NotFoundError } from '../errors.js';
-import { type HttpResponse, json } from '../http.js';
+import { type HttpResponse, json, keyParameter } from '../http.js';
 import type { StockInvoiceView } from '../views.js';
 
 /**
@@ -12,11 +12,12 @@ import type { StockInvoiceView } from '../views.js';
  * once. One more item than the page is read, so `next` is null on the last page.
  */
 export async function getStockInvoices(
-  stockCode: string,
+  rawStockCode: string,
   limit: number,
   next: string | undefined,
   deps: ApiDeps,
 ): Promise<HttpResponse> {
+  const stockCode = keyParameter('stockCode', rawStockCode);
   const { pk, sk, gsi1pk, gsi1sk } = KEY_ATTRIBUTES;
   // A query on an index pages by the index's key and the table's.
   const startKey = decodeCursor(next, gsi1pk, stockKey(stockCode), [gsi1pk, gsi1sk, pk, sk]);
