@@ -20,6 +20,7 @@ export const LANES = {
   integration: [
     '/tests/adapters/(dynamodb|firehose|kinesis|pg-warehouse)\\.test\\.ts$',
     '/tests/analytics/(marts|loyalty)\\.test\\.ts$',
+    '/tests/core/storable\\.test\\.ts$',
     '/tests/batch/',
     '/tests/cli/(redrive|replay)\\.test\\.ts$',
     '/tests/handlers/(api|pipeline|transform)\\.test\\.ts$',

@@ -160,8 +160,9 @@ export function cleanRow(
     unit_price: priceMilli / 1000,
     customer_id: customerId,
     country,
-    // Integer milli arithmetic is exact; dividing once at the end gives the shortest exact decimal.
-    line_total: totalMilli / 1000,
+    // Integer milli arithmetic is exact; dividing once at the end gives the shortest exact decimal. A
+    // negative quantity at price 0 gives -0, which Parquet and JSON store as 0: the contract has one zero.
+    line_total: totalMilli === 0 ? 0 : totalMilli / 1000,
     is_cancellation: first === 67, // 'C'
     is_adjustment: first === 65 /* 'A' */ || NON_PRODUCT_CODES.has(stockCode.toUpperCase()),
   };
