@@ -3,7 +3,7 @@ import { AdapterError } from '../adapters/errors.js';
 import type { ApiDeps } from './deps.js';
 import { MethodNotAllowedError, NotFoundError, serviceUnavailable } from './errors.js';
 import type { HttpResponse } from './http.js';
-import { ROUTES, type Route } from './routes.js';
+import { type HealthDetail, ROUTES, type Route } from './routes.js';
 
 /**
  * Dispatches an API Gateway (REST, proxy integration) event to its route. `deps` is called only by routes
@@ -16,6 +16,7 @@ export async function dispatch(
   event: APIGatewayProxyEvent,
   deps: () => ApiDeps,
   requestId: string,
+  health?: HealthDetail,
 ): Promise<HttpResponse> {
   const method = event.httpMethod.toUpperCase();
   const match = matchRoute(event);
@@ -29,7 +30,7 @@ export async function dispatch(
     );
   }
   try {
-    return await route.handle({ params: match.params, event, requestId }, deps);
+    return await route.handle({ params: match.params, event, requestId, health }, deps);
   } catch (error) {
     // A service that failed under the route is a 503, whichever route and service (ADAPTER_FAILURE_ANSWERS).
     if (error instanceof AdapterError) throw serviceUnavailable(error);

@@ -20,7 +20,12 @@ export interface RouteRequest {
   params: Readonly<Record<string, string>>;
   event: APIGatewayProxyEvent;
   requestId: string;
+  /** The host's own detail for GET /health (HealthDetail), when it has one. */
+  health?: HealthDetail;
 }
+
+/** What a host adds to GET /health: the local stack reports its deliveries; a Lambda has nothing to add. */
+export type HealthDetail = () => Record<string, unknown>;
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -35,7 +40,7 @@ const next = (e: APIGatewayProxyEvent) => e.queryStringParameters?.['next'] ?? u
 
 /** Every route of the API, once: the router, the local gateway and the template test read this list. */
 export const ROUTES: readonly Route[] = [
-  { method: 'GET', resource: '/health', private: false, handle: () => getHealth() },
+  { method: 'GET', resource: '/health', private: false, handle: ({ health }) => getHealth(health?.()) },
   { method: 'GET', resource: '/status', private: true, handle: (_request, deps) => getStatus(deps()) },
   {
     method: 'POST',

