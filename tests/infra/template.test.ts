@@ -9,7 +9,7 @@ import yaml from 'js-yaml';
 import { GENERATED_PATH, renderRecordContract } from '../../scripts/generate-resources.js';
 import { tableDefinition } from '../../src/adapters/table-definitions.js';
 import { LAKE_RAW_TABLE } from '../../src/analytics/models.js';
-import { ROUTES as API_ROUTES } from '../../src/api/routes.js';
+import { ROUTES as API_ROUTES, isPrivate } from '../../src/api/routes.js';
 import { LOADS_PREFIX } from '../../src/batch/aws/records.js';
 import { COMPACTION_DEFAULTS, loadCompactConfig } from '../../src/config/compact.js';
 import { LOCAL_RESOURCES } from '../../src/config/local.js';
@@ -801,10 +801,10 @@ describe('REST API', () => {
   it('requires the API key exactly on the routes the manifest calls private', () => {
     const required = [...apiRoutes(template)].map(([route, m]) => [route, m.Properties?.['ApiKeyRequired']]);
     expect(Object.fromEntries(required)).toEqual(
-      Object.fromEntries(API_ROUTES.map((r) => [`${r.method} ${r.resource}`, r.private])),
+      Object.fromEntries(API_ROUTES.map((r) => [`${r.method} ${r.resource}`, isPrivate(r)])),
     );
     // Only the health check is public; a new route is private unless someone decides otherwise.
-    expect(API_ROUTES.filter((r) => !r.private).map((r) => r.resource)).toEqual(['/health']);
+    expect(API_ROUTES.filter((r) => !isPrivate(r)).map((r) => r.resource)).toEqual(['/health']);
   });
 
   it('declares in resources/functions/api.yml the http events of the manifest, in its order', () => {
@@ -817,7 +817,7 @@ describe('REST API', () => {
       private: http.private ?? false,
     }));
     expect(declared).toEqual(
-      API_ROUTES.map((r) => ({ method: r.method, resource: r.resource, private: r.private })),
+      API_ROUTES.map((r) => ({ method: r.method, resource: r.resource, private: isPrivate(r) })),
     );
   });
 
