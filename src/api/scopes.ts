@@ -63,3 +63,21 @@ export function scopesOfGroups(groups: readonly string[]): Scope[] {
     if (groups.includes(ROLE_GROUPS[role])) for (const s of ROLE_SCOPES[role]) granted.add(s);
   return Object.values(SCOPES).filter((s) => granted.has(s));
 }
+
+/**
+ * What Cognito's pre-token generation trigger (V2_0) changes in a signed-in user's access token: the API
+ * scopes their groups grant are added, every other API scope is suppressed, whatever the app client let
+ * them ask for. So the one hosted-UI client serves analysts and admins, and only an admin's token carries
+ * the admin scope. Scopes outside the API's (openid, email) are left as they are.
+ * @example accessTokenScopes(['analysts']) // { scopesToAdd: ['ecomflow/read'], scopesToSuppress: ['ecomflow/ingest', 'ecomflow/admin'] }
+ */
+export function accessTokenScopes(groups: readonly string[]): {
+  scopesToAdd: Scope[];
+  scopesToSuppress: Scope[];
+} {
+  const granted = scopesOfGroups(groups);
+  return {
+    scopesToAdd: granted,
+    scopesToSuppress: Object.values(SCOPES).filter((s) => !granted.includes(s)),
+  };
+}
