@@ -21,7 +21,7 @@ export const LANES = {
     '/tests/adapters/(dynamodb|firehose|kinesis|pg-warehouse)\\.test\\.ts$',
     '/tests/analytics/(marts|loyalty)\\.test\\.ts$',
     '/tests/batch/',
-    '/tests/cli/(redrive|replay)\\.test\\.ts$',
+    '/tests/cli/(redrive|replay|users)\\.test\\.ts$',
     '/tests/handlers/(api|pipeline|transform)\\.test\\.ts$',
     '/tests/lake/compact\\.test\\.ts$',
     '/tests/local/',

@@ -17,6 +17,8 @@ export const AUTH_VARIABLES = {
   mode: 'ECOMFLOW_AUTH',
   /** The Cognito user pool `ecomflow users` drives (its id, `<region>_<id>`). */
   userPoolId: 'ECOMFLOW_USER_POOL_ID',
+  /** An endpoint override for the Cognito admin API (a local stand-in, in tests); AWS's otherwise. */
+  cognitoEndpoint: 'ECOMFLOW_COGNITO_ENDPOINT',
 } as const;
 
 /**
@@ -47,6 +49,13 @@ export function readAuthMode(env: Env = process.env): AuthMode {
   return mode;
 }
 
+/** The pool `ecomflow users` drives, and where its admin API answers. */
+export interface UserPoolTarget {
+  id: string;
+  region: string;
+  endpoint?: string;
+}
+
 /** A user pool id as Cognito writes it: `<region>_<letters and digits>`. */
 const POOL_ID = /^[\w-]+_[0-9a-zA-Z]+$/;
 
@@ -71,5 +80,11 @@ export function readUserPool(
       AUTH_VARIABLES.userPoolId,
     ]);
   }
-  return { id, region: id.slice(0, id.lastIndexOf('_')) };
+  const endpoint = read(env, AUTH_VARIABLES.cognitoEndpoint);
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    throw new ConfigError(`${AUTH_VARIABLES.cognitoEndpoint} ${JSON.stringify(endpoint)} is not a URL`, [
+      AUTH_VARIABLES.cognitoEndpoint,
+    ]);
+  }
+  return { id, region: id.slice(0, id.lastIndexOf('_')), ...(endpoint ? { endpoint } : {}) };
 }
