@@ -119,3 +119,20 @@ export async function localDashboardToken(home: string, nowSeconds?: number): Pr
     ...(nowSeconds === undefined ? {} : { nowSeconds }),
   });
 }
+
+/**
+ * The local dashboard's `auth.js`: the same `window.ecomflowAuth` interface as src/dashboard/sign-in.js
+ * (headers(), signIn(), signOut()), answering with a local analyst token and the API key, so the page is
+ * the same code locally and on AWS. Serve it fresh (a new token) each time it is asked for.
+ * @example localAuthScript({ token: await localDashboardToken(home), apiKey })
+ */
+export function localAuthScript(values: { token: string; apiKey: string }): string {
+  const headers = JSON.stringify({ Authorization: `Bearer ${values.token}`, 'x-api-key': values.apiKey });
+  return `// ecomflow local stack: no sign-in on 127.0.0.1 (src/local/tokens.ts, localAuthScript).
+window.ecomflowAuth = {
+  headers: async () => (${headers}),
+  signIn: async () => location.reload(),
+  signOut: async () => {},
+};
+`;
+}

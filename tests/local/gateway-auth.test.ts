@@ -15,6 +15,7 @@ import { createGateway, GATEWAY_ERRORS } from '../../src/local/gateway.js';
 import {
   generateSigningKey,
   loadOrCreateSigningKey,
+  localAuthScript,
   localDashboardToken,
   type SigningKey,
   signAccessToken,
@@ -142,6 +143,25 @@ describe('the local gateway in cognito mode', () => {
     const token = await localDashboardToken(home);
     expect((await call('GET', '/status', token)).status).toBe(200);
     await expectRefused(await call('POST', '/ingest', token), GATEWAY_ERRORS.accessDenied);
+  });
+});
+
+describe("the local dashboard's auth.js", () => {
+  beforeEach(() => start(AUTH_MODES.cognito));
+
+  it('gives the page headers that read through the gateway, as sign-in.js does on AWS', async () => {
+    // Prepare: run the script as the page would, with a window of its own.
+    const script = localAuthScript({ token: await localDashboardToken(home), apiKey: KEY });
+    const window: { ecomflowAuth?: { headers: () => Promise<Record<string, string>> } } = {};
+    new Function('window', 'location', script)(window, {});
+
+    // Act
+    const headers = await window.ecomflowAuth!.headers();
+
+    // Assess
+    expect((await fetch(`${url}/status`, { headers })).status).toBe(200);
+    const post = await fetch(`${url}/ingest`, { method: 'POST', headers, body: 'x' });
+    expect(post.status).toBe(GATEWAY_ERRORS.accessDenied.status);
   });
 });
 
