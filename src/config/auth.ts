@@ -88,3 +88,41 @@ export function readUserPool(
   }
   return { id, region: id.slice(0, id.lastIndexOf('_')), ...(endpoint ? { endpoint } : {}) };
 }
+
+/**
+ * What src/dashboard/sign-in.js reads from `auth-config.json`: the hosted UI's domain, the reader app
+ * client and the redirect URI (the dashboard's own address), and the scopes to ask for.
+ */
+export interface SignInConfig {
+  domain: string;
+  clientId: string;
+  redirectUri: string;
+  scope: string;
+}
+
+/** The API function's variables for the sign-in configuration (resources/auth.yml's outputs). */
+export const SIGN_IN_VARIABLES = {
+  domain: 'AUTH_DOMAIN',
+  clientId: 'AUTH_CLIENT_ID',
+  redirectUri: 'AUTH_REDIRECT_URI',
+} as const;
+
+/** The scopes the dashboard asks for; the pre-token trigger adds an admin's (src/api/scopes.ts). */
+export const SIGN_IN_SCOPE = 'openid email ecomflow/read';
+
+/**
+ * The sign-in configuration, or null when the API runs with the API key alone (no AUTH_DOMAIN).
+ * @throws ConfigError when AUTH_DOMAIN is set but the client or the redirect URI is not
+ */
+export function readSignInConfig(env: Env = process.env): SignInConfig | null {
+  const domain = read(env, SIGN_IN_VARIABLES.domain);
+  if (domain === undefined) return null;
+  const clientId = read(env, SIGN_IN_VARIABLES.clientId);
+  const redirectUri = read(env, SIGN_IN_VARIABLES.redirectUri);
+  const missing = [
+    ...(clientId ? [] : [SIGN_IN_VARIABLES.clientId]),
+    ...(redirectUri ? [] : [SIGN_IN_VARIABLES.redirectUri]),
+  ];
+  if (missing.length > 0) throw new ConfigError(`sign-in: missing ${missing.join(', ')}`, missing);
+  return { domain, clientId: clientId!, redirectUri: redirectUri!, scope: SIGN_IN_SCOPE };
+}

@@ -109,8 +109,10 @@ export function apiKeyMatches(sent: string | undefined, apiKey: string): boolean
 /**
  * A local API Gateway (REST, Lambda proxy integration) in front of the same `api` handler: it matches the
  * request to a declared method and resource of ROUTES (anything else gets API Gateway's 403 Missing
- * Authentication Token), checks `x-api-key` as a usage plan does (403 without a valid key), and builds the
- * proxy event. Bodies are passed base64-encoded, as with binaryMediaTypes `*\/*`, so a CSV in Windows-1252
+ * Authentication Token), checks a bearer token as the Cognito authorizer does when `auth` is given (401,
+ * or 403 without the route's scope: src/api/authorize.ts), then `x-api-key` as a usage plan does (403
+ * without a valid key), and builds the proxy event, with the token's claims under
+ * `requestContext.authorizer.claims`. Bodies are passed base64-encoded, as with binaryMediaTypes `*\/*`, so a CSV in Windows-1252
  * reaches the handler byte for byte.
  *
  * HEAD is a method of its own to API Gateway: it is not routed to a GET method, so `HEAD /health` gets the
