@@ -19,7 +19,7 @@ import {
   scopeName,
 } from '../../src/api/scopes.js';
 import { LOADS_PREFIX } from '../../src/batch/aws/records.js';
-import { AUTH_MODES, type AuthMode } from '../../src/config/auth.js';
+import { AUTH_MODES, type AuthMode, SIGN_IN_SCOPE } from '../../src/config/auth.js';
 import { COMPACTION_DEFAULTS, loadCompactConfig } from '../../src/config/compact.js';
 import { LOCAL_RESOURCES } from '../../src/config/local.js';
 import { DEFAULT_LAKE_YEARS, parseLakeYears } from '../../src/config/transform.js';
@@ -922,7 +922,9 @@ describe('access (auth=cognito, the test stage)', () => {
     expect(reader['GenerateSecret']).toBe(false);
     expect(reader['AllowedOAuthFlows']).toEqual(['code']);
     expect(reader['AllowedOAuthFlowsUserPoolClient']).toBe(true);
-    expect(reader['AllowedOAuthScopes']).toEqual(['openid', 'email', SCOPES.read]);
+    // What sign-in.js asks for; an admin's further scopes come from the pre-token trigger, not the client.
+    expect(reader['AllowedOAuthScopes']).toEqual(SIGN_IN_SCOPE.split(' '));
+    expect(reader['AllowedOAuthScopes']).not.toContain(SCOPES.admin);
     // It redirects back to the dashboard, at GET / of the stage.
     expect(JSON.stringify(reader['CallbackURLs'])).toContain('execute-api');
     expect(JSON.stringify(reader['CallbackURLs'])).toContain(`/${STAGE}/`);
