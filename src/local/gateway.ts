@@ -153,7 +153,9 @@ export function createGateway(options: GatewayOptions): Server {
     let claims: AccessTokenClaims | null = null;
     const auth = options.auth;
     const token = bearerToken(req.headers.authorization);
-    if (route.private && auth && (auth.mode === AUTH_MODES.cognito || token !== undefined)) {
+    // In apiKey mode only a bearer token counts as sent: another scheme (Basic) is not ours to judge.
+    const sentBearer = /^Bearer\s/i.test(req.headers.authorization ?? '');
+    if (route.private && auth && (auth.mode === AUTH_MODES.cognito || sentBearer)) {
       const nowSeconds = auth.nowSeconds?.() ?? Math.floor(Date.now() / 1000);
       const decision = authorize(route.scope, await auth.verify(token), { issuer: auth.issuer, nowSeconds });
       if (!decision.allow) {

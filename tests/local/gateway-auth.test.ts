@@ -172,6 +172,13 @@ describe('the local gateway in the default apiKey mode', () => {
     expect((await call('POST', '/ingest')).status).toBe(200);
   });
 
+  it('leaves an Authorization header of another scheme alone', async () => {
+    const response = await fetch(`${url}/status`, {
+      headers: { 'x-api-key': KEY, authorization: 'Basic dTpw' },
+    });
+    expect(response.status).toBe(200);
+  });
+
   it('checks a token when one is sent', async () => {
     const analyst = await signAccessToken(signingKey, { role: 'analyst' });
     await expectRefused(await call('POST', '/ingest', analyst), GATEWAY_ERRORS.accessDenied);
