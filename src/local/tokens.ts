@@ -5,14 +5,13 @@
  * as on AWS.
  */
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compactVerify, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import type { AccessTokenClaims, TokenCheck } from '../api/authorize.js';
 import { ROLE_GROUPS, ROLE_SCOPES, type Role } from '../api/scopes.js';
 import { LOCAL_AUTH } from '../config/auth.js';
 import { STATE_FILE_MODE } from '../config/local.js';
-import { writeAtomically } from '../files.js';
 
 /** A signing key: the private half signs `ecomflow token`'s tokens, the public half verifies them. */
 export interface SigningKey {
@@ -38,18 +37,50 @@ export async function generateSigningKey(): Promise<SigningKey> {
 /** The state folder's signing key, created on first use (mode 0600, beside `api-key`). */
 export async function loadOrCreateSigningKey(home: string): Promise<SigningKey> {
   const file = join(home, LOCAL_AUTH.keyFile);
-  const stored = await readFile(file, 'utf8').then(
-    (text) => JSON.parse(text) as JWK,
-    () => null,
-  );
-  if (stored?.d && stored.kid) {
-    const privateKey = createPrivateKey({ key: stored as JsonWebKey, format: 'jwk' });
-    return { kid: stored.kid, privateKey, publicKey: createPublicKey(privateKey) };
-  }
+  const stored = await readSigningKey(file);
+  if (stored) return stored;
   const key = await generateSigningKey();
   const jwk = { ...(await exportJWK(key.privateKey)), kid: key.kid, alg: LOCAL_AUTH.algorithm };
-  await writeAtomically(file, `${JSON.stringify(jwk)}\n`, { mode: STATE_FILE_MODE });
-  return key;
+  // Written whole under another name, then linked into place, which fails if the file exists: when the
+  // stack and `ecomflow token` make the key at once, one key wins and both use it.
+  const draft = `${file}.${process.pid}.${randomUUID()}`;
+  await writeFile(draft, `${JSON.stringify(jwk)}\n`, { mode: STATE_FILE_MODE });
+  try {
+    await link(draft, file);
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const winner = await readSigningKey(file);
+    if (!winner) throw new Error(`${file} vanished while it was made`);
+    return winner;
+  } finally {
+    await unlink(draft);
+  }
+}
+
+/**
+ * The key in `file`, or null when there is no file.
+ * @throws Error naming the file when it holds no private key (remove it; the stack makes a new one)
+ */
+async function readSigningKey(file: string): Promise<SigningKey | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(text) as JWK;
+  } catch (cause) {
+    throw new Error(`${file} is not JSON: remove it and the stack makes a new signing key`, { cause });
+  }
+  if (typeof jwk.d !== 'string' || typeof jwk.kid !== 'string') {
+    throw new Error(`${file} holds no private key with a kid: remove it and the stack makes a new one`);
+  }
+  const privateKey = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  return { kid: jwk.kid, privateKey, publicKey: createPublicKey(privateKey) };
 }
 
 export interface TokenRequest {

@@ -3,7 +3,7 @@
  * deployed API's Cognito authorizer (src/api/authorize.ts). A recording handler stands in for the `api`
  * function. The gateway runs in `cognito` mode (a token required), except where the default mode is tested.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -188,6 +188,29 @@ describe('the local gateway in the default apiKey mode', () => {
 });
 
 describe('the state folder signing key', () => {
+  it('names its file when the file holds no key, rather than replacing it', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'ecomflow-auth-bad-'));
+    try {
+      await writeFile(join(fresh, LOCAL_AUTH.keyFile), '{"kty":"RSA"}');
+      await expect(loadOrCreateSigningKey(fresh)).rejects.toThrow(
+        `${LOCAL_AUTH.keyFile} holds no private key`,
+      );
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('is one key however many callers make it at once', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'ecomflow-auth-race-'));
+    try {
+      const keys = await Promise.all([1, 2, 3, 4].map(() => loadOrCreateSigningKey(fresh)));
+      expect(new Set(keys.map((k) => k.kid)).size).toBe(1);
+      expect((await readdir(fresh)).sort()).toEqual([LOCAL_AUTH.keyFile]);
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+
   it('is made once, kept for this user only, and verifies the tokens signed before a restart', async () => {
     const token = await signAccessToken(signingKey, { role: 'analyst' });
     const again = await loadOrCreateSigningKey(home);
