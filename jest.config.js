@@ -22,7 +22,7 @@ export const LANES = {
     '/tests/analytics/(marts|loyalty)\\.test\\.ts$',
     '/tests/core/storable\\.test\\.ts$',
     '/tests/batch/',
-    '/tests/cli/(redrive|replay)\\.test\\.ts$',
+    '/tests/cli/(redrive|replay|users)\\.test\\.ts$',
     '/tests/handlers/(api|pipeline|transform)\\.test\\.ts$',
     '/tests/lake/compact\\.test\\.ts$',
     '/tests/local/',

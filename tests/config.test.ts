@@ -1,4 +1,11 @@
 import { loadApiConfig } from '../src/config/api.js';
+import {
+  AUTH_MODES,
+  readAuthMode,
+  readSignInConfig,
+  readUserPool,
+  SIGN_IN_SCOPE,
+} from '../src/config/auth.js';
 import { loadBatchConfig, loadRemoteLoadConfig } from '../src/config/batch.js';
 import { ConfigError, once } from '../src/config/env.js';
 import { loadEraseConfig } from '../src/config/erase.js';
@@ -243,5 +250,44 @@ describe('loadEraseConfig', () => {
   it('names every missing variable', () => {
     const { ERASURE_KEY_SECRET_ARN: _k, LAKE_BUCKET: _l, ...partial } = ERASE_ENV;
     expect(() => loadEraseConfig(partial)).toThrow(/LAKE_BUCKET, ERASURE_KEY_SECRET_ARN/);
+  });
+});
+
+describe('the access configuration', () => {
+  it('defaults the local gateway to the API key alone, and names ECOMFLOW_AUTH when it is neither mode', () => {
+    expect(readAuthMode({})).toBe(AUTH_MODES.apiKey);
+    expect(readAuthMode({ ECOMFLOW_AUTH: 'cognito' })).toBe(AUTH_MODES.cognito);
+    expect(() => readAuthMode({ ECOMFLOW_AUTH: 'oauth' })).toThrow(
+      /ECOMFLOW_AUTH must be apiKey or cognito, not "oauth"/,
+    );
+  });
+
+  it("reads the user pool's id and region from --pool or ECOMFLOW_USER_POOL_ID", () => {
+    expect(readUserPool(undefined, { ECOMFLOW_USER_POOL_ID: 'eu-west-1_AbC123' })).toEqual({
+      id: 'eu-west-1_AbC123',
+      region: 'eu-west-1',
+    });
+    expect(readUserPool('us-east-2_Xy9', { ECOMFLOW_USER_POOL_ID: 'eu-west-1_AbC123' }).region).toBe(
+      'us-east-2',
+    );
+    expect(() => readUserPool(undefined, {})).toThrow(/pass --pool <id> or set ECOMFLOW_USER_POOL_ID/);
+    expect(() => readUserPool('pool', {})).toThrow(/user pool id "pool" is not <region>_<id>/);
+  });
+
+  it('reads the sign-in configuration when the API has Cognito, and nothing without it', () => {
+    expect(readSignInConfig({})).toBeNull();
+    expect(
+      readSignInConfig({
+        AUTH_DOMAIN: 'd.auth.eu-west-1.amazoncognito.com',
+        AUTH_CLIENT_ID: 'c',
+        AUTH_REDIRECT_URI: 'https://a/',
+      }),
+    ).toEqual({
+      domain: 'd.auth.eu-west-1.amazoncognito.com',
+      clientId: 'c',
+      redirectUri: 'https://a/',
+      scope: SIGN_IN_SCOPE,
+    });
+    expect(() => readSignInConfig({ AUTH_DOMAIN: 'd' })).toThrow(/missing AUTH_CLIENT_ID, AUTH_REDIRECT_URI/);
   });
 });

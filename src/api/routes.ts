@@ -1,7 +1,7 @@
 /**
- * The API's route manifest: method, resource, whether the API key is required, and the handler. The API
- * function's http events in resources/functions/api.yml declare the same routes; the template test holds
- * them equal.
+ * The API's route manifest: method, resource, the scope a caller needs, and the handler. The API
+ * function's http events in resources/functions/api.yml declare the same routes, each with the Cognito
+ * authorizer of its scope; the template test holds them equal.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { ApiDeps } from './deps.js';
@@ -14,6 +14,7 @@ import { getHealth } from './routes/health.js';
 import { getInvoice, getInvoiceItems } from './routes/invoices.js';
 import { getStatus } from './routes/status.js';
 import { getStockInvoices } from './routes/stock.js';
+import { PUBLIC, type RouteScope, SCOPES } from './scopes.js';
 
 /** What a route sees: path parameters (decoded), the event, and a request id. */
 export interface RouteRequest {
@@ -31,8 +32,11 @@ export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** The API Gateway resource path, as resources/functions/api.yml declares it (with a leading slash). */
   resource: string;
-  /** Whether API Gateway requires the API key (`private: true`); the local gateway checks it the same way. */
-  private: boolean;
+  /**
+   * The OAuth scope a caller's access token must carry (src/api/scopes.ts), or PUBLIC. Every route that is
+   * not PUBLIC also needs the API key (`private: true`: the usage plan's per-client throttle).
+   */
+  scope: RouteScope;
   handle: (request: RouteRequest, deps: () => ApiDeps) => Promise<HttpResponse> | HttpResponse;
 }
 
@@ -40,12 +44,12 @@ const next = (e: APIGatewayProxyEvent) => e.queryStringParameters?.['next'] ?? u
 
 /** Every route of the API, once: the router, the local gateway and the template test read this list. */
 export const ROUTES: readonly Route[] = [
-  { method: 'GET', resource: '/health', private: false, handle: ({ health }) => getHealth(health?.()) },
-  { method: 'GET', resource: '/status', private: true, handle: (_request, deps) => getStatus(deps()) },
+  { method: 'GET', resource: '/health', scope: PUBLIC, handle: ({ health }) => getHealth(health?.()) },
+  { method: 'GET', resource: '/status', scope: SCOPES.read, handle: (_request, deps) => getStatus(deps()) },
   {
     method: 'POST',
     resource: '/ingest',
-    private: true,
+    scope: SCOPES.ingest,
     handle: ({ event, requestId }, deps) =>
       ingest(
         {
@@ -60,13 +64,13 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     resource: '/invoices/{invoiceNo}',
-    private: true,
+    scope: SCOPES.read,
     handle: ({ params }, deps) => getInvoice(params['invoiceNo']!, deps()),
   },
   {
     method: 'PUT',
     resource: '/invoices/{invoiceNo}',
-    private: true,
+    scope: SCOPES.ingest,
     handle: ({ params, event, requestId }, deps) =>
       replaceInvoice(
         params['invoiceNo']!,
@@ -82,43 +86,48 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'DELETE',
     resource: '/invoices/{invoiceNo}',
-    private: true,
+    scope: SCOPES.ingest,
     handle: ({ params, requestId }, deps) => deleteInvoice(params['invoiceNo']!, requestId, deps()),
   },
   {
     method: 'GET',
     resource: '/invoices/{invoiceNo}/items/{stockCode}',
-    private: true,
+    scope: SCOPES.read,
     handle: ({ params }, deps) => getInvoiceItems(params['invoiceNo']!, params['stockCode']!, deps()),
   },
   {
     method: 'GET',
     resource: '/customers/{customerId}',
-    private: true,
+    scope: SCOPES.read,
     handle: ({ params }, deps) => getCustomer(params['customerId']!, deps()),
   },
   {
     method: 'GET',
     resource: '/customers/{customerId}/invoices',
-    private: true,
+    scope: SCOPES.read,
     handle: ({ params, event }, deps) =>
       getCustomerInvoices(params['customerId']!, pageLimit(event), next(event), deps()),
   },
-  // Erasure is an admin's act; it takes the API key until the API has an admin scope of its own.
+  // Erasure is an admin's act: only the admin role carries the admin scope.
   {
     method: 'DELETE',
     resource: '/customers/{customerId}',
-    private: true,
+    scope: SCOPES.admin,
     handle: ({ params }, deps) => deleteCustomer(params['customerId']!, deps()),
   },
   {
     method: 'GET',
     resource: '/stock/{stockCode}/invoices',
-    private: true,
+    scope: SCOPES.read,
     handle: ({ params, event }, deps) =>
       getStockInvoices(params['stockCode']!, pageLimit(event), next(event), deps()),
   },
 ];
+
+/** Whether a route needs the API key and a token: every route but the PUBLIC ones. */
+export function isPrivate(route: Pick<Route, 'scope'>): boolean {
+  return route.scope !== PUBLIC;
+}
 
 /**
  * The path parameters of `segments` (decoded path segments) under a resource template, or null when the

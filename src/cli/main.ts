@@ -11,7 +11,9 @@ import { queryCommand, queryUsage, sqlCommand, sqlUsage } from './commands/query
 import { redriveCommand, redriveUsage } from './commands/redrive.js';
 import { refreshCommand, refreshUsage } from './commands/refresh.js';
 import { replayCommand, replayUsage } from './commands/replay.js';
+import { tokenCommand, tokenUsage } from './commands/token.js';
 import { upCommand, upUsage } from './commands/up.js';
+import { usersCommand, usersUsage } from './commands/users.js';
 import { CliError } from './errors.js';
 
 type Command = { run: (argv: string[]) => Promise<void>; usage: string };
@@ -32,6 +34,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   redrive: { run: redriveCommand, usage: redriveUsage },
   erase: { run: eraseCommand, usage: eraseUsage },
   cost: { run: costCommand, usage: costUsage },
+  token: { run: tokenCommand, usage: tokenUsage },
+  users: { run: usersCommand, usage: usersUsage },
 };
 
 function usage(): string {

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { ApiConfig } from './api.js';
 import { API_VARS, loadApiConfig } from './api.js';
+import { type AuthMode, readAuthMode } from './auth.js';
 import { type Endpoints, LOCAL_REGION } from './aws.js';
 import { type Env, requireVars, wholeNumber } from './env.js';
 import {
@@ -90,6 +91,8 @@ export interface StackSettings {
   compactIntervalMs: number;
   /** Lake objects younger than this are left to a later compaction: two Firehose buffer intervals. */
   compactMinAgeMs: number;
+  /** `ECOMFLOW_AUTH`: whether the local gateway requires a token (`cognito`) or the API key only (default). */
+  auth?: AuthMode;
 }
 
 export const STACK_VARIABLES = {
@@ -174,6 +177,7 @@ export function readStackSettings(env: Env = process.env): StackSettings {
       86_400_000,
     ),
     compactMinAgeMs: 2 * bufferMs,
+    auth: readAuthMode(env),
   };
 }
 

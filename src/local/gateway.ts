@@ -1,7 +1,15 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { matchTemplate, ROUTES } from '../api/routes.js';
+import {
+  type AccessTokenClaims,
+  AUTH_ERRORS,
+  authorize,
+  bearerToken,
+  type TokenCheck,
+} from '../api/authorize.js';
+import { isPrivate, matchTemplate, ROUTES } from '../api/routes.js';
+import { AUTH_MODES, type AuthMode } from '../config/auth.js';
 import { LOCAL_ACCOUNT_ID } from '../config/aws.js';
 import { lambdaContext } from './lambda-context.js';
 
@@ -15,6 +23,24 @@ export interface GatewayOptions {
   maxPayloadBytes?: number;
   /** Requests to private routes in flight at once, by kind; more get 429 (GATEWAY_LIMITS.inFlight). */
   inFlightLimits?: InFlightLimits;
+  /** Bearer tokens, as API Gateway's Cognito authorizer checks them; without it, the API key alone. */
+  auth?: GatewayAuth;
+}
+
+/**
+ * How the local gateway checks `Authorization: Bearer <JWT>` (src/local/tokens.ts holds the key). In
+ * `cognito` mode every private route needs a valid token with its scope, as the deployed API's authorizer
+ * does; in `apiKey` mode (the local default, so that replay, load and the tests that send only the key keep
+ * working) a token is checked only when a request sends one.
+ */
+export interface GatewayAuth {
+  mode: AuthMode;
+  /** The issuer the tokens must carry. */
+  issuer: string;
+  /** Checks a token's signature and returns its claims. */
+  verify: (token: string | undefined) => Promise<TokenCheck>;
+  /** Now, in seconds since the epoch (tests pin it). */
+  nowSeconds?: () => number;
 }
 
 /** Requests in flight at once: those that carry a body (POST, PUT), and the rest (look-ups, DELETE). */
@@ -57,6 +83,10 @@ export const GATEWAY_ERRORS = {
     responseType: 'INVALID_API_KEY',
     message: 'Forbidden',
   },
+  /** No token, or one that is expired, wrongly signed or from another pool (the Cognito authorizer). */
+  unauthorized: AUTH_ERRORS.unauthorized,
+  /** A valid token without the route's scope. */
+  accessDenied: AUTH_ERRORS.accessDenied,
   throttled: {
     status: 429,
     type: 'TooManyRequestsException',
@@ -79,8 +109,10 @@ export function apiKeyMatches(sent: string | undefined, apiKey: string): boolean
 /**
  * A local API Gateway (REST, Lambda proxy integration) in front of the same `api` handler: it matches the
  * request to a declared method and resource of ROUTES (anything else gets API Gateway's 403 Missing
- * Authentication Token), checks `x-api-key` as a usage plan does (403 without a valid key), and builds the
- * proxy event. Bodies are passed base64-encoded, as with binaryMediaTypes `*\/*`, so a CSV in Windows-1252
+ * Authentication Token), checks a bearer token as the Cognito authorizer does when `auth` is given (401,
+ * or 403 without the route's scope: src/api/authorize.ts), then `x-api-key` as a usage plan does (403
+ * without a valid key), and builds the proxy event, with the token's claims under
+ * `requestContext.authorizer.claims`. Bodies are passed base64-encoded, as with binaryMediaTypes `*\/*`, so a CSV in Windows-1252
  * reaches the handler byte for byte.
  *
  * HEAD is a method of its own to API Gateway: it is not routed to a GET method, so `HEAD /health` gets the
@@ -106,7 +138,8 @@ export function createGateway(options: GatewayOptions): Server {
     const route = ROUTES.filter((r) => r.method === req.method)
       .map((r) => ({
         resource: r.resource,
-        private: r.private,
+        scope: r.scope,
+        private: isPrivate(r),
         params: matchTemplate(r.resource, segments),
       }))
       .find((r) => r.params !== null);
@@ -115,6 +148,22 @@ export function createGateway(options: GatewayOptions): Server {
       refuse(res, GATEWAY_ERRORS.missingAuthenticationToken);
       req.resume();
       return;
+    }
+    // API Gateway runs the authorizer before it checks the usage plan's key.
+    let claims: AccessTokenClaims | null = null;
+    const auth = options.auth;
+    const token = bearerToken(req.headers.authorization);
+    // In apiKey mode only a bearer token counts as sent: another scheme (Basic) is not ours to judge.
+    const sentBearer = /^Bearer\s/i.test(req.headers.authorization ?? '');
+    if (route.private && auth && (auth.mode === AUTH_MODES.cognito || sentBearer)) {
+      const nowSeconds = auth.nowSeconds?.() ?? Math.floor(Date.now() / 1000);
+      const decision = authorize(route.scope, await auth.verify(token), { issuer: auth.issuer, nowSeconds });
+      if (!decision.allow) {
+        refuse(res, decision.error);
+        req.resume();
+        return;
+      }
+      claims = decision.claims;
     }
     const sent = req.headers['x-api-key'];
     if (route.private && !apiKeyMatches(typeof sent === 'string' ? sent : undefined, options.apiKey)) {
@@ -137,7 +186,7 @@ export function createGateway(options: GatewayOptions): Server {
         return;
       }
       const requestId = randomUUID();
-      const event = proxyEvent(req, url, route.resource, route.params ?? {}, body, stage, requestId);
+      const event = proxyEvent(req, url, route.resource, route.params ?? {}, body, stage, requestId, claims);
       result = await options.handler(event, lambdaContext('ecomflow-local-api', requestId));
     } finally {
       if (route.private) inFlight[kind]--;
@@ -157,6 +206,7 @@ function proxyEvent(
   body: Buffer,
   stage: string,
   requestId: string,
+  claims: AccessTokenClaims | null,
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -188,7 +238,8 @@ function proxyEvent(
     requestContext: {
       accountId: LOCAL_ACCOUNT_ID,
       apiId: 'local',
-      authorizer: null,
+      // As the Cognito authorizer passes them: every claim as a string.
+      authorizer: claims ? { claims: stringClaims(claims) } : null,
       httpMethod: req.method ?? 'GET',
       identity: {
         accessKey: null,
@@ -216,6 +267,12 @@ function proxyEvent(
       stage,
     },
   };
+}
+
+function stringClaims(claims: AccessTokenClaims): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(claims)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  return out;
 }
 
 /** The request body, or null when it exceeds `limit` (the rest is drained, not buffered). */

@@ -11,6 +11,7 @@ import { PgWarehouse } from '../adapters/pg-warehouse.js';
 import { createPipelineResources } from '../adapters/provision.js';
 import { createS3Client } from '../adapters/s3.js';
 import { createApiDeps } from '../api/deps.js';
+import { AUTH_MODES, LOCAL_AUTH } from '../config/auth.js';
 import { once } from '../config/env.js';
 import {
   LOCAL_RESOURCES,
@@ -42,6 +43,7 @@ import {
 import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
 import { KinesisPoller } from './kinesis-poller.js';
+import { loadOrCreateSigningKey, verifyToken } from './tokens.js';
 
 /** What `ecomflow up` writes to `<home>/stack.json`, so the commands beside it find the running parts. */
 export interface StackInfo {
@@ -209,7 +211,19 @@ export async function startStack(
       undefined,
       () => ({ delivery: delivery.health() }),
     );
-    const gateway: Server = createGateway({ handler: api, apiKey, stage: r.stage });
+    // Tokens from `ecomflow token` (and the dashboard's) are checked with the state folder's key; in the
+    // default mode only when a request sends one (ECOMFLOW_AUTH, src/config/auth.ts).
+    const signingKey = await loadOrCreateSigningKey(home);
+    const gateway: Server = createGateway({
+      handler: api,
+      apiKey,
+      stage: r.stage,
+      auth: {
+        mode: settings.auth ?? AUTH_MODES.apiKey,
+        issuer: LOCAL_AUTH.issuer,
+        verify: (token) => verifyToken(signingKey, token),
+      },
+    });
     const apiPort = await listen(gateway, settings.apiPort, 'the API', STACK_VARIABLES.apiPort);
     stops.push(() => close(gateway));
 

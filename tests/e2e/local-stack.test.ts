@@ -16,6 +16,7 @@ import { createDocumentClient } from '../../src/adapters/dynamodb.js';
 import { createS3Client } from '../../src/adapters/s3.js';
 import { LAKE_RAW_TABLE } from '../../src/analytics/models.js';
 import type { AuditReport } from '../../src/audit/compare.js';
+import { LOCAL_AUTH } from '../../src/config/auth.js';
 import { LOCAL_RESOURCES } from '../../src/config/local.js';
 import { invoiceLineItem } from '../../src/core/dynamo-items.js';
 import { quarantineKey, quarantineRecord } from '../../src/core/quarantine.js';
@@ -144,11 +145,30 @@ describe('ecomflow up, over HTTP', () => {
     expect(((await tooLarge.json()) as { error: string }).error).toBe('payload_too_large');
   });
 
+  it("checks a token from `ecomflow token` with the stack's key: an analyst reads but cannot ingest", async () => {
+    // Prepare: the CLI signs with the key the running stack made in its state folder.
+    const { stdout } = await runCli(['token', '--role', 'analyst'], vars);
+    const headers = { 'x-api-key': stack.apiKey, authorization: `Bearer ${stdout.trim()}` };
+
+    // Act
+    const read = await fetch(`${stack.apiUrl}/status`, { headers });
+    const write = await fetch(`${stack.apiUrl}/ingest`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'text/csv' },
+      body: 'x',
+    });
+
+    // Assess
+    expect(read.status).toBe(200);
+    expect(write.status).toBe(403);
+    expect(write.headers.get('x-amzn-errortype')).toBe('AccessDeniedException');
+  });
+
   it("keeps the state folder's secrets and data from other users", async () => {
     const mode = async (path: string) => (await stat(join(home, path))).mode & 0o777;
     // Others may pass through the folder (PostgreSQL, as its own user, reaches its data inside) but not list it.
     expect((await mode('.')) & 0o044).toBe(0);
-    for (const file of ['stack.json', 'api-key'])
+    for (const file of ['stack.json', 'api-key', LOCAL_AUTH.keyFile])
       expect({ file, mode: await mode(file) }).toEqual({ file, mode: 0o600 });
     for (const dir of ['s3', 'kinesis', 'dynamodb', 'firehose-spool']) {
       expect({ dir, mode: await mode(dir) }).toEqual({ dir, mode: 0o700 });

@@ -28,18 +28,22 @@ export interface Template {
  * Runs `serverless package` for a stage into a fresh temporary directory and returns the update template.
  * osls needs no credentials and no network for `package`; serverless-esbuild bundles in-process.
  */
-export function packageTemplate(repoRoot: string, stage: string): { template: Template; dir: string } {
+export function packageTemplate(
+  repoRoot: string,
+  stage: string,
+  extraArgs: readonly string[] = [],
+): { template: Template; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'ecomflow-package-'));
   const cli = join(repoRoot, 'node_modules', 'osls', 'bin', 'serverless.js');
   try {
-    execFileSync(process.execPath, [cli, 'package', '--stage', stage, '--package', dir], {
+    execFileSync(process.execPath, [cli, 'package', '--stage', stage, '--package', dir, ...extraArgs], {
       cwd: repoRoot,
       // A clean environment: no AWS credentials or profile (package must not need them), no NODE_OPTIONS
       // from jest.
       env: {
         PATH: process.env['PATH'] ?? '',
         HOME: process.env['HOME'] ?? tmpdir(),
-        ECOMFLOW_ESBUILD_WORKDIR: join('.esbuild', `template-test-${process.pid}`),
+        ECOMFLOW_ESBUILD_WORKDIR: join('.esbuild', `template-test-${process.pid}-${extraArgs.length}`),
       },
       stdio: 'pipe',
       timeout: 170_000,

@@ -9,8 +9,17 @@ import yaml from 'js-yaml';
 import { GENERATED_PATH, renderRecordContract } from '../../scripts/generate-resources.js';
 import { tableDefinition } from '../../src/adapters/table-definitions.js';
 import { LAKE_RAW_TABLE } from '../../src/analytics/models.js';
-import { ROUTES as API_ROUTES } from '../../src/api/routes.js';
+import { ROUTES as API_ROUTES, isPrivate } from '../../src/api/routes.js';
+import {
+  RESOURCE_SERVER,
+  ROLE_GROUPS,
+  ROLE_SCOPES,
+  SCOPES,
+  type Scope,
+  scopeName,
+} from '../../src/api/scopes.js';
 import { LOADS_PREFIX } from '../../src/batch/aws/records.js';
+import { AUTH_MODES, type AuthMode, SIGN_IN_SCOPE } from '../../src/config/auth.js';
 import { COMPACTION_DEFAULTS, loadCompactConfig } from '../../src/config/compact.js';
 import { LOCAL_RESOURCES } from '../../src/config/local.js';
 import { DEFAULT_LAKE_YEARS, parseLakeYears } from '../../src/config/transform.js';
@@ -93,6 +102,7 @@ function ofType(type: string): [string, Resource][] {
 /** Attributes `Fn::GetAtt` may read, per resource type used in this stack. */
 const GETATT: Record<string, readonly string[]> = {
   'AWS::ApiGateway::ApiKey': ['APIKeyId'],
+  'AWS::ApiGateway::Authorizer': ['AuthorizerId'],
   'AWS::ApiGateway::Deployment': ['DeploymentId'],
   'AWS::ApiGateway::GatewayResponse': ['Id'],
   'AWS::ApiGateway::Method': [],
@@ -103,6 +113,11 @@ const GETATT: Record<string, readonly string[]> = {
   'AWS::Athena::NamedQuery': ['NamedQueryId'],
   'AWS::Athena::WorkGroup': ['CreationTime'],
   'AWS::CloudWatch::Alarm': ['Arn'],
+  'AWS::Cognito::UserPool': ['Arn', 'ProviderName', 'ProviderURL', 'UserPoolId'],
+  'AWS::Cognito::UserPoolClient': ['ClientId', 'ClientSecret', 'Name'],
+  'AWS::Cognito::UserPoolDomain': ['CloudFrontDistribution'],
+  'AWS::Cognito::UserPoolGroup': [],
+  'AWS::Cognito::UserPoolResourceServer': [],
   'AWS::DynamoDB::Table': ['Arn', 'StreamArn'],
   'AWS::Events::Rule': ['Arn'],
   'AWS::Glue::Database': [],
@@ -271,6 +286,11 @@ describe('functions', () => {
         'REDSHIFT_SECRET_ARN',
         'REFRESH_TIMEOUT_SECONDS',
       ],
+    },
+    PreTokenLambdaFunction: {
+      handler: 'src/handlers/pre-token.handler',
+      role: 'PreTokenRole',
+      env: ['STAGE'],
     },
     CompactLambdaFunction: {
       handler: 'src/handlers/compact.handler',
@@ -801,10 +821,10 @@ describe('REST API', () => {
   it('requires the API key exactly on the routes the manifest calls private', () => {
     const required = [...apiRoutes(template)].map(([route, m]) => [route, m.Properties?.['ApiKeyRequired']]);
     expect(Object.fromEntries(required)).toEqual(
-      Object.fromEntries(API_ROUTES.map((r) => [`${r.method} ${r.resource}`, r.private])),
+      Object.fromEntries(API_ROUTES.map((r) => [`${r.method} ${r.resource}`, isPrivate(r)])),
     );
     // Only the health check is public; a new route is private unless someone decides otherwise.
-    expect(API_ROUTES.filter((r) => !r.private).map((r) => r.resource)).toEqual(['/health']);
+    expect(API_ROUTES.filter((r) => !isPrivate(r)).map((r) => r.resource)).toEqual(['/health']);
   });
 
   it('declares in resources/functions/api.yml the http events of the manifest, in its order', () => {
@@ -817,7 +837,7 @@ describe('REST API', () => {
       private: http.private ?? false,
     }));
     expect(declared).toEqual(
-      API_ROUTES.map((r) => ({ method: r.method, resource: r.resource, private: r.private })),
+      API_ROUTES.map((r) => ({ method: r.method, resource: r.resource, private: isPrivate(r) })),
     );
   });
 
@@ -852,6 +872,180 @@ describe('REST API', () => {
         expect(JSON.parse(sample)).toEqual({ error: error.responseType, message: error.message });
       }
     }
+  });
+});
+
+describe('access (auth=cognito, the test stage)', () => {
+  const userPool = () => props('UserPool');
+  const cognitoIds = () =>
+    Object.entries(template.Resources)
+      .filter(([, r]) => r.Type.startsWith('AWS::Cognito::') || r.Type === 'AWS::ApiGateway::Authorizer')
+      .map(([id]) => id);
+
+  it('has a user pool of email sign-in, where only an admin creates users', () => {
+    expect(ofType('AWS::Cognito::UserPool')).toHaveLength(1);
+    expect(userPool()['UsernameAttributes']).toEqual(['email']);
+    expect(at(userPool(), 'AdminCreateUserConfig', 'AllowAdminCreateUserOnly')).toBe(true);
+    // Access-token customization (pre-token V2) needs the Essentials plan.
+    expect(userPool()['UserPoolTier']).toBe('ESSENTIALS');
+    expect(at(userPool(), 'LambdaConfig', 'PreTokenGenerationConfig')).toEqual({
+      LambdaArn: { 'Fn::GetAtt': ['PreTokenLambdaFunction', 'Arn'] },
+      LambdaVersion: 'V2_0',
+    });
+  });
+
+  it('has a group per role, named as src/api/scopes.ts names them', () => {
+    const groups = ofType('AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties?.['GroupName']);
+    expect(groups.sort()).toEqual(Object.values(ROLE_GROUPS).sort());
+    for (const [, g] of ofType('AWS::Cognito::UserPoolGroup')) {
+      expect(g.Properties?.['UserPoolId']).toEqual({ Ref: 'UserPool' });
+    }
+  });
+
+  it('has the resource server of the API with exactly the scopes the routes use', () => {
+    expect(ofType('AWS::Cognito::UserPoolResourceServer').map(([id]) => id)).toEqual(['ApiResourceServer']);
+    const server = props('ApiResourceServer');
+    expect(server['Identifier']).toBe(RESOURCE_SERVER);
+    const names = (server['Scopes'] as JsonObject[]).map((s) => s['ScopeName']);
+    expect(names).toEqual(Object.values(SCOPES).map(scopeName));
+    const used = new Set(API_ROUTES.filter(isPrivate).map((r) => r.scope));
+    expect([...used].sort()).toEqual(Object.values(SCOPES).sort());
+  });
+
+  it('has a hosted-UI domain on the pool', () => {
+    expect(ofType('AWS::Cognito::UserPoolDomain')).toHaveLength(1);
+    expect(props('UserPoolDomain')['UserPoolId']).toEqual({ Ref: 'UserPool' });
+  });
+
+  it('gives the dashboard a public client: authorization code (with PKCE), no secret, read only', () => {
+    const reader = props('ReaderClient');
+    expect(reader['GenerateSecret']).toBe(false);
+    expect(reader['AllowedOAuthFlows']).toEqual(['code']);
+    expect(reader['AllowedOAuthFlowsUserPoolClient']).toBe(true);
+    // What sign-in.js asks for; an admin's further scopes come from the pre-token trigger, not the client.
+    expect(reader['AllowedOAuthScopes']).toEqual(SIGN_IN_SCOPE.split(' '));
+    expect(reader['AllowedOAuthScopes']).not.toContain(SCOPES.admin);
+    // It redirects back to the dashboard, at GET / of the stage.
+    expect(JSON.stringify(reader['CallbackURLs'])).toContain('execute-api');
+    expect(JSON.stringify(reader['CallbackURLs'])).toContain(`/${STAGE}/`);
+  });
+
+  it('gives machines a confidential client: client credentials, the ingest scope only', () => {
+    const ingest = props('IngestClient');
+    expect(ingest['GenerateSecret']).toBe(true);
+    expect(ingest['AllowedOAuthFlows']).toEqual(['client_credentials']);
+    expect(ingest['AllowedOAuthScopes']).toEqual(ROLE_SCOPES.ingest);
+    expect(
+      ofType('AWS::Cognito::UserPoolClient')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['IngestClient', 'ReaderClient']);
+  });
+
+  it('has one Cognito authorizer on the REST API, reading the pool', () => {
+    expect(ofType('AWS::ApiGateway::Authorizer').map(([id]) => id)).toEqual(['ApiCognitoAuthorizer']);
+    expect(props('ApiCognitoAuthorizer')).toMatchObject({
+      Type: 'COGNITO_USER_POOLS',
+      RestApiId: { Ref: 'ApiGatewayRestApi' },
+      IdentitySource: 'method.request.header.Authorization',
+      ProviderARNs: [{ 'Fn::GetAtt': ['UserPool', 'Arn'] }],
+    });
+  });
+
+  it("puts the authorizer on every route but /health, with the manifest's scope, and keeps the API key", () => {
+    const methods = apiRoutes(template);
+    const seen = API_ROUTES.map((r) => {
+      const p = methods.get(`${r.method} ${r.resource}`)?.Properties ?? {};
+      return {
+        route: `${r.method} ${r.resource}`,
+        type: p['AuthorizationType'],
+        authorizer: p['AuthorizerId'] ?? null,
+        scopes: p['AuthorizationScopes'] ?? null,
+        key: p['ApiKeyRequired'],
+      };
+    });
+    expect(seen).toEqual(
+      API_ROUTES.map((r) => ({
+        route: `${r.method} ${r.resource}`,
+        type: isPrivate(r) ? 'COGNITO_USER_POOLS' : 'NONE',
+        authorizer: isPrivate(r) ? { Ref: 'ApiCognitoAuthorizer' } : null,
+        scopes: isPrivate(r) ? [r.scope] : null,
+        key: isPrivate(r),
+      })),
+    );
+  });
+
+  it("names in resources/functions/api.yml each route's authorizer by the manifest's scope", () => {
+    const file = yaml.load(readFileSync(join(REPO, 'resources', 'functions', 'api.yml'), 'utf8'), {
+      schema: CFN_YAML_SCHEMA,
+    }) as { api: { events: { http: { authorizer?: string } }[] } };
+    expect(file.api.events.map(({ http }) => http.authorizer ?? null)).toEqual(
+      API_ROUTES.map((r) =>
+        isPrivate(r) ? `\${self:custom.authorizers.${scopeName(r.scope as Scope)}}` : null,
+      ),
+    );
+    const modes = yaml.load(readFileSync(join(REPO, 'resources', 'authorizers.yml'), 'utf8'), {
+      schema: CFN_YAML_SCHEMA,
+    }) as Record<AuthMode, Record<string, { scopes?: string[] } | string>>;
+    expect(Object.keys(modes).sort()).toEqual(Object.values(AUTH_MODES).sort());
+    for (const [name, scope] of Object.entries(SCOPES)) {
+      expect(modes.cognito[name]).toMatchObject({ scopes: [scope] });
+      expect(modes.apiKey[name]).toBe('');
+    }
+  });
+
+  it('lets only the pool invoke the pre-token trigger, whose role writes its logs and nothing else', () => {
+    const [[, permission] = []] = ofType('AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties?.['Principal'] === 'cognito-idp.amazonaws.com',
+    );
+    expect(permission?.Properties).toMatchObject({
+      FunctionName: { 'Fn::GetAtt': ['PreTokenLambdaFunction', 'Arn'] },
+      Action: 'lambda:InvokeFunction',
+      SourceArn: { 'Fn::GetAtt': ['UserPool', 'Arn'] },
+    });
+  });
+
+  it('makes every access resource conditional on auth=cognito, which the test stage sets', () => {
+    expect(param('auth')).toBe(AUTH_MODES.cognito);
+    const ids = [...cognitoIds(), 'PreTokenLambdaFunction', 'PreTokenLogGroup', 'PreTokenRole'];
+    expect(
+      ids.filter(
+        (id) =>
+          resource(id) && (template.Resources[id] as { Condition?: string }).Condition !== 'CognitoAuth',
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('access (auth=apiKey)', () => {
+  let apiKeyTemplate: Template;
+  let apiKeyDir: string;
+  beforeAll(() => {
+    ({ template: apiKeyTemplate, dir: apiKeyDir } = packageTemplate(REPO, STAGE, [
+      `--param=auth=${AUTH_MODES.apiKey}`,
+    ]));
+  }, 180_000);
+  afterAll(() => {
+    if (apiKeyDir) rmSync(apiKeyDir, { recursive: true, force: true });
+  });
+
+  it('puts no authorizer on any method: the API key alone, on the same routes', () => {
+    const methods = [...apiRoutes(apiKeyTemplate)].map(([route, m]) => ({
+      route,
+      type: m.Properties?.['AuthorizationType'],
+      key: m.Properties?.['ApiKeyRequired'],
+    }));
+    expect(methods.sort((a, b) => a.route.localeCompare(b.route))).toEqual(
+      API_ROUTES.map((r) => ({ route: `${r.method} ${r.resource}`, type: 'NONE', key: isPrivate(r) })).sort(
+        (a, b) => a.route.localeCompare(b.route),
+      ),
+    );
+  });
+
+  it('leaves the pool and everything of it to a condition that is false', () => {
+    expect(at(apiKeyTemplate as unknown as JsonObject, 'Conditions', 'CognitoAuth')).toEqual({
+      'Fn::Equals': [AUTH_MODES.apiKey, AUTH_MODES.cognito],
+    });
   });
 });
 
@@ -1227,6 +1421,10 @@ const IAM: Record<string, Record<string, string[]>> = {
       'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
     ],
   },
+  PreTokenRole: {
+    'logs:CreateLogStream': ['PreTokenLogGroup.Arn'],
+    'logs:PutLogEvents': ['PreTokenLogGroup.Arn'],
+  },
   CompactRole: {
     'logs:CreateLogStream': ['CompactLogGroup.Arn'],
     'logs:PutLogEvents': ['CompactLogGroup.Arn'],
@@ -1278,6 +1476,7 @@ const PLATFORM_ACTIONS: Record<string, readonly string[]> = {
   // ListBucket under audit/ only, so that GET /status before the first audit reads a 404, not a 403.
   ApiRole: ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:ListBucket'],
   CompactRole: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  PreTokenRole: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   // Athena runs the queries with the caller's permissions: the catalogue, the data, the results location;
   // it stops a query that outlives the audit's wait. The Data API reads the secret the same way.
   AuditRole: [

@@ -2,6 +2,7 @@ import type { ApiDeps, ErasureRequester } from '../../../src/api/deps.js';
 import { ApiError } from '../../../src/api/errors.js';
 import { deleteCustomer } from '../../../src/api/routes/erasure.js';
 import { ROUTES } from '../../../src/api/routes.js';
+import { SCOPES } from '../../../src/api/scopes.js';
 import { erasureRecordKey } from '../../../src/core/erasure.js';
 
 function deps(requestErasure?: ErasureRequester): ApiDeps {
@@ -12,9 +13,9 @@ function deps(requestErasure?: ErasureRequester): ApiDeps {
 }
 
 describe('DELETE /customers/{customerId}', () => {
-  it('is a private route of the manifest', () => {
+  it('is a route of the manifest that needs the admin scope', () => {
     expect(ROUTES.filter((r) => r.method === 'DELETE' && r.resource === '/customers/{customerId}')).toEqual([
-      expect.objectContaining({ private: true }),
+      expect.objectContaining({ scope: SCOPES.admin }),
     ]);
   });
 
