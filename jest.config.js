@@ -22,7 +22,7 @@ export const LANES = {
     '/tests/analytics/(marts|loyalty)\\.test\\.ts$',
     '/tests/batch/',
     '/tests/cli/(redrive|replay)\\.test\\.ts$',
-    '/tests/handlers/(api|pipeline|transform)\\.test\\.ts$',
+    '/tests/handlers/(api|pipeline|refresh|transform)\\.test\\.ts$',
     '/tests/lake/compact\\.test\\.ts$',
     '/tests/local/',
     '/tests/replay/replay\\.test\\.ts$',
