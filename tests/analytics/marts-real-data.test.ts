@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { findSqlRoot, loadLakeQueries, MARTS, type Mart } from '../../src/analytics/models.js';
 import type { CleanLine } from '../../src/core/schema.js';
+import { buildDashboardSnapshot } from '../../src/dashboard/snapshot.js';
 import type { LocalLake } from '../../src/local/lake.js';
 import {
   type AnalyticsBench,
@@ -294,6 +295,32 @@ describeWithRealData('marts on the real data', () => {
     expect(months.length).toBeGreaterThan(12);
     for (const m of months) expect([m.month, m.product_lines]).toEqual([m.month, m.lines]);
     expect(off).toEqual([]);
+  });
+
+  it('builds the dashboard snapshot from the marts: the figures of the lines, at the filters grain', async () => {
+    // Act
+    const snapshot = await buildDashboardSnapshot((sql) => bench.warehouse.query(sql), new Date());
+    // Assess
+    const bytes = Buffer.byteLength(JSON.stringify(snapshot));
+    console.log(
+      `dashboard snapshot: ${bytes} bytes, ${snapshot.dailyCountryRevenue.length} day x country rows, ` +
+        `${snapshot.productCountrySales.length} month x country x product rows`,
+    );
+    const uk = snapshot.dailyCountryRevenue
+      .filter((r) => r.country === 'United Kingdom')
+      .reduce((sum, r) => sum + milli(r.revenue), 0);
+    expect(decimalText(uk)).toBe(decimalText(figures.ukRevenue));
+    const top = snapshot.productCountrySales.filter((r) => r.stock_code === figures.top.stock_code);
+    expect(top.reduce((sum, r) => sum + r.units, 0)).toBe(figures.top.units);
+    expect(decimalText(top.reduce((sum, r) => sum + milli(r.revenue), 0))).toBe(
+      decimalText(figures.top.revenue),
+    );
+    expect(snapshot.warehouse).toMatchObject({ rawLines: 536_641, stagingLines: 536_641 });
+    expect(snapshot.warehouse.newestInvoiceAt).toBe(
+      `${latest(lines.map((l) => l.invoice_date)).slice(0, 19)}Z`,
+    );
+    const customers = await one<{ n: string }>('SELECT COUNT(*) AS n FROM marts.customer_rfm');
+    expect(snapshot.rfmSegments.reduce((sum, r) => sum + r.customers, 0)).toBe(Number(customers.n));
   });
 
   it(`gives customer ${CUSTOMER} the monetary value, frequency and recency computed from the lines`, async () => {
