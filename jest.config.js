@@ -23,7 +23,7 @@ export const LANES = {
     '/tests/core/storable\\.test\\.ts$',
     '/tests/batch/',
     '/tests/cli/(redrive|replay|users)\\.test\\.ts$',
-    '/tests/handlers/(api|pipeline|transform)\\.test\\.ts$',
+    '/tests/handlers/(api|pipeline|refresh|transform)\\.test\\.ts$',
     '/tests/lake/compact\\.test\\.ts$',
     '/tests/local/',
     '/tests/replay/replay\\.test\\.ts$',

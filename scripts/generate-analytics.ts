@@ -23,6 +23,7 @@ import {
   type ViewDefinition,
 } from '../src/analytics/models.js';
 import { VIEW_COLUMN_TYPES, VIEW_COLUMNS } from '../src/analytics/view-columns.js';
+import { DASHBOARD_SNAPSHOT_KEY } from '../src/dashboard/contract.js';
 
 /** Where the generated file lives, relative to the repository root. */
 export const ANALYTICS_PATH = 'resources/analytics.yml';
@@ -88,7 +89,8 @@ function queryResource(query: NamedQueryDefinition): Yaml {
 
 /**
  * The refresh function's role (resources/functions/refresh.yml): the Data API calls it makes, the secret
- * it connects with, its log group, and the puts of the loyalty balances on the customers table.
+ * it connects with, its log group, the puts of the loyalty balances on the customers table, and the
+ * dashboard snapshot: that one object of the raw bucket (DASHBOARD_SNAPSHOT_KEY), read and written.
  * BatchExecuteStatement and ExecuteStatement are scoped to the stage's workgroup or cluster (`redshiftArn`:
  * a workgroup's ARN holds its id, not its name, so it is a parameter); the statement calls are limited to
  * statements this role started, as AWS's own Data API policies do.
@@ -169,6 +171,21 @@ function refreshRole(): Yaml {
                 // Plain puts of the balance items, on the customers table alone.
                 Action: 'dynamodb:BatchWriteItem',
                 Resource: { 'Fn::GetAtt': ['CustomersTable', 'Arn'] },
+              },
+              {
+                Sid: 'WriteDashboardSnapshot',
+                Effect: 'Allow',
+                // The snapshot replaces the last one (read first, for the time of the last delivery).
+                Action: ['s3:GetObject', 's3:PutObject'],
+                Resource: { 'Fn::Sub': `\${RawBucket.Arn}/${DASHBOARD_SNAPSHOT_KEY}` },
+              },
+              {
+                Sid: 'ListDashboardSnapshot',
+                Effect: 'Allow',
+                // So that the read before the first snapshot answers 404 (none yet), not 403.
+                Action: 's3:ListBucket',
+                Resource: { 'Fn::GetAtt': ['RawBucket', 'Arn'] },
+                Condition: { StringLike: { 's3:prefix': [DASHBOARD_SNAPSHOT_KEY] } },
               },
             ],
           },

@@ -7,6 +7,7 @@ export const ANALYTICS_ERROR_CODES = {
   refresh_failed: 'refresh_failed',
   lake_view_failed: 'lake_view_failed',
   loyalty_row_invalid: 'loyalty_row_invalid',
+  snapshot_row_invalid: 'snapshot_row_invalid',
 } as const;
 export type AnalyticsErrorCode = (typeof ANALYTICS_ERROR_CODES)[keyof typeof ANALYTICS_ERROR_CODES];
 

@@ -13,8 +13,10 @@ export const WAREHOUSE_MODELS = [
   'staging/invoice_lines',
   'staging/product_descriptions',
   'marts/daily_revenue',
+  'marts/daily_country_revenue',
   'marts/monthly_country_revenue',
   'marts/product_sales',
+  'marts/product_country_sales',
   'marts/top_products',
   'marts/customer_rfm',
   'marts/cancellations',
@@ -49,8 +51,10 @@ export async function loadWarehouseQuery(
  */
 export const MARTS = [
   'daily_revenue',
+  'daily_country_revenue',
   'monthly_country_revenue',
   'product_sales',
+  'product_country_sales',
   'top_products',
   'customer_rfm',
   'cancellations',

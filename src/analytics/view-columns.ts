@@ -60,6 +60,14 @@ export const VIEW_COLUMNS: Record<LakeView, ViewColumns> = {
     ['units', 'bigint'],
     ['revenue', 'decimal'],
   ],
+  daily_country_revenue: [
+    ['day', 'date'],
+    ['country', 'varchar'],
+    ['invoices', 'bigint'],
+    ['lines', 'bigint'],
+    ['units', 'bigint'],
+    ['revenue', 'decimal'],
+  ],
   monthly_country_revenue: [
     ['month', 'date'],
     ['country', 'varchar'],
@@ -69,6 +77,14 @@ export const VIEW_COLUMNS: Record<LakeView, ViewColumns> = {
   ],
   product_sales: [
     ['month', 'date'],
+    ['stock_code', 'varchar'],
+    ['description', 'varchar'],
+    ['units', 'bigint'],
+    ['revenue', 'decimal'],
+  ],
+  product_country_sales: [
+    ['month', 'date'],
+    ['country', 'varchar'],
     ['stock_code', 'varchar'],
     ['description', 'varchar'],
     ['units', 'bigint'],
@@ -97,6 +113,7 @@ export const VIEW_COLUMNS: Record<LakeView, ViewColumns> = {
     ['cancelled_lines', 'bigint'],
     ['cancelled_value', 'decimal'],
     ['cancellation_rate', 'double'],
+    ['product_lines', 'bigint'],
   ],
   loyalty_points: [
     ['customer_id', 'integer'],

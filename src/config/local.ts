@@ -93,6 +93,8 @@ export interface StackSettings {
   compactMinAgeMs: number;
   /** `ECOMFLOW_AUTH`: whether the local gateway requires a token (`cognito`) or the API key only (default). */
   auth?: AuthMode;
+  /** How often the stack checks for new lines and refreshes the marts and the snapshot; 0 never. */
+  refreshIntervalMs: number;
 }
 
 export const STACK_VARIABLES = {
@@ -107,6 +109,7 @@ export const STACK_VARIABLES = {
   bufferMs: 'ECOMFLOW_FIREHOSE_BUFFER_MS',
   warehouseUrl: 'ECOMFLOW_WAREHOUSE_URL',
   compactIntervalMs: 'ECOMFLOW_COMPACT_INTERVAL_MS',
+  refreshIntervalMs: 'ECOMFLOW_REFRESH_INTERVAL_MS',
 } as const;
 
 /** Every variable that places a part of the stack on a port (tests and benchmarks pick free ones). */
@@ -133,6 +136,12 @@ export const DEFAULT_BUFFER_MS = 5_000;
 
 /** The local stack compacts the lake this often by default (on AWS the schedule is hourly). */
 export const DEFAULT_COMPACT_INTERVAL_MS = 60_000;
+
+/**
+ * The local stack checks for new lines this often by default and then refreshes the marts (on AWS the
+ * schedule is every 15 minutes): a check that finds nothing costs one COUNT(*) of raw.
+ */
+export const DEFAULT_REFRESH_INTERVAL_MS = 30_000;
 
 /** Names of the local resources: one place, shared by the stack and the CLI commands beside it. */
 export const LOCAL_RESOURCES = {
@@ -178,6 +187,13 @@ export function readStackSettings(env: Env = process.env): StackSettings {
     ),
     compactMinAgeMs: 2 * bufferMs,
     auth: readAuthMode(env),
+    refreshIntervalMs: wholeNumber(
+      env,
+      STACK_VARIABLES.refreshIntervalMs,
+      DEFAULT_REFRESH_INTERVAL_MS,
+      0,
+      86_400_000,
+    ),
   };
 }
 

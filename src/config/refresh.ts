@@ -16,6 +16,12 @@ export interface RefreshConfig {
    * unset, the refresh publishes nothing and says so in its log.
    */
   customersTable: string | undefined;
+  /**
+   * The bucket the dashboard snapshot is written to after each refresh (`DASHBOARD_BUCKET`), at
+   * DASHBOARD_SNAPSHOT_KEY: the one the API reads the audit result and the snapshot from. Unset, the
+   * refresh writes no snapshot and says so in its log.
+   */
+  dashboardBucket: string | undefined;
 }
 
 /** How long a refresh transaction may take when `REFRESH_TIMEOUT_SECONDS` is unset. */
@@ -32,6 +38,7 @@ export function loadRefreshConfig(env: Env): RefreshConfig {
     target,
     timeoutMs: readRefreshTimeoutMs(env, 'refresh'),
     customersTable: read(env, ENV.CUSTOMERS_TABLE),
+    dashboardBucket: read(env, ENV.DASHBOARD_BUCKET),
   };
 }
 

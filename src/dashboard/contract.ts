@@ -74,7 +74,11 @@ export interface WarehouseCounts {
   stagingLines: number;
   /** The newest invoice time in staging, or null when it is empty. */
   newestInvoiceAt: string | null;
-  /** The newest delivery into raw (its load time), or null when nothing was delivered. */
+  /**
+   * The newest delivery into raw, or null when nothing was delivered. raw keeps no load time, so this is
+   * the time of the refresh that first found raw grown (src/dashboard/snapshot.ts lastDeliveryAt): late by
+   * at most one refresh interval.
+   */
   lastDeliveryAt: string | null;
 }
 

@@ -43,6 +43,7 @@ import {
 import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
 import { KinesisPoller } from './kinesis-poller.js';
+import { startLiveRefresh } from './live-refresh.js';
 import { loadOrCreateSigningKey, verifyToken } from './tokens.js';
 
 /** What `ecomflow up` writes to `<home>/stack.json`, so the commands beside it find the running parts. */
@@ -199,6 +200,19 @@ export async function startStack(
       log,
     );
     stops.push(() => compaction.stop());
+
+    // Live marts: staging, the marts, the loyalty balances and the dashboard snapshot refreshed whenever
+    // lines arrived, as the scheduled refresh function does on AWS (src/local/live-refresh.ts).
+    const liveRefresh = startLiveRefresh(
+      {
+        warehouse,
+        target: 'the local warehouse',
+        endpoints: { ...emulators.endpoints, firehose: firehose.url },
+      },
+      settings.refreshIntervalMs,
+      log,
+    );
+    stops.push(() => liveRefresh.stop());
 
     const erasures = localErasureRunner(
       { endpoints: { ...emulators.endpoints, firehose: firehose.url }, warehouseUrl: local.connectionString },

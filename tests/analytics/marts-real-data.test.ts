@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { findSqlRoot, loadLakeQueries, MARTS, type Mart } from '../../src/analytics/models.js';
 import type { CleanLine } from '../../src/core/schema.js';
+import { buildDashboardSnapshot } from '../../src/dashboard/snapshot.js';
 import type { LocalLake } from '../../src/local/lake.js';
 import {
   type AnalyticsBench,
@@ -30,6 +31,8 @@ interface Figures {
   ukRevenue: number;
   top: { stock_code: string; units: number; revenue: number; description: string };
   dailyRevenue: Map<string, { invoices: number; lines: number; units: number; revenue: number }>;
+  /** Keyed `day|country`. */
+  dailyCountryRevenue: Map<string, { invoices: number; lines: number; units: number; revenue: number }>;
   customer: { id: number; monetary: number; frequency: number; recency: number; lines: number };
   lastDay: string;
 }
@@ -82,6 +85,22 @@ function computeFigures(lines: readonly CleanLine[]): Figures {
     d.revenue += milli(l.line_total);
   }
   const dailyRevenue = new Map([...days].map(([day, d]) => [day, { ...d, invoices: d.invoices.size }]));
+  const dayCountries = new Map<
+    string,
+    { invoices: Set<string>; lines: number; units: number; revenue: number }
+  >();
+  for (const l of products) {
+    const key = `${l.invoice_date.slice(0, 10)}|${l.country}`;
+    const d = dayCountries.get(key) ?? { invoices: new Set<string>(), lines: 0, units: 0, revenue: 0 };
+    dayCountries.set(key, d);
+    d.invoices.add(l.invoice_no);
+    d.lines++;
+    d.units += l.quantity;
+    d.revenue += milli(l.line_total);
+  }
+  const dailyCountryRevenue = new Map(
+    [...dayCountries].map(([key, d]) => [key, { ...d, invoices: d.invoices.size }]),
+  );
 
   const mine = products.filter((l) => l.customer_id === CUSTOMER);
   const purchases = mine.filter((l) => !l.is_cancellation);
@@ -92,6 +111,7 @@ function computeFigures(lines: readonly CleanLine[]): Figures {
     ukRevenue,
     top: { stock_code: topCode, units: topTotals.units, revenue: topTotals.revenue, description: topName },
     dailyRevenue,
+    dailyCountryRevenue,
     customer: {
       id: CUSTOMER,
       monetary: mine.reduce((sum, l) => sum + milli(l.line_total), 0),
@@ -199,6 +219,108 @@ describeWithRealData('marts on the real data', () => {
     expect(rows.sort(byDay)).toEqual(expected.sort(byDay));
     const lastDay = figures.dailyRevenue.get(figures.lastDay)!;
     console.log(`revenue on ${figures.lastDay}: ${decimalText(lastDay.revenue)} (${rows.length} days)`);
+  });
+
+  it('gives every day and country the revenue, lines, units and invoices computed from the lines', async () => {
+    // Act
+    const rows = await bench.warehouse.query<{ day: string; country: string } & Record<string, string>>(
+      'SELECT CAST(day AS VARCHAR) AS day, country, invoices, lines, units, CAST(revenue AS VARCHAR) AS revenue FROM marts.daily_country_revenue',
+    );
+    // Assess
+    const expected = [...figures.dailyCountryRevenue].map(([key, d]) => {
+      const [day, country] = key.split('|') as [string, string];
+      return {
+        day,
+        country,
+        invoices: String(d.invoices),
+        lines: String(d.lines),
+        units: String(d.units),
+        revenue: decimalText(d.revenue),
+      };
+    });
+    const byKey = (a: { day: string; country: string }, b: { day: string; country: string }) =>
+      `${a.day}|${a.country}` < `${b.day}|${b.country}` ? -1 : 1;
+    expect(rows.sort(byKey)).toEqual(expected.sort(byKey));
+  });
+
+  it('splits daily_revenue and product_sales by country exactly: the country marts sum to them', async () => {
+    // Act: each national row against the sum of its country rows; any row that differs is listed.
+    const days = await bench.warehouse.query(
+      `SELECT CAST(d.day AS VARCHAR) AS day
+       FROM marts.daily_revenue d
+       LEFT JOIN (
+         SELECT day, SUM(invoices) AS invoices, SUM(lines) AS lines, SUM(units) AS units, SUM(revenue) AS revenue
+         FROM marts.daily_country_revenue GROUP BY day
+       ) c ON c.day = d.day
+       WHERE c.day IS NULL OR c.invoices <> d.invoices OR c.lines <> d.lines OR c.units <> d.units
+         OR c.revenue <> d.revenue`,
+    );
+    const products = await bench.warehouse.query(
+      `SELECT CAST(p.month AS VARCHAR) AS month, p.stock_code
+       FROM marts.product_sales p
+       LEFT JOIN (
+         SELECT month, stock_code, MIN(description) AS description, MAX(description) AS most,
+           SUM(units) AS units, SUM(revenue) AS revenue
+         FROM marts.product_country_sales GROUP BY month, stock_code
+       ) c ON c.month = p.month AND c.stock_code = p.stock_code
+       WHERE c.month IS NULL OR c.units <> p.units OR c.revenue <> p.revenue
+         OR c.description IS DISTINCT FROM p.description OR c.most IS DISTINCT FROM p.description`,
+    );
+    const counts = await one<{ national: string; split: string }>(
+      `SELECT (SELECT COUNT(*) FROM marts.product_sales) AS national,
+         (SELECT COUNT(DISTINCT CAST(month AS VARCHAR) || '|' || stock_code) FROM marts.product_country_sales) AS split`,
+    );
+    // Assess
+    expect(days).toEqual([]);
+    expect(products).toEqual([]);
+    expect(counts.split).toBe(counts.national);
+  });
+
+  it('keeps the product lines cancellations rates are taken over, so rates over several rows sum exactly', async () => {
+    // Act
+    const months = await bench.warehouse.query<{ month: string; lines: string; product_lines: string }>(
+      `SELECT CAST(d.month AS VARCHAR) AS month, d.lines, c.product_lines
+       FROM (
+         SELECT CAST(DATE_TRUNC('month', day) AS DATE) AS month, SUM(lines) AS lines
+         FROM marts.daily_revenue GROUP BY CAST(DATE_TRUNC('month', day) AS DATE)
+       ) d
+       LEFT JOIN (SELECT month, SUM(product_lines) AS product_lines FROM marts.cancellations GROUP BY month) c
+         ON c.month = d.month
+       ORDER BY d.month`,
+    );
+    const off = await bench.warehouse.query(
+      'SELECT month, country FROM marts.cancellations WHERE cancellation_rate <> CAST(cancelled_lines AS DOUBLE PRECISION) / product_lines',
+    );
+    // Assess
+    expect(months.length).toBeGreaterThan(12);
+    for (const m of months) expect([m.month, m.product_lines]).toEqual([m.month, m.lines]);
+    expect(off).toEqual([]);
+  });
+
+  it('builds the dashboard snapshot from the marts: the figures of the lines, at the filters grain', async () => {
+    // Act
+    const snapshot = await buildDashboardSnapshot((sql) => bench.warehouse.query(sql), new Date());
+    // Assess
+    const bytes = Buffer.byteLength(JSON.stringify(snapshot));
+    console.log(
+      `dashboard snapshot: ${bytes} bytes, ${snapshot.dailyCountryRevenue.length} day x country rows, ` +
+        `${snapshot.productCountrySales.length} month x country x product rows`,
+    );
+    const uk = snapshot.dailyCountryRevenue
+      .filter((r) => r.country === 'United Kingdom')
+      .reduce((sum, r) => sum + milli(r.revenue), 0);
+    expect(decimalText(uk)).toBe(decimalText(figures.ukRevenue));
+    const top = snapshot.productCountrySales.filter((r) => r.stock_code === figures.top.stock_code);
+    expect(top.reduce((sum, r) => sum + r.units, 0)).toBe(figures.top.units);
+    expect(decimalText(top.reduce((sum, r) => sum + milli(r.revenue), 0))).toBe(
+      decimalText(figures.top.revenue),
+    );
+    expect(snapshot.warehouse).toMatchObject({ rawLines: 536_641, stagingLines: 536_641 });
+    expect(snapshot.warehouse.newestInvoiceAt).toBe(
+      `${latest(lines.map((l) => l.invoice_date)).slice(0, 19)}Z`,
+    );
+    const customers = await one<{ n: string }>('SELECT COUNT(*) AS n FROM marts.customer_rfm');
+    expect(snapshot.rfmSegments.reduce((sum, r) => sum + r.customers, 0)).toBe(Number(customers.n));
   });
 
   it(`gives customer ${CUSTOMER} the monetary value, frequency and recency computed from the lines`, async () => {

@@ -26,6 +26,17 @@ describe('loadRefreshConfig', () => {
     });
   });
 
+  it('reads where the loyalty balances and the dashboard snapshot go, each optional', () => {
+    // Prepare
+    const base = { REDSHIFT_DATABASE: 'dev', REDSHIFT_SECRET_ARN: SECRET, REDSHIFT_WORKGROUP: 'w' };
+    // Act
+    const set = loadRefreshConfig({ ...base, CUSTOMERS_TABLE: 'customers', DASHBOARD_BUCKET: 'raw' });
+    const unset = loadRefreshConfig(base);
+    // Assess
+    expect(set).toMatchObject({ customersTable: 'customers', dashboardBucket: 'raw' });
+    expect(unset).toMatchObject({ customersTable: undefined, dashboardBucket: undefined });
+  });
+
   it('derives a provisioned cluster, and prefers an explicit workgroup or cluster to the host', () => {
     const base = { REDSHIFT_DATABASE: 'dev', REDSHIFT_SECRET_ARN: SECRET };
     const cluster = 'wh.c1x2y3.eu-west-1.redshift.amazonaws.com';

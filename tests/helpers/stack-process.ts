@@ -60,6 +60,8 @@ export async function stackEnv(
     ECOMFLOW_FIREHOSE_BUFFER_MS: '200',
     // Tests that count the lake's stored copies run compaction themselves; a test can turn the timer on.
     ECOMFLOW_COMPACT_INTERVAL_MS: '0',
+    // Likewise the live refresh: tests that refresh run `ecomflow refresh`; a test can turn the timer on.
+    ECOMFLOW_REFRESH_INTERVAL_MS: '0',
     ...Object.fromEntries(PORT_ENV.map((name, i) => [name, String(ports[i])])),
     ...extra,
   };

@@ -34,6 +34,7 @@ import {
 } from '../../src/core/quarantine.js';
 import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
 import { CFN_YAML_SCHEMA } from '../../src/cost/service-config.js';
+import { DASHBOARD_SNAPSHOT_KEY } from '../../src/dashboard/contract.js';
 import { AUDIT_METRIC, metricLine } from '../../src/handlers/audit.js';
 import { GATEWAY_ERRORS } from '../../src/local/gateway.js';
 import { TRANSFORM_EVENT_SOURCE } from '../../src/stream/event-source.js';
@@ -252,6 +253,7 @@ describe('functions', () => {
         'REDSHIFT_SECRET_ARN',
         'REFRESH_TIMEOUT_SECONDS',
         'CUSTOMERS_TABLE',
+        'DASHBOARD_BUCKET',
       ],
     },
     AuditLambdaFunction: {
@@ -356,6 +358,11 @@ describe('functions', () => {
         'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
       REFRESH_TIMEOUT_SECONDS: '840',
       CUSTOMERS_TABLE: { Ref: 'CustomersTable' },
+      // The snapshot goes where the API reads the audit result and the snapshot from.
+      DASHBOARD_BUCKET: at(props('ApiLambdaFunction'), 'Environment', 'Variables', 'AUDIT_BUCKET'),
+    });
+    expect(at(props('RefreshLambdaFunction'), 'Environment', 'Variables', 'DASHBOARD_BUCKET')).toEqual({
+      Ref: 'RawBucket',
     });
     // Compaction lists the days partition projection covers, in the lake table's prefix.
     const compact = at(props('CompactLambdaFunction'), 'Environment', 'Variables');
@@ -1316,7 +1323,7 @@ const IAM: Record<string, Record<string, string[]>> = {
     'logs:PutLogEvents': ['ApiLogGroup.Arn'],
     'kinesis:PutRecords': ['IngestStream.Arn'],
     's3:PutObject': ['${RawBucket.Arn}/quarantine/*'],
-    's3:GetObject': ['${RawBucket.Arn}/audit/*'],
+    's3:GetObject': ['${RawBucket.Arn}/audit/*', `\${RawBucket.Arn}/${DASHBOARD_SNAPSHOT_KEY}`],
     's3:ListBucket': ['RawBucket.Arn'],
     'dynamodb:Query': ['InvoicesTable.Arn', '${InvoicesTable.Arn}/index/by_stock', 'CustomersTable.Arn'],
     'lambda:InvokeFunction': ['EraseLambdaFunction.Arn'],
@@ -1445,6 +1452,10 @@ const IAM: Record<string, Record<string, string[]>> = {
       'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecomflow-test-redshift-AbCdEf',
     ],
     'dynamodb:BatchWriteItem': ['CustomersTable.Arn'],
+    // The dashboard snapshot, that one object: read (the last delivery's time) and replaced.
+    's3:GetObject': [`\${RawBucket.Arn}/${DASHBOARD_SNAPSHOT_KEY}`],
+    's3:PutObject': [`\${RawBucket.Arn}/${DASHBOARD_SNAPSHOT_KEY}`],
+    's3:ListBucket': ['RawBucket.Arn'],
   },
   BatchStateMachineRole: {
     'lambda:InvokeFunction': ['BatchLambdaFunction.Arn'],
@@ -1503,7 +1514,13 @@ const PLATFORM_ACTIONS: Record<string, readonly string[]> = {
   ],
   // The Data API reads the database credentials from Secrets Manager with the caller's permissions.
   BatchRole: ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'],
-  RefreshRole: ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'],
+  // ListBucket on the snapshot's key only, so that the read before the first snapshot is a 404, not a 403.
+  RefreshRole: [
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'secretsmanager:GetSecretValue',
+    's3:ListBucket',
+  ],
   // The handler reads the key's secret itself; the Data API reads the warehouse's with the same action.
   EraseRole: ['logs:CreateLogStream', 'logs:PutLogEvents'],
 };
@@ -1589,6 +1606,15 @@ describe('IAM', () => {
     // The prefixes it may read objects under are the ones it may list.
     const reads = actionMap(resource('BatchRole'))['s3:GetObject'] ?? [];
     expect(reads).toEqual(['${RawBucket.Arn}/incoming/*', `\${RawBucket.Arn}/${LOADS_PREFIX}*`]);
+  });
+
+  it('lets the refresh role and the API list the raw bucket only for the dashboard snapshot (and the audit)', () => {
+    const lists = (id: string) =>
+      roleStatements(resource(id))
+        .filter((s) => s.Action.includes('s3:ListBucket'))
+        .map((s) => s.raw['Condition']);
+    expect(lists('RefreshRole')).toEqual([{ StringLike: { 's3:prefix': [DASHBOARD_SNAPSHOT_KEY] } }]);
+    expect(lists('ApiRole')).toEqual([{ StringLike: { 's3:prefix': ['audit/*', DASHBOARD_SNAPSHOT_KEY] } }]);
   });
 
   it('lets only the intended service assume each role', () => {

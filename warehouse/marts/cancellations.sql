@@ -8,6 +8,9 @@
 -- cancellations), between 0 and 1. It is a DOUBLE PRECISION ratio: integer / integer in floating point
 -- is correctly rounded on every engine, so Redshift, PostgreSQL, Athena and DuckDB store the same value
 -- (a decimal quotient would be rounded differently by each).
+-- product_lines is that denominator, kept so that a rate over several rows (a quarter, every country) is
+-- SUM(cancelled_lines) / SUM(product_lines), exactly: an average of the rows' rates would weigh a country
+-- of ten lines like one of ten thousand.
 -- Every month and country with product lines has a row, with zeros when nothing was cancelled.
 CREATE SCHEMA IF NOT EXISTS marts;
 
@@ -16,18 +19,22 @@ CREATE TABLE IF NOT EXISTS marts.cancellations (
   country VARCHAR(256) NOT NULL,
   cancelled_lines BIGINT NOT NULL,
   cancelled_value DECIMAL(18,3) NOT NULL,
-  cancellation_rate DOUBLE PRECISION NOT NULL
+  cancellation_rate DOUBLE PRECISION NOT NULL,
+  product_lines BIGINT NOT NULL
 );
 
 DELETE FROM marts.cancellations;
 
-INSERT INTO marts.cancellations (month, country, cancelled_lines, cancelled_value, cancellation_rate)
+INSERT INTO marts.cancellations (
+  month, country, cancelled_lines, cancelled_value, cancellation_rate, product_lines
+)
 SELECT
   monthly.month,
   monthly.country,
   monthly.cancelled_lines,
   monthly.cancelled_value,
-  CAST(monthly.cancelled_lines AS DOUBLE PRECISION) / monthly.product_lines AS cancellation_rate
+  CAST(monthly.cancelled_lines AS DOUBLE PRECISION) / monthly.product_lines AS cancellation_rate,
+  monthly.product_lines
 FROM (
   SELECT
     CAST(DATE_TRUNC('month', invoice_date) AS DATE) AS month,

@@ -5,6 +5,7 @@ import { createS3Client } from '../../adapters/s3.js';
 import { bucketReachable, writeObject } from '../../adapters/s3-objects.js';
 import { type LoadResult, loadFile } from '../../batch/load.js';
 import { LOCAL_RESOURCES, readStackSettings } from '../../config/local.js';
+import { refreshLocalStack, unrefreshedRows } from '../../local/live-refresh.js';
 import { readStackInfo } from '../../local/stack.js';
 import { CliError, UsageError } from '../errors.js';
 import { HELP_OPTION, printUsage } from '../help.js';
@@ -15,7 +16,8 @@ import { loadAwsCommand } from './load-aws.js';
 export const loadUsage = `ecomflow load <file.csv|file.csv.gz> [--target local|aws] [--bucket <raw bucket>] [--dynamodb] [--encoding ...]
 
 Loads a file through the cleaning core into the lake (Parquet, year=/month=/day=) and the warehouse
-(COPY + merge by line_id); --dynamodb also fills the look-up tables. Idempotent and resumable.
+(COPY + merge by line_id); --dynamodb also fills the look-up tables. Idempotent and resumable. Then the
+stack's marts, loyalty balances and dashboard snapshot are refreshed, as the stack does when lines arrive.
 With --target aws it uploads the file to the stack's raw bucket (--bucket, or ECOMFLOW_RAW_BUCKET) under
 incoming/ and follows the batch load there (docs/scaling.md).`;
 
@@ -86,6 +88,18 @@ export async function loadCommand(argv: string[]): Promise<void> {
     );
     progress.done();
     printLoad(result, (performance.now() - started) / 1000);
+    // Also after a load found already done: an earlier run may have stopped between its COPY and here.
+    if (!result.alreadyLoaded || (await unrefreshedRows(warehouse)) > 0) {
+      // The stack's own refresh (src/local/live-refresh.ts), so the marts show the file when load returns.
+      const local = await refreshLocalStack({
+        warehouse,
+        target: 'the local warehouse',
+        endpoints: info.endpoints,
+      });
+      console.log(
+        `  refresh    staging and the marts in ${local.refresh.ms} ms, ${formatCount(local.loyalty.balances)} loyalty balances, snapshot at ${local.snapshotUri}`,
+      );
+    }
   } finally {
     s3.destroy();
     doc?.destroy();

@@ -1,19 +1,18 @@
 import { parseArgs } from 'node:util';
-import { batchWrite, createDocumentClient } from '../../adapters/dynamodb.js';
 import { PgWarehouse } from '../../adapters/pg-warehouse.js';
 import { AnalyticsError } from '../../analytics/errors.js';
-import { publishLoyaltyBalances } from '../../analytics/loyalty-publish.js';
 import { MARTS } from '../../analytics/models.js';
 import { pgRunner, redactUrl } from '../../analytics/pg-runner.js';
 import { refreshWarehouse } from '../../analytics/refresh.js';
 import {
   DEFAULT_WAREHOUSE_URL,
-  localPipelineConfig,
+  LOCAL_RESOURCES,
   readStackSettings,
   resolveWarehouseUrl,
   STACK_VARIABLES,
 } from '../../config/local.js';
-import { readStackInfo, type StackInfo } from '../../local/stack.js';
+import { type LocalRefreshResult, refreshLocalStack } from '../../local/live-refresh.js';
+import { readStackInfo } from '../../local/stack.js';
 import { CliError, UsageError } from '../errors.js';
 import { HELP_OPTION, printUsage } from '../help.js';
 import { formatCount } from '../progress.js';
@@ -24,8 +23,9 @@ Rebuilds staging and the marts (warehouse/*.sql) on the local warehouse, in one 
 twice changes nothing. The warehouse is --url, else $${STACK_VARIABLES.warehouseUrl}, else the running local
 stack's, else ${DEFAULT_WAREHOUSE_URL}. --full rebuilds staging from all of
 raw (after raw was reloaded). When the warehouse is the running local stack's, the loyalty balances are
-then published to its DynamoDB, as the refresh function does on AWS after running the same SQL on
-Redshift.`;
+then published to its DynamoDB and the dashboard snapshot written to its S3, as the refresh function does
+on AWS after running the same SQL on Redshift (the stack also does all of it by itself when lines arrive,
+every $${STACK_VARIABLES.refreshIntervalMs} ms).`;
 
 export async function refreshCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -42,7 +42,13 @@ export async function refreshCommand(argv: string[]): Promise<void> {
   const target = redactUrl(url);
   const warehouse = new PgWarehouse(url);
   try {
-    const result = await refreshWarehouse(pgRunner(warehouse, target), { full: values.full ?? false });
+    const full = values.full ?? false;
+    // The running stack's warehouse is refreshed as the stack refreshes itself (src/local/live-refresh.ts).
+    const local =
+      running && running.warehouseUrl === url
+        ? await refreshLocalStack({ warehouse, target, endpoints: running.endpoints }, { full })
+        : undefined;
+    const result = local?.refresh ?? (await refreshWarehouse(pgRunner(warehouse, target), { full }));
     console.log(
       `refreshed ${target} (from ${source})${result.full ? ', staging rebuilt in full' : ''}: ` +
         `${result.statements} statements in ${result.ms} ms`,
@@ -51,7 +57,7 @@ export async function refreshCommand(argv: string[]): Promise<void> {
       const [row] = await warehouse.query<{ rows: string }>(`SELECT COUNT(*) AS rows FROM marts.${mart}`);
       console.log(`  marts.${mart.padEnd(24)} ${formatCount(Number(row?.rows ?? 0)).padStart(9)} rows`);
     }
-    if (running && running.warehouseUrl === url) await publishLocally(warehouse, running);
+    if (local) printPublished(local);
   } catch (err) {
     const codes = [(err as { code?: unknown }).code, (err as { cause?: { code?: unknown } }).cause?.code];
     if (codes.includes('ECONNREFUSED')) {
@@ -64,19 +70,10 @@ export async function refreshCommand(argv: string[]): Promise<void> {
   }
 }
 
-/** The balances of the stack's warehouse to the stack's DynamoDB (the customers table on dynalite). */
-async function publishLocally(warehouse: PgWarehouse, running: StackInfo): Promise<void> {
-  const config = localPipelineConfig({ ...running.endpoints });
-  const doc = createDocumentClient(config.aws);
-  try {
-    const published = await publishLoyaltyBalances(
-      (sql) => warehouse.query(sql),
-      (writes) => batchWrite(doc, config.tables, writes),
-    );
-    console.log(
-      `published ${formatCount(published.balances)} loyalty balances to ${config.tables.customers} in ${published.ms} ms`,
-    );
-  } finally {
-    doc.destroy();
-  }
+/** What the stack's refresh published beside the marts. */
+function printPublished(local: LocalRefreshResult): void {
+  console.log(
+    `published ${formatCount(local.loyalty.balances)} loyalty balances to ${LOCAL_RESOURCES.customersTable} in ${local.loyalty.ms} ms`,
+  );
+  console.log(`wrote the dashboard snapshot to ${local.snapshotUri}`);
 }
