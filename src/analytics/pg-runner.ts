@@ -4,7 +4,7 @@ import { statementHeadline, type TransactionRunner } from './refresh.js';
 
 /** What the runner needs of `PgWarehouse` (src/adapters/pg-warehouse.ts). */
 export interface SqlQuery {
-  query(sql: string): Promise<unknown>;
+  query(sql: string): Promise<Record<string, unknown>[]>;
 }
 
 const SEPARATOR = ';\n';
@@ -22,6 +22,7 @@ const SEPARATOR = ';\n';
 export function pgRunner(warehouse: SqlQuery, target: string): TransactionRunner {
   return {
     target,
+    queryRows: (sql) => warehouse.query(sql),
     async runTransaction(statements: readonly ModelStatement[]): Promise<void> {
       if (statements.length === 0) return;
       const starts: number[] = [];

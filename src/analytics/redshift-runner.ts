@@ -1,5 +1,10 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { executeBatch, type PollOptions, RedshiftStatementError } from '../adapters/redshift-data.js';
+import {
+  executeBatch,
+  type PollOptions,
+  queryRows,
+  RedshiftStatementError,
+} from '../adapters/redshift-data.js';
 import type { RedshiftTarget } from '../config/redshift.js';
 import { RefreshError } from './errors.js';
 import type { ModelStatement } from './models.js';
@@ -17,6 +22,7 @@ export function redshiftRunner(
   const name = target.workgroupName ?? target.clusterIdentifier ?? 'redshift';
   return {
     target: `redshift ${name}/${target.database}`,
+    queryRows: (sql) => queryRows(client, target, sql, poll),
     async runTransaction(statements: readonly ModelStatement[]): Promise<void> {
       if (statements.length === 0) return;
       try {

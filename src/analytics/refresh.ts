@@ -2,10 +2,13 @@ import {
   FULL_REBUILD_SQL,
   findSqlRoot,
   loadWarehouseStatements,
+  MARTS,
+  type Mart,
   type ModelStatement,
   WAREHOUSE_MODELS,
 } from './models.js';
 import { stripComments } from './sql-text.js';
+import { VIEW_COLUMNS } from './view-columns.js';
 
 /**
  * The warehouse refresh: staging and the marts rebuilt from raw by the SQL in `warehouse/`, the same text
@@ -19,6 +22,36 @@ export interface TransactionRunner {
   readonly target: string;
   /** @throws RefreshError naming the failed statement when the engine says which */
   runTransaction(statements: readonly ModelStatement[]): Promise<void>;
+  /** Rows of one query; with it, the refresh first rebuilds marts an older release made (martsToRebuild). */
+  queryRows?(sql: string): Promise<Record<string, unknown>[]>;
+}
+
+/** The marts' columns as the warehouse has them: information_schema, on PostgreSQL and Redshift alike. */
+export const MART_COLUMNS_SQL =
+  "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'marts'";
+
+/**
+ * The marts whose table has other columns than the mart declares (VIEW_COLUMNS): tables an older release
+ * made, before a column was added (marts.cancellations' product_lines). `CREATE TABLE IF NOT EXISTS` keeps
+ * such a table, and the INSERT would then fail on every refresh; a mart holds nothing the refresh does not
+ * rebuild, so it is dropped and made again in the refresh's setup. A mart that does not exist yet is not
+ * listed: the setup makes it anyway.
+ * @example martsToRebuild([{ table_name: 'cancellations', column_name: 'month' }]) // ['cancellations']
+ */
+export function martsToRebuild(rows: readonly Record<string, unknown>[]): Mart[] {
+  const found = new Map<string, Set<string>>();
+  for (const row of rows) {
+    const table = String(row['table_name']);
+    const columns = found.get(table) ?? new Set<string>();
+    columns.add(String(row['column_name']));
+    found.set(table, columns);
+  }
+  return MARTS.filter((mart) => {
+    const columns = found.get(mart);
+    if (!columns) return false;
+    const declared = VIEW_COLUMNS[mart].map(([name]) => name);
+    return declared.length !== columns.size || declared.some((name) => !columns.has(name));
+  });
 }
 
 /**
@@ -54,6 +87,8 @@ export interface RefreshResult {
   target: string;
   full: boolean;
   models: readonly string[];
+  /** Marts dropped and made again first, because an older release made them with other columns. */
+  rebuilt: readonly Mart[];
   /** Statements run, both transactions. */
   statements: number;
   ms: number;
@@ -95,13 +130,20 @@ export async function refreshWarehouse(
   const now = options.now ?? Date.now;
   const started = now();
   const plan = await planRefresh(options);
-  await runner.runTransaction(plan.setup);
+  const rebuilt = runner.queryRows ? martsToRebuild(await runner.queryRows(MART_COLUMNS_SQL)) : [];
+  const drops = rebuilt.map((mart, i) => ({
+    model: `marts/${mart}`,
+    statement: i + 1,
+    sql: `DROP TABLE marts.${mart}`,
+  }));
+  await runner.runTransaction([...drops, ...plan.setup]);
   await runner.runTransaction(plan.refresh);
   return {
     target: runner.target,
     full: options.full ?? false,
     models: WAREHOUSE_MODELS,
-    statements: plan.setup.length + plan.refresh.length,
+    rebuilt,
+    statements: drops.length + plan.setup.length + plan.refresh.length,
     ms: now() - started,
   };
 }

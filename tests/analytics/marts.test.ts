@@ -109,6 +109,20 @@ describe('marts and lake views over generated data', () => {
     expect(staging).toEqual((await columns('raw')).slice(0, COLUMN_NAMES.length));
   });
 
+  it('rebuilds a mart an older release made with other columns, to the same rows as a new one', async () => {
+    // Prepare: marts.cancellations as it was before product_lines.
+    const before = await snapshotWarehouse(bench.warehouse);
+    await bench.warehouse.query(
+      'DROP TABLE marts.cancellations; CREATE TABLE marts.cancellations (month DATE NOT NULL, country VARCHAR(256) NOT NULL, cancelled_lines BIGINT NOT NULL, cancelled_value DECIMAL(18,3) NOT NULL, cancellation_rate DOUBLE PRECISION NOT NULL)',
+    );
+    // Act
+    const result = await refresh(bench.warehouse);
+    // Assess
+    expect(result.rebuilt).toEqual(['cancellations']);
+    expect(await snapshotWarehouse(bench.warehouse)).toEqual(before);
+    expect((await refresh(bench.warehouse)).rebuilt).toEqual([]);
+  });
+
   it('changes no mart when a refresh runs again', async () => {
     // Prepare
     const before = await snapshotWarehouse(bench.warehouse);

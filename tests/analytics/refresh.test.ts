@@ -1,10 +1,17 @@
 import { REDSHIFT_DATA_LIMITS } from '../../src/adapters/redshift-data.js';
 import { RefreshError } from '../../src/analytics/errors.js';
-import { FULL_REBUILD_SQL, findSqlRoot } from '../../src/analytics/models.js';
+import { FULL_REBUILD_SQL, findSqlRoot, MARTS, type Mart } from '../../src/analytics/models.js';
 import { pgRunner, redactUrl } from '../../src/analytics/pg-runner.js';
 import { redshiftRunner } from '../../src/analytics/redshift-runner.js';
-import { planRefresh, REFRESH_LOCK_SQL, refreshWarehouse } from '../../src/analytics/refresh.js';
+import {
+  MART_COLUMNS_SQL,
+  martsToRebuild,
+  planRefresh,
+  REFRESH_LOCK_SQL,
+  refreshWarehouse,
+} from '../../src/analytics/refresh.js';
 import { stripComments } from '../../src/analytics/sql-text.js';
+import { VIEW_COLUMNS } from '../../src/analytics/view-columns.js';
 import { fakeRedshiftData, recordingSleep } from '../helpers/redshift-data.js';
 
 const code = (sql: string) => stripComments(sql).trim();
@@ -77,12 +84,21 @@ describe('pgRunner', () => {
   it('sends each transaction as one multi-statement query and reports the statements run', async () => {
     // Prepare
     const queries: string[] = [];
-    const runner = pgRunner({ query: async (sql: string) => void queries.push(sql) }, 'pg');
+    const runner = pgRunner(
+      {
+        query: async (sql: string) => {
+          queries.push(sql);
+          return [];
+        },
+      },
+      'pg',
+    );
     // Act
     const result = await refreshWarehouse(runner, { root: findSqlRoot(), now: () => 0 });
-    // Assess
-    expect(queries).toHaveLength(2);
-    expect(queries[1]!.startsWith(`${REFRESH_LOCK_SQL};\n`)).toBe(true);
+    // Assess: the marts' columns are read first, then the two transactions.
+    expect(queries).toHaveLength(3);
+    expect(queries[0]).toBe(MART_COLUMNS_SQL);
+    expect(queries[2]!.startsWith(`${REFRESH_LOCK_SQL};\n`)).toBe(true);
     expect(result).toMatchObject({ target: 'pg', full: false, ms: 0 });
     const plan = await planRefresh();
     expect(result.statements).toBe(plan.setup.length + plan.refresh.length);
@@ -124,6 +140,26 @@ describe('pgRunner', () => {
       model: undefined,
       message: 'refresh failed on pg and was rolled back: division by zero',
     });
+  });
+});
+
+describe('martsToRebuild', () => {
+  const columnsOf = (mart: Mart) =>
+    VIEW_COLUMNS[mart].map(([column_name]) => ({ table_name: mart, column_name }));
+
+  it('lists a mart whose table lacks a declared column, or has one more, and no other', () => {
+    const rows = [
+      ...columnsOf('daily_revenue'),
+      ...columnsOf('cancellations').filter((c) => c.column_name !== 'product_lines'),
+      ...columnsOf('top_products'),
+      { table_name: 'top_products', column_name: 'dropped_long_ago' },
+    ];
+    const expected: Mart[] = ['top_products', 'cancellations'];
+    expect(martsToRebuild(rows)).toEqual(expected.sort((a, b) => MARTS.indexOf(a) - MARTS.indexOf(b)));
+  });
+
+  it('lists no mart that does not exist yet (the setup makes it)', () => {
+    expect(martsToRebuild([])).toEqual([]);
   });
 });
 

@@ -132,7 +132,11 @@ describe('ecomflow up, over HTTP', () => {
 
     // Assess
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok' });
+    // Locally, with the Firehose's deliveries as its detail.
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      detail: { delivery: { refused_lines: 0, retrying_batches: 0 } },
+    });
     expect(noKey.status).toBe(403);
     expect(badKeyGet.status).toBe(403);
     expect(badKeyPost.status).toBe(403);

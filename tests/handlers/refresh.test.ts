@@ -5,7 +5,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { jest } from '@jest/globals';
 import { createPipelineResources } from '../../src/adapters/provision.js';
 import { LOYALTY_BALANCES_QUERY } from '../../src/analytics/loyalty-publish.js';
-import { REFRESH_LOCK_SQL } from '../../src/analytics/refresh.js';
+import { MART_COLUMNS_SQL, REFRESH_LOCK_SQL } from '../../src/analytics/refresh.js';
 import { LOYALTY_BALANCE_SK } from '../../src/core/dynamo-items.js';
 import type { CleanLine } from '../../src/core/schema.js';
 import { DASHBOARD_SNAPSHOT_KEY, DASHBOARD_SNAPSHOT_VERSION } from '../../src/dashboard/contract.js';
@@ -88,7 +88,7 @@ describe('refresh handler', () => {
     const result = await handler();
     // Assess
     const queries = sent.filter((c) => c.name === 'ExecuteStatementCommand');
-    expect(queries.map((q) => q.input['Sql'])).toEqual([LOYALTY_BALANCES_QUERY]);
+    expect(queries.map((q) => q.input['Sql'])).toEqual([MART_COLUMNS_SQL, LOYALTY_BALANCES_QUERY]);
     expect(writes.map((w) => w.name)).toEqual(['BatchWriteCommand']);
     const requests = (
       writes[0]!.input['RequestItems'] as Record<string, { PutRequest: { Item: unknown } }[]>
@@ -122,7 +122,10 @@ describe('refresh handler', () => {
     // Act
     const result = await handler();
     // Assess
-    expect(sent.filter((c) => c.name === 'ExecuteStatementCommand')).toEqual([]);
+    // Only the refresh's look at the marts' columns: no balances query.
+    expect(sent.filter((c) => c.name === 'ExecuteStatementCommand').map((c) => c.input['Sql'])).toEqual([
+      MART_COLUMNS_SQL,
+    ]);
     expect(writes).toEqual([]);
     expect(result.loyalty).toBeUndefined();
   });

@@ -8,7 +8,8 @@ export interface SentCommand {
 
 /**
  * A stand-in for the Data API client: records every command and answers DescribeStatement from a script
- * of responses, one per call (the last one repeats), and GetStatementResult with `result` (one page).
+ * of responses, one per call (the last one repeats), and GetStatementResult with `result` (one page), or
+ * an empty result set.
  */
 export function fakeRedshiftData(describe: Record<string, unknown>[], result?: Record<string, unknown>) {
   const sent: SentCommand[] = [];
@@ -25,7 +26,8 @@ export function fakeRedshiftData(describe: Record<string, unknown>[], result?: R
         return { Id: 'stmt-1', ...answer };
       }
       if (name === 'CancelStatementCommand') return { Status: true };
-      if (name === 'GetStatementResultCommand' && result) return result;
+      // An empty result set when none is scripted (the refresh's look at the marts' columns, say).
+      if (name === 'GetStatementResultCommand') return result ?? { ColumnMetadata: [], Records: [] };
       throw new Error(`unexpected command ${name}`);
     },
   };
