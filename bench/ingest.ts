@@ -1,0 +1,237 @@
+/**
+ * Ingest under load on the local stack (the reliability issue's "Load" and "Burst"):
+ * - **sustained**: 60 s of POST /ingest with 500-row CSV bodies of the real data (autocannon, 8 clients:
+ *   the gateway's bound on requests with a body), requests/s, lines/s, latency p50/p99, answers by status,
+ *   the stack's RSS every 5 s; then every line of every 202 is waited for in the warehouse;
+ * - **burst**: 48 concurrent 5 MB bodies, with GET /health timed every 100 ms during and after, and the RSS
+ *   until 30 s after the burst.
+ * The reference in the same run is GET /health's latency on the idle stack.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { MAX_BODY_BYTES } from '../src/api/ingest/ingest.js';
+import { LineCleaner } from '../src/core/line-cleaner.js';
+import { GATEWAY_LIMITS } from '../src/local/gateway.js';
+import { STACK_INFO_FILE, type StackInfo } from '../src/local/stack.js';
+import { newHome, type RunningStack, stackVars, startStack } from './replay.js';
+
+export const SUSTAINED = {
+  seconds: 60,
+  rowsPerBody: 500,
+  clients: GATEWAY_LIMITS.inFlight.withBody,
+} as const;
+export const BURST = { bodies: 48, quietAfterMs: 30_000 } as const;
+
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+
+/** The resident set of a process, from /proc (Linux). */
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** Samples `pid`'s RSS every `everyMs` until stopped. */
+function sampleRss(pid: number, everyMs: number) {
+  const samples: { atMs: number; bytes: number }[] = [];
+  const started = performance.now();
+  const timer = setInterval(
+    () => samples.push({ atMs: performance.now() - started, bytes: rssBytes(pid) }),
+    everyMs,
+  );
+  return {
+    samples,
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** The real data's rows in bodies of `rows` rows (CSV, with the header), and each body's clean line ids. */
+function bodies(realData: string, rows: number): { body: string; lineIds: string[] }[] {
+  const text = gunzipSync(readFileSync(realData)).toString('latin1');
+  const lines = text.split(/\r?\n/).filter(Boolean);
+  const header = lines[0]!;
+  const out: { body: string; lineIds: string[] }[] = [];
+  for (let i = 1; i < lines.length; i += rows) {
+    const body = `${header}\n${lines.slice(i, i + rows).join('\n')}\n`;
+    const lineIds: string[] = [];
+    const cleaner = new LineCleaner({ line: (l) => lineIds.push(l.line_id), reject: () => {} });
+    cleaner.push(body);
+    cleaner.end();
+    out.push({ body, lineIds });
+  }
+  return out;
+}
+
+/** Times GET /health every 100 ms until stopped: the slowest answer, and any that failed. */
+function watchHealth(apiUrl: string) {
+  let slowestMs = 0;
+  let failed = 0;
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const at = performance.now();
+      const ok = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(10_000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      slowestMs = Math.max(slowestMs, performance.now() - at);
+      if (!ok) failed++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return { slowestMs, failed };
+    },
+  };
+}
+
+async function distinctRawLines(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT COUNT(DISTINCT line_id)::int AS n FROM "raw".invoice_lines');
+    return rows[0].n as number;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Waits until the warehouse holds `expected` distinct lines, or stops growing for 30 s. */
+async function waitForWarehouse(url: string, expected: number): Promise<{ held: number; ms: number }> {
+  const started = performance.now();
+  let held = 0;
+  let lastGrowth = performance.now();
+  while (held < expected && performance.now() - lastGrowth < 30_000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = await distinctRawLines(url);
+    if (now > held) lastGrowth = performance.now();
+    held = now;
+  }
+  return { held, ms: performance.now() - started };
+}
+
+/** What the stack wrote once it was up: it writes stack.json just after its gateway answers. */
+async function stackInfo(home: string): Promise<StackInfo> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return JSON.parse(readFileSync(join(home, STACK_INFO_FILE), 'utf8')) as StackInfo;
+    } catch (err) {
+      if (tries > 100) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+export async function benchIngest(realData: string): Promise<string> {
+  const homes: string[] = [];
+  const stacks: RunningStack[] = [];
+  try {
+    const home = newHome(homes);
+    const vars = await stackVars(home);
+    const stack = await startStack(vars, stacks);
+    const info = await stackInfo(home);
+    const headers = { 'x-api-key': info.apiKey, 'content-type': 'text/csv' };
+
+    // Reference: GET /health on the idle stack.
+    const idle = await autocannon({ url: `${info.apiUrl}/health`, connections: 1, duration: 5 });
+
+    // Sustained.
+    const chunks = bodies(realData, SUSTAINED.rowsPerBody);
+    const accepted = new Set<number>();
+    let rowsAccepted = 0;
+    let next = 0;
+    const statuses = new Map<number, number>();
+    const rss = sampleRss(info.pid, 5000);
+    const baseRss = rssBytes(info.pid);
+    const load = await autocannon({
+      url: info.apiUrl,
+      connections: SUSTAINED.clients,
+      duration: SUSTAINED.seconds,
+      requests: [
+        {
+          method: 'POST',
+          path: '/ingest',
+          headers,
+          setupRequest: (request, context) => {
+            const index = next++ % chunks.length;
+            (context as { chunk?: number }).chunk = index;
+            return { ...request, body: chunks[index]!.body };
+          },
+          onResponse: (status, body, context) => {
+            statuses.set(status, (statuses.get(status) ?? 0) + 1);
+            if (status !== 202) return;
+            const index = (context as { chunk: number }).chunk;
+            const answer = JSON.parse(body) as { accepted: number; received: number };
+            rowsAccepted += answer.accepted;
+            if (answer.accepted === chunks[index]!.lineIds.length) accepted.add(index);
+          },
+        },
+      ],
+    });
+    rss.stop();
+    const expected = new Set([...accepted].flatMap((i) => chunks[i]!.lineIds)).size;
+    const arrival = await waitForWarehouse(info.warehouseUrl, expected);
+
+    // Burst: 48 bodies of about 5 MB each, all at once, /health timed throughout.
+    const bigRows = Math.floor((MAX_BODY_BYTES * 0.95) / (chunks[0]!.body.length / SUSTAINED.rowsPerBody));
+    const big = bodies(realData, bigRows).slice(0, BURST.bodies);
+    while (big.length < BURST.bodies) big.push(big[big.length % Math.max(1, big.length)]!);
+    const health = watchHealth(info.apiUrl);
+    const burstRss = sampleRss(info.pid, 1000);
+    const burstStarted = performance.now();
+    const answers = await Promise.all(
+      big.map((b) =>
+        fetch(`${info.apiUrl}/ingest`, { method: 'POST', headers, body: b.body }).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      ),
+    );
+    const burstMs = performance.now() - burstStarted;
+    await new Promise((resolve) => setTimeout(resolve, BURST.quietAfterMs));
+    const healthDuring = await health.stop();
+    burstRss.stop();
+    const afterRss = rssBytes(info.pid);
+    await stack.stop();
+
+    const byStatus = (counts: Map<number, number>) =>
+      [...counts]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}: ${n.toLocaleString('en-US')}`)
+        .join(', ');
+    const burstStatuses = new Map<number, number>();
+    for (const s of answers) burstStatuses.set(s, (burstStatuses.get(s) ?? 0) + 1);
+    const peak = Math.max(...burstRss.samples.map((s) => s.bytes));
+    const seconds = SUSTAINED.seconds;
+    return [
+      `### Ingest under load (local stack, real data bodies; RSS is the \`ecomflow up\` process with its emulator threads, PostgreSQL apart)`,
+      '',
+      `Reference, same run: GET /health on the idle stack, p50 ${idle.latency.p50} ms, p99 ${idle.latency.p99} ms.`,
+      '',
+      `**Sustained** (${seconds} s, ${SUSTAINED.clients} clients, ${SUSTAINED.rowsPerBody}-row CSV bodies):`,
+      '',
+      '| requests/s | lines/s accepted | p50 | p99 | answers by status | RSS at start | RSS every 5 s |',
+      '|---|---|---|---|---|---|---|',
+      `| ${Math.round(load.requests.average)} | ${Math.round(rowsAccepted / seconds).toLocaleString('en-US')} | ${load.latency.p50} ms | ${load.latency.p99} ms | ${byStatus(statuses)}${load.errors ? `, errors: ${load.errors}` : ''} | ${mb(baseRss)} | ${rss.samples.map((s) => mb(s.bytes)).join(' · ')} |`,
+      '',
+      `Every line of every 202: ${expected.toLocaleString('en-US')} distinct lines; the warehouse held ${arrival.held.toLocaleString('en-US')} of them ${(arrival.ms / 1000).toFixed(1)} s after the load (${arrival.held === expected ? 'all arrived' : '**not all arrived**'}).`,
+      '',
+      `**Burst** (${BURST.bodies} concurrent bodies of ${mb(big[0]!.body.length)}):`,
+      '',
+      '| answers by status | burst took | slowest GET /health (during and 30 s after) | failed /health | RSS peak | RSS 30 s after | goals: no 500, /health < 1 s, RSS after < 1 GB |',
+      '|---|---|---|---|---|---|---|',
+      `| ${byStatus(burstStatuses)} | ${(burstMs / 1000).toFixed(1)} s | ${Math.round(healthDuring.slowestMs)} ms | ${healthDuring.failed} | ${mb(peak)} | ${mb(afterRss)} | ${!burstStatuses.has(500) && healthDuring.slowestMs < 1000 && afterRss < 1024 ** 3 ? 'met' : '**missed**'} |`,
+      '',
+      `A 429 is the gateway's bound (${GATEWAY_LIMITS.inFlight.withBody} requests with a body in flight), answered with Retry-After; a client that honours it (as \`ecomflow replay\` does) sends the body again.`,
+      '',
+    ].join('\n');
+  } finally {
+    for (const stack of stacks) await stack.stop().catch(() => {});
+    for (const home of homes) rmSync(home, { recursive: true, force: true });
+  }
+}
