@@ -4,11 +4,13 @@
  * them equal.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { DASHBOARD_PAGE } from '../dashboard/assets.js';
 import type { ApiDeps } from './deps.js';
 import { type HttpResponse, header, pageLimit, requestBody } from './http.js';
 import { deleteInvoice, replaceInvoice } from './ingest/changes.js';
 import { ingest } from './ingest/ingest.js';
 import { getCustomer, getCustomerInvoices } from './routes/customers.js';
+import { getDashboardData, getDashboardFile } from './routes/dashboard.js';
 import { deleteCustomer } from './routes/erasure.js';
 import { getHealth } from './routes/health.js';
 import { getInvoice, getInvoiceItems } from './routes/invoices.js';
@@ -112,6 +114,22 @@ export const ROUTES: readonly Route[] = [
     private: true,
     handle: ({ params, event }, deps) =>
       getStockInvoices(params['stockCode']!, pageLimit(event), next(event), deps()),
+  },
+  // The dashboard (src/dashboard/): its page and files are public (they hold no data; on AWS the page
+  // signs in), its data takes the key as the look-ups do. /dashboard/data comes before /dashboard/{file}:
+  // the local gateway takes the first match, as API Gateway prefers a literal segment to a parameter.
+  { method: 'GET', resource: '/', private: false, handle: () => getDashboardFile(DASHBOARD_PAGE) },
+  {
+    method: 'GET',
+    resource: '/dashboard/data',
+    private: true,
+    handle: ({ event }, deps) => getDashboardData(event.queryStringParameters, deps()),
+  },
+  {
+    method: 'GET',
+    resource: '/dashboard/{file}',
+    private: false,
+    handle: ({ params }) => getDashboardFile(params['file']!),
   },
 ];
 

@@ -4,6 +4,7 @@ import { EcomflowError } from '../errors.js';
 export const DASHBOARD_ERROR_CODES = {
   invalid_filter: 'invalid_filter',
   unknown_asset: 'unknown_asset',
+  asset_missing: 'asset_missing',
 } as const;
 export type DashboardErrorCode = (typeof DASHBOARD_ERROR_CODES)[keyof typeof DASHBOARD_ERROR_CODES];
 
@@ -32,5 +33,13 @@ export class UnknownAssetError extends DashboardError {
     super(DASHBOARD_ERROR_CODES.unknown_asset, `${JSON.stringify(file)} is not a file of the dashboard`);
     this.name = 'UnknownAssetError';
     this.file = file;
+  }
+}
+
+/** A file of the dashboard that is not where it should be: a packaging mistake, not a request's. */
+export class AssetMissingError extends DashboardError {
+  constructor(path: string) {
+    super(DASHBOARD_ERROR_CODES.asset_missing, `${path} is not in any folder above this module`);
+    this.name = 'AssetMissingError';
   }
 }

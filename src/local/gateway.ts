@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { matchTemplate, ROUTES } from '../api/routes.js';
 import { LOCAL_ACCOUNT_ID } from '../config/aws.js';
+import { DASHBOARD_AUTH_SCRIPT } from '../dashboard/assets.js';
 import { lambdaContext } from './lambda-context.js';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -102,6 +103,14 @@ export function createGateway(options: GatewayOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname === DASHBOARD_AUTH_SCRIPT) {
+      // The dashboard's request headers, answered by the local gateway itself: it binds 127.0.0.1, so
+      // the page works with no sign-in (on AWS this script is the sign-in's).
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(localAuthScript(options.apiKey));
+      req.resume();
+      return;
+    }
     const segments = url.pathname.split('/').filter(Boolean).map(safeDecode);
     const route = ROUTES.filter((r) => r.method === req.method)
       .map((r) => ({
@@ -147,6 +156,11 @@ export function createGateway(options: GatewayOptions): Server {
     res.writeHead(result.statusCode, headers);
     res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
   }
+}
+
+/** The dashboard's auth script on the local stack: its requests carry the stack's API key. */
+export function localAuthScript(apiKey: string): string {
+  return `window.ecomflowAuth = { headers: async () => (${JSON.stringify({ 'x-api-key': apiKey })}) };\n`;
 }
 
 function proxyEvent(

@@ -25,6 +25,8 @@ import {
 } from '../../src/core/quarantine.js';
 import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
 import { CFN_YAML_SCHEMA } from '../../src/cost/service-config.js';
+import { DASHBOARD_ASSETS } from '../../src/dashboard/assets.js';
+import { DASHBOARD_SNAPSHOT_KEY } from '../../src/dashboard/contract.js';
 import { AUDIT_METRIC, metricLine } from '../../src/handlers/audit.js';
 import { GATEWAY_ERRORS } from '../../src/local/gateway.js';
 import { TRANSFORM_EVENT_SOURCE } from '../../src/stream/event-source.js';
@@ -367,6 +369,9 @@ describe('functions', () => {
     expect(refresh.includes('src/handlers/refresh.mjs')).toBe(true);
     // The refresh reads the warehouse SQL at run time.
     expect(refresh.includes('warehouse/marts/daily_revenue.sql')).toBe(true);
+    // The API serves the dashboard's files and chart.js's UMD build from beside its bundle.
+    const api = readFileSync(join(packageDir, 'api.zip'));
+    for (const asset of Object.values(DASHBOARD_ASSETS)) expect(api.includes(asset.path)).toBe(true);
   });
 
   it('keep the CLI out of the batch bundle: no clean-to-dir, no Parquet worker thread', async () => {
@@ -803,8 +808,13 @@ describe('REST API', () => {
     expect(Object.fromEntries(required)).toEqual(
       Object.fromEntries(API_ROUTES.map((r) => [`${r.method} ${r.resource}`, r.private])),
     );
-    // Only the health check is public; a new route is private unless someone decides otherwise.
-    expect(API_ROUTES.filter((r) => !r.private).map((r) => r.resource)).toEqual(['/health']);
+    // Only the health check and the dashboard's page and files (no data) are public; a new route is
+    // private unless someone decides otherwise.
+    expect(API_ROUTES.filter((r) => !r.private).map((r) => r.resource)).toEqual([
+      '/health',
+      '/',
+      '/dashboard/{file}',
+    ]);
   });
 
   it('declares in resources/functions/api.yml the http events of the manifest, in its order', () => {
@@ -813,7 +823,8 @@ describe('REST API', () => {
     }) as { api: { events: { http: { method: string; path: string; private?: boolean } }[] } };
     const declared = file.api.events.map(({ http }) => ({
       method: http.method.toUpperCase(),
-      resource: `/${http.path}`,
+      // `path: /` is the root resource; every other path is written without its leading slash.
+      resource: `/${http.path.replace(/^\//, '')}`,
       private: http.private ?? false,
     }));
     expect(declared).toEqual(
@@ -1122,7 +1133,7 @@ const IAM: Record<string, Record<string, string[]>> = {
     'logs:PutLogEvents': ['ApiLogGroup.Arn'],
     'kinesis:PutRecords': ['IngestStream.Arn'],
     's3:PutObject': ['${RawBucket.Arn}/quarantine/*'],
-    's3:GetObject': ['${RawBucket.Arn}/audit/*'],
+    's3:GetObject': ['${RawBucket.Arn}/audit/*', `\${RawBucket.Arn}/${DASHBOARD_SNAPSHOT_KEY}`],
     's3:ListBucket': ['RawBucket.Arn'],
     'dynamodb:Query': ['InvoicesTable.Arn', '${InvoicesTable.Arn}/index/by_stock', 'CustomersTable.Arn'],
     'lambda:InvokeFunction': ['EraseLambdaFunction.Arn'],
