@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchClean } from './clean.js';
+import { benchDashboard } from './dashboard.js';
 import { benchLake } from './lake.js';
 import { ROOT } from './lib.js';
 import { benchLoad } from './load.js';
@@ -33,7 +34,10 @@ if (!existsSync(REAL_DATA)) {
  * Sections with their own markers in docs/benchmarks.md, which `--only <name>` re-runs alone (the rest of
  * the document stays as the last full run left it).
  */
-const OWN_SECTIONS: Record<string, (realData: string) => Promise<string>> = { lake: benchLake };
+const OWN_SECTIONS: Record<string, (realData: string) => Promise<string>> = {
+  lake: benchLake,
+  dashboard: benchDashboard,
+};
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 if (only !== undefined && !OWN_SECTIONS[only]) {
   console.error(`bench: --only takes one of ${Object.keys(OWN_SECTIONS).join(', ')}, not "${only}"`);

@@ -168,7 +168,7 @@ export function dashboardView(
     countries: countriesOf(snapshot),
     days: dayRange(snapshot),
     revenue: revenueTile(snapshot.dailyCountryRevenue.filter((r) => inDays(r) && inCountry(r))),
-    ...productTiles(snapshot.productCountrySales.filter((r) => inMonths(r) && inCountry(r))),
+    ...productTiles(snapshot, inMonths, filter.country),
     revenueByCountryMonth: revenueByCountryMonth(
       snapshot.monthlyCountryRevenue.filter((r) => inMonths(r) && inCountry(r)),
     ),
@@ -223,27 +223,77 @@ interface ProductSums {
   revenueMilli: number;
 }
 
-function sumProducts(rows: DashboardSnapshot['productCountrySales']): ProductSums[] {
-  const products = new Map<string, ProductSums>();
-  for (const r of rows) {
-    const p = products.get(r.stock_code) ?? {
-      stock_code: r.stock_code,
-      description: null,
-      units: 0,
-      revenueMilli: 0,
-    };
-    p.description ??= r.description;
-    p.units += r.units;
-    p.revenueMilli += toMilli(r.revenue);
-    products.set(r.stock_code, p);
+/** productCountrySales summed by month, over every country and per country. */
+interface ProductIndex {
+  months: string[];
+  all: Map<string, Map<string, ProductSums>>;
+  byCountry: Map<string, Map<string, Map<string, ProductSums>>>;
+}
+
+/**
+ * Built once per snapshot object: a snapshot of the real data holds some 67,000 product rows, and the route
+ * keeps one snapshot parsed across requests, so each request merges a month's sums instead of every row.
+ */
+const productIndexes = new WeakMap<DashboardSnapshot, ProductIndex>();
+
+function addProduct(into: Map<string, ProductSums>, p: ProductSums): void {
+  const sums = into.get(p.stock_code);
+  if (!sums) {
+    into.set(p.stock_code, { ...p });
+    return;
   }
-  return [...products.values()];
+  sums.description ??= p.description;
+  sums.units += p.units;
+  sums.revenueMilli += p.revenueMilli;
+}
+
+function productIndex(snapshot: DashboardSnapshot): ProductIndex {
+  let index = productIndexes.get(snapshot);
+  if (index) return index;
+  index = { months: [], all: new Map(), byCountry: new Map() };
+  for (const r of snapshot.productCountrySales) {
+    const p = {
+      stock_code: r.stock_code,
+      description: r.description,
+      units: r.units,
+      revenueMilli: toMilli(r.revenue),
+    };
+    let all = index.all.get(r.month);
+    let countries = index.byCountry.get(r.month);
+    if (!all || !countries) {
+      all = new Map();
+      countries = new Map();
+      index.all.set(r.month, all);
+      index.byCountry.set(r.month, countries);
+    }
+    addProduct(all, p);
+    let country = countries.get(r.country);
+    if (!country) {
+      country = new Map();
+      countries.set(r.country, country);
+    }
+    addProduct(country, p);
+  }
+  index.months = [...index.all.keys()].sort(byText);
+  productIndexes.set(snapshot, index);
+  return index;
 }
 
 function productTiles(
-  rows: DashboardSnapshot['productCountrySales'],
+  snapshot: DashboardSnapshot,
+  inMonths: (row: { month: string }) => boolean,
+  country: string | undefined,
 ): Pick<DashboardView, 'topProducts' | 'lastMonthUnits'> {
-  const topProducts = sumProducts(rows)
+  const index = productIndex(snapshot);
+  const months: { month: string; products: Map<string, ProductSums> }[] = [];
+  for (const month of index.months) {
+    if (!inMonths({ month })) continue;
+    const products = country === undefined ? index.all.get(month) : index.byCountry.get(month)?.get(country);
+    if (products && products.size > 0) months.push({ month, products });
+  }
+  const merged = new Map<string, ProductSums>();
+  for (const { products } of months) for (const p of products.values()) addProduct(merged, p);
+  const topProducts = [...merged.values()]
     .sort((a, b) => b.revenueMilli - a.revenueMilli || byText(a.stock_code, b.stock_code))
     .slice(0, TOP_PRODUCTS)
     .map((p, i) => ({
@@ -253,12 +303,11 @@ function productTiles(
       units: p.units,
       revenue: fromMilli(p.revenueMilli),
     }));
-  let month: string | null = null;
-  for (const r of rows) if (month === null || r.month > month) month = r.month;
-  const products = sumProducts(rows.filter((r) => r.month === month))
+  const last = months[months.length - 1];
+  const products = [...(last?.products.values() ?? [])]
     .sort((a, b) => b.units - a.units || byText(a.stock_code, b.stock_code))
     .map((p) => ({ stock_code: p.stock_code, description: p.description, units: p.units }));
-  return { topProducts, lastMonthUnits: { month, products } };
+  return { topProducts, lastMonthUnits: { month: last?.month ?? null, products } };
 }
 
 function revenueByCountryMonth(

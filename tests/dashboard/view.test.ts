@@ -138,6 +138,32 @@ describe('dashboardView: products', () => {
   });
 });
 
+describe('dashboardView: one snapshot, many filters', () => {
+  it('answers each filter the same however many filters were answered from the snapshot before', () => {
+    // Prepare: the route keeps one parsed snapshot and answers every request from it.
+    const snapshot = aSnapshot({
+      productCountrySales: [
+        aProductRow({ stock_code: 'A', country: 'France', revenue: 1.1, units: 1 }),
+        aProductRow({ stock_code: 'A', country: 'Germany', revenue: 2.2, units: 2 }),
+        aProductRow({ stock_code: 'B', country: 'Germany', month: '2011-12-01', revenue: 5, units: 5 }),
+      ],
+    });
+    const france = () => dashboardView(snapshot, null, { country: 'France' }, []);
+    const all = () => dashboardView(snapshot, null, {}, []);
+    // Act
+    const first = france();
+    const everyCountry = all();
+    const again = [france(), all()];
+    // Assess
+    expect(again).toEqual([first, everyCountry]);
+    expect(first.topProducts.map((p) => [p.stock_code, p.revenue])).toEqual([['A', 1.1]]);
+    expect(everyCountry.topProducts.map((p) => [p.stock_code, p.revenue])).toEqual([
+      ['B', 5],
+      ['A', 3.3],
+    ]);
+  });
+});
+
 describe('dashboardView: country and month, cancellations, segments', () => {
   it('gives revenue by month and country, summed exactly', () => {
     const rows = [
