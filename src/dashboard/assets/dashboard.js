@@ -1,7 +1,8 @@
 // The ecomflow dashboard: fetches GET /dashboard/data for the filter and draws what it answers. Every figure
 // comes from the marts through that answer; the page computes none (it only formats and slices for show).
-// A plain browser module, no build step. chart.js's UMD build (window.Chart) and the auth script
-// (window.ecomflowAuth) are loaded before it by index.html.
+// A plain browser module, no build step. The auth script (window.ecomflowAuth) runs before it; chart.js's
+// UMD build (window.Chart) runs after it, while the first data request is under way, and is waited for
+// before anything is drawn.
 
 /** The data route, beside this file whatever prefix (a stage on AWS) the API is served under. */
 const DATA_URL = new URL('data', import.meta.url);
@@ -20,6 +21,10 @@ const money = new Intl.NumberFormat('en-GB', { minimumFractionDigits: 2, maximum
 const count = new Intl.NumberFormat('en-GB');
 const percent = new Intl.NumberFormat('en-GB', { style: 'percent', maximumFractionDigits: 2 });
 const charts = new Map();
+/** Deferred scripts have all run by DOMContentLoaded, chart.js included. */
+const chartReady = window.Chart
+  ? Promise.resolve()
+  : new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
 let latest = 0;
 let countriesFilled = false;
 
@@ -154,13 +159,22 @@ function drawUnits(lastMonth) {
       : `Unit sales in ${lastMonth.month.slice(0, 7)}, bar chart of the ${shown.length} products sold most of ` +
           `${lastMonth.products.length}; first ${productName(shown[0])} with ${count.format(shown[0].units)} units.`,
   );
-  fillTable(
-    'table-units',
+  // Every product sold that month (thousands of rows): built when the table is opened, not before the
+  // first render.
+  unitsRows = () =>
     lastMonth.products.map((p) =>
       row([p.stock_code, p.description ?? '', { text: count.format(p.units), value: p.units, num: true }]),
-    ),
-  );
+    );
+  if ($('details-units').open) fillTable('table-units', unitsRows());
+  else $('table-units').replaceChildren();
 }
+
+/** The rows of the unit-sales table for the answer drawn last. */
+let unitsRows = () => [];
+$('details-units').addEventListener('toggle', () => {
+  if ($('details-units').open && $('table-units').childElementCount === 0)
+    fillTable('table-units', unitsRows());
+});
 
 function drawCountries(rows) {
   const months = [...new Set(rows.map((r) => r.month))];
@@ -408,7 +422,10 @@ async function load(query) {
     $('tiles').setAttribute('aria-busy', 'false');
     return false;
   }
-  render(await response.json(), query);
+  const view = await response.json();
+  await chartReady;
+  if (mine !== latest) return false;
+  render(view, query);
   return true;
 }
 
