@@ -7,6 +7,7 @@
  * Needs Debian's Chromium (`apt-get install chromium`, or ECOMFLOW_CHROMIUM); without it the section says so.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { readStackInfo } from '../src/local/stack.js';
@@ -123,7 +124,8 @@ export async function benchDashboard(realData: string): Promise<string> {
       `${REQUESTS} sequential requests a route after one unmeasured; the first (cold) request reads and parses the snapshot, ` +
         `the next ones find it kept by its ETag (one HeadObject to s3rver) and only sum the rows. ` +
         `The load (\`ecomflow load\`, ${(load.ms / 1000).toFixed(0)} s) and the refresh ran before. ` +
-        `Each render is a fresh browser context (nothing cached), Chromium headless with chart.js's animations off.`,
+        `Each render is a fresh browser context (nothing cached), Chromium headless with chart.js's animations off. ` +
+        `Load average at the end: ${loadavg()[0]!.toFixed(1)} (the machine's other work competes for the same cores).`,
       '',
     ].join('\n');
   } finally {
