@@ -6,7 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  type GetObjectCommandInput,
+  type GetObjectCommandOutput,
+} from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createDocumentClient } from '../../../src/adapters/dynamodb.js';
 import { createKinesisClient } from '../../../src/adapters/kinesis.js';
@@ -23,7 +27,7 @@ import { createApiHandler } from '../../../src/handlers/api.js';
 import { aDailyRow, anAuditReport, aSnapshot } from '../../helpers/dashboard.js';
 import { closedPort, type Emulators, startEmulators } from '../../helpers/emulators.js';
 import { apiEvent, lambdaContext } from '../../helpers/events.js';
-import { fastClientOptions } from '../../helpers/faults.js';
+import { fastClientOptions, interceptCommand } from '../../helpers/faults.js';
 import { ROOT } from '../../helpers/stack-process.js';
 
 let emu: Emulators;
@@ -126,6 +130,31 @@ describe('GET /dashboard/data', () => {
       aSnapshot({ dailyCountryRevenue: [aDailyRow({ revenue: 2 })] }),
     );
     expect((await data()).body.revenue.total).toBe(2);
+  });
+
+  it('reads an unchanged snapshot once: later requests only ask S3 for its ETag', async () => {
+    // Prepare
+    await writeJson(
+      emu.s3,
+      bucket,
+      DASHBOARD_SNAPSHOT_KEY,
+      aSnapshot({ dailyCountryRevenue: [aDailyRow({ revenue: 4 })] }),
+    );
+    const reads: string[] = [];
+    const restore = interceptCommand<GetObjectCommandInput, GetObjectCommandOutput>(
+      deps.s3,
+      'GetObjectCommand',
+      (input, next) => {
+        reads.push(input.Key ?? '');
+        return next(input);
+      },
+    );
+    // Act
+    const answers = [await data(), await data({ country: 'United Kingdom' }), await data()];
+    restore();
+    // Assess
+    expect(answers.map((a) => a.body.revenue.total)).toEqual([4, 4, 4]);
+    expect(reads.filter((key) => key === DASHBOARD_SNAPSHOT_KEY)).toHaveLength(1);
   });
 
   it('names the snapshot as down, with 200, when it is of another version', async () => {
