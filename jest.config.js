@@ -19,6 +19,7 @@ export const LANES = {
   /** Against the stand-ins: kinesalite, dynalite, s3rver, the local Firehose, PostgreSQL, DuckDB. */
   integration: [
     '/tests/adapters/(dynamodb|firehose|kinesis|pg-warehouse)\\.test\\.ts$',
+    '/tests/api/routes/dashboard\\.test\\.ts$',
     '/tests/analytics/(marts|loyalty)\\.test\\.ts$',
     '/tests/core/storable\\.test\\.ts$',
     '/tests/batch/',

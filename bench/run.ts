@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchClean } from './clean.js';
+import { benchDashboard } from './dashboard.js';
 import { benchIngest } from './ingest.js';
 import { benchLake } from './lake.js';
 import { ROOT } from './lib.js';
@@ -39,6 +40,7 @@ const OWN_SECTIONS: Record<string, (realData: string) => Promise<string>> = {
   lake: benchLake,
   lookups: benchLookups,
   ingest: benchIngest,
+  dashboard: benchDashboard,
 };
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 if (only !== undefined && !OWN_SECTIONS[only]) {

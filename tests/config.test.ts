@@ -40,6 +40,8 @@ describe('loadPipelineConfig', () => {
       quarantine: { bucket: 'ecomflow-dev-data', prefix: 'quarantine/' },
       // GET /status reads the audit from the quarantine's bucket unless AUDIT_BUCKET names another.
       auditBucket: 'ecomflow-dev-data',
+      // No AUTH_DOMAIN: a deployment without Cognito, whose dashboard takes the API key.
+      signIn: null,
       firehoseRecordMaxBytes: FIREHOSE_RECORD_KB.default * 1024,
       lakeYears: DEFAULT_LAKE_YEARS,
     });

@@ -4,11 +4,13 @@
  * authorizer of its scope; the template test holds them equal.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { DASHBOARD_PAGE, SIGN_IN_CONFIG_FILE } from '../dashboard/assets.js';
 import type { ApiDeps } from './deps.js';
 import { type HttpResponse, header, pageLimit, requestBody } from './http.js';
 import { deleteInvoice, replaceInvoice } from './ingest/changes.js';
 import { ingest } from './ingest/ingest.js';
 import { getCustomer, getCustomerInvoices } from './routes/customers.js';
+import { getDashboardData, getDashboardFile, getSignInConfig } from './routes/dashboard.js';
 import { deleteCustomer } from './routes/erasure.js';
 import { getHealth } from './routes/health.js';
 import { getInvoice, getInvoiceItems } from './routes/invoices.js';
@@ -122,9 +124,31 @@ export const ROUTES: readonly Route[] = [
     handle: ({ params, event }, deps) =>
       getStockInvoices(params['stockCode']!, pageLimit(event), next(event), deps()),
   },
+  // The dashboard (src/dashboard/): its page and files are public (they hold no data; on AWS the page
+  // signs in), its data takes the key as the look-ups do. /dashboard/data comes before /dashboard/{file}:
+  // the local gateway takes the first match, as API Gateway prefers a literal segment to a parameter.
+  { method: 'GET', resource: '/', scope: PUBLIC, handle: () => getDashboardFile(DASHBOARD_PAGE) },
+  {
+    method: 'GET',
+    resource: '/dashboard/data',
+    scope: SCOPES.read,
+    handle: ({ event }, deps) => getDashboardData(event.queryStringParameters, deps()),
+  },
+  {
+    method: 'GET',
+    resource: '/dashboard/{file}',
+    scope: PUBLIC,
+    handle: ({ params }, deps) =>
+      params['file'] === SIGN_IN_CONFIG_FILE
+        ? getSignInConfig(deps().config.signIn)
+        : getDashboardFile(params['file']!),
+  },
 ];
 
-/** Whether a route needs the API key and a token: every route but the PUBLIC ones. */
+/**
+ * Whether a route needs a credential at all: every route but the PUBLIC ones. Which credential, the API
+ * key, a token or both, depends on the auth mode (src/api/scopes.ts, needsApiKey).
+ */
 export function isPrivate(route: Pick<Route, 'scope'>): boolean {
   return route.scope !== PUBLIC;
 }

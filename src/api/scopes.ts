@@ -5,6 +5,8 @@
  * (src/handlers/pre-token.ts), `ecomflow users` and the template test read them from here.
  */
 
+import { AUTH_MODES, type AuthMode } from '../config/auth.js';
+
 /** The Cognito resource server's identifier: every scope is `<RESOURCE_SERVER>/<name>`. */
 export const RESOURCE_SERVER = 'ecomflow';
 
@@ -21,6 +23,24 @@ export type Scope = (typeof SCOPES)[ScopeName];
 export const PUBLIC = 'public';
 /** What a route of the manifest requires: one scope, or nothing. */
 export type RouteScope = Scope | typeof PUBLIC;
+
+/**
+ * The scopes of the routes machines call (client credentials): with Cognito, only these keep the API key
+ * beside the token, as the per-client throttle of the usage plan. People sign in through a browser, which
+ * cannot hold an API key; their routes (read, admin) take the token alone. resources/api-key-routes.yml
+ * says the same to the template.
+ */
+export const MACHINE_SCOPES: readonly Scope[] = [SCOPES.ingest];
+
+/**
+ * Whether a route of this scope takes the API key under an auth mode: never when PUBLIC; always in the
+ * API-key-only mode, where the key is the only credential; with Cognito, for MACHINE_SCOPES only.
+ * @example needsApiKey(SCOPES.read, 'cognito') === false; needsApiKey(SCOPES.read, 'apiKey') === true
+ */
+export function needsApiKey(scope: RouteScope, mode: AuthMode): boolean {
+  if (scope === PUBLIC) return false;
+  return mode === AUTH_MODES.apiKey || MACHINE_SCOPES.includes(scope);
+}
 
 /** The roles `ecomflow users add --role` and `ecomflow token --role` take. */
 export const ROLES = ['analyst', 'ingest', 'admin'] as const;

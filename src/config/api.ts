@@ -1,3 +1,4 @@
+import { readSignInConfig, type SignInConfig } from './auth.js';
 import {
   type AwsConfig,
   awsConfig,
@@ -19,6 +20,11 @@ export interface ApiConfig {
   auditBucket: string;
   /** The erase function DELETE /customers/{id} starts (`ERASE_FUNCTION_NAME`); unset, the route answers 501. */
   eraseFunction: string | undefined;
+  /**
+   * What the dashboard's sign-in script reads as `auth-config.json` (AUTH_DOMAIN, AUTH_CLIENT_ID,
+   * AUTH_REDIRECT_URI); null in a deployment without Cognito, where the page asks for the API key.
+   */
+  signIn: SignInConfig | null;
 }
 
 export const API_VARS = [
@@ -44,5 +50,6 @@ export function loadApiConfig(env: Env): ApiConfig {
     quarantine: quarantineConfig(env, v.QUARANTINE_BUCKET),
     auditBucket: read(env, ENV.AUDIT_BUCKET) ?? v.QUARANTINE_BUCKET,
     eraseFunction: read(env, ENV.ERASE_FUNCTION_NAME),
+    signIn: readSignInConfig(env),
   };
 }

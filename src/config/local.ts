@@ -213,6 +213,8 @@ export function localPipelineConfig(endpoints: Required<Endpoints>): PipelineCon
     deliveryStreams: { lake: r.lakeDeliveryStream, warehouse: r.warehouseDeliveryStream },
     quarantine,
     auditBucket: r.rawBucket,
+    // Locally the gateway answers the page's auth.js itself, with a local token: no hosted UI.
+    signIn: null,
     // The local stack runs erasures itself (src/local/erasure.ts), in no function.
     eraseFunction: undefined,
     firehoseRecordMaxBytes: FIREHOSE_RECORD_KB.default * 1024,

@@ -10,8 +10,8 @@
 // The page calls `await ecomflowAuth.headers()` for each API request. The local stack serves an auth.js of
 // its own with the same interface and a local token, so the page is the same on both.
 //
-// Configuration: window.ECOMFLOW_AUTH_CONFIG when the page sets it, else ./auth-config.json beside the
-// page, as { "domain": "<prefix>.auth.<region>.amazoncognito.com", "clientId": "<ReaderClient id>",
+// Configuration: window.ECOMFLOW_AUTH_CONFIG when the page sets it, else auth-config.json beside this
+// script (GET /dashboard/auth-config.json, the API's ApiConfig.signIn), as { "domain": "<prefix>.auth.<region>.amazoncognito.com", "clientId": "<ReaderClient id>",
 // "redirectUri": "https://<api>/<stage>/", "scope": "openid email ecomflow/read" } (docs/deploy.md).
 //
 // Flow (https://docs.aws.amazon.com/cognito/latest/developerguide/authorization-endpoint.html and
@@ -24,12 +24,14 @@
   const TOKEN_KEY = 'ecomflow.auth.token';
   const PENDING_KEY = 'ecomflow.auth.pending';
   const EARLY_MS = 60_000;
+  // This script's own address (…/dashboard/auth.js): its configuration is served beside it.
+  const HERE = (typeof document !== 'undefined' && document.currentScript?.src) || location.href;
 
   let configPromise;
   function config() {
     configPromise ??= (async () => {
       const given = window.ECOMFLOW_AUTH_CONFIG;
-      const cfg = given ?? (await (await fetch(new URL('auth-config.json', location.href))).json());
+      const cfg = given ?? (await (await fetch(new URL('auth-config.json', HERE))).json());
       for (const field of ['domain', 'clientId', 'redirectUri']) {
         if (typeof cfg[field] !== 'string' || cfg[field] === '') {
           throw new Error(`ecomflow sign-in: the configuration has no ${field}`);

@@ -9,9 +9,12 @@ import {
   type TokenCheck,
 } from '../api/authorize.js';
 import { isPrivate, matchTemplate, ROUTES } from '../api/routes.js';
+import { needsApiKey } from '../api/scopes.js';
 import { AUTH_MODES, type AuthMode } from '../config/auth.js';
 import { LOCAL_ACCOUNT_ID } from '../config/aws.js';
+import { DASHBOARD_AUTH_SCRIPT } from '../dashboard/assets.js';
 import { lambdaContext } from './lambda-context.js';
+import { localAuthScript } from './tokens.js';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -25,6 +28,11 @@ export interface GatewayOptions {
   inFlightLimits?: InFlightLimits;
   /** Bearer tokens, as API Gateway's Cognito authorizer checks them; without it, the API key alone. */
   auth?: GatewayAuth;
+  /**
+   * The dashboard's `auth.js` (src/local/tokens.ts, localAuthScript: a fresh analyst token and the key),
+   * asked for on each request; without it the page's requests carry the API key alone.
+   */
+  dashboardAuthScript?: () => Promise<string>;
 }
 
 /**
@@ -134,6 +142,18 @@ export function createGateway(options: GatewayOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname === DASHBOARD_AUTH_SCRIPT) {
+      // The dashboard's request headers, answered by the local gateway itself: it binds 127.0.0.1, so
+      // the page works with no sign-in (on AWS this script is the sign-in's).
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(
+        options.dashboardAuthScript
+          ? await options.dashboardAuthScript()
+          : localAuthScript({ token: null, apiKey: options.apiKey }),
+      );
+      req.resume();
+      return;
+    }
     const segments = url.pathname.split('/').filter(Boolean).map(safeDecode);
     const route = ROUTES.filter((r) => r.method === req.method)
       .map((r) => ({
@@ -166,7 +186,8 @@ export function createGateway(options: GatewayOptions): Server {
       claims = decision.claims;
     }
     const sent = req.headers['x-api-key'];
-    if (route.private && !apiKeyMatches(typeof sent === 'string' ? sent : undefined, options.apiKey)) {
+    const keyed = needsApiKey(route.scope, auth?.mode ?? AUTH_MODES.apiKey);
+    if (keyed && !apiKeyMatches(typeof sent === 'string' ? sent : undefined, options.apiKey)) {
       refuse(res, GATEWAY_ERRORS.forbidden);
       req.resume();
       return;

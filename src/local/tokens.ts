@@ -157,8 +157,13 @@ export async function localDashboardToken(home: string, nowSeconds?: number): Pr
  * the same code locally and on AWS. Serve it fresh (a new token) each time it is asked for.
  * @example localAuthScript({ token: await localDashboardToken(home), apiKey })
  */
-export function localAuthScript(values: { token: string; apiKey: string }): string {
-  const headers = JSON.stringify({ Authorization: `Bearer ${values.token}`, 'x-api-key': values.apiKey });
+export function localAuthScript(values: { token: string | null; apiKey: string }): string {
+  // Without a token (a gateway with no signing key, as in its own tests), the key alone.
+  const headers = JSON.stringify(
+    values.token === null
+      ? { 'x-api-key': values.apiKey }
+      : { Authorization: `Bearer ${values.token}`, 'x-api-key': values.apiKey },
+  );
   return `// ecomflow local stack: no sign-in on 127.0.0.1 (src/local/tokens.ts, localAuthScript).
 window.ecomflowAuth = {
   headers: async () => (${headers}),

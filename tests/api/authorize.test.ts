@@ -99,12 +99,14 @@ describe('the roles against the routes of the manifest', () => {
     expect(allowed('analyst')).toEqual(reads);
   });
 
-  it('lets an ingest client write invoices and read nothing but the health check', () => {
+  it("lets an ingest client write invoices and read nothing but the public routes (health, the dashboard's files)", () => {
     expect(allowed('ingest')).toEqual([
       'GET /health',
       'POST /ingest',
       'PUT /invoices/{invoiceNo}',
       'DELETE /invoices/{invoiceNo}',
+      'GET /',
+      'GET /dashboard/{file}',
     ]);
   });
 

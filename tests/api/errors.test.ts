@@ -23,7 +23,7 @@ import {
 } from '../../src/adapters/errors.js';
 import type { ApiDeps } from '../../src/api/deps.js';
 import { ADAPTER_FAILURE_ANSWERS, BadRequestError } from '../../src/api/errors.js';
-import { ROUTES } from '../../src/api/routes.js';
+import { isPrivate, ROUTES } from '../../src/api/routes.js';
 import { createApiHandler } from '../../src/handlers/api.js';
 import { apiEvent, lambdaContext } from '../helpers/events.js';
 
@@ -63,8 +63,8 @@ function failingHandler(error: unknown) {
   }, log);
 }
 
-/** Every route that uses a service, with parameters that pass its own checks. */
-const SERVICE_ROUTES = ROUTES.filter((r) => r.resource !== '/health');
+/** Every route that uses a service (the private ones), with parameters that pass its own checks. */
+const SERVICE_ROUTES = ROUTES.filter(isPrivate);
 const PARAMS: Record<string, string> = { invoiceNo: '536365', stockCode: '85123A', customerId: '17850' };
 
 function eventFor(route: (typeof ROUTES)[number]) {

@@ -187,7 +187,8 @@ export function apiRoutes(template: Template): Map<string, Resource> {
   for (const resource of Object.values(resources)) {
     if (resource.Type !== 'AWS::ApiGateway::Method' || !resource.Properties) continue;
     const method = String(at(resource.Properties, 'HttpMethod'));
-    routes.set(`${method} ${pathOf(at(resource.Properties, 'ResourceId'))}`, resource);
+    // The root resource's path is `/` (its own path part is empty).
+    routes.set(`${method} ${pathOf(at(resource.Properties, 'ResourceId')) || '/'}`, resource);
   }
   return routes;
 }

@@ -11,6 +11,7 @@ import { tableDefinition } from '../../src/adapters/table-definitions.js';
 import { LAKE_RAW_TABLE } from '../../src/analytics/models.js';
 import { ROUTES as API_ROUTES, isPrivate } from '../../src/api/routes.js';
 import {
+  needsApiKey,
   RESOURCE_SERVER,
   ROLE_GROUPS,
   ROLE_SCOPES,
@@ -19,7 +20,7 @@ import {
   scopeName,
 } from '../../src/api/scopes.js';
 import { LOADS_PREFIX } from '../../src/batch/aws/records.js';
-import { AUTH_MODES, type AuthMode, SIGN_IN_SCOPE } from '../../src/config/auth.js';
+import { AUTH_MODES, type AuthMode, SIGN_IN_SCOPE, SIGN_IN_VARIABLES } from '../../src/config/auth.js';
 import { COMPACTION_DEFAULTS, loadCompactConfig } from '../../src/config/compact.js';
 import { LOCAL_RESOURCES } from '../../src/config/local.js';
 import { DEFAULT_LAKE_YEARS, parseLakeYears } from '../../src/config/transform.js';
@@ -34,6 +35,7 @@ import {
 } from '../../src/core/quarantine.js';
 import { COLUMN_NAMES, glueColumns } from '../../src/core/schema.js';
 import { CFN_YAML_SCHEMA } from '../../src/cost/service-config.js';
+import { DASHBOARD_ASSETS } from '../../src/dashboard/assets.js';
 import { DASHBOARD_SNAPSHOT_KEY } from '../../src/dashboard/contract.js';
 import { AUDIT_METRIC, metricLine } from '../../src/handlers/audit.js';
 import { GATEWAY_ERRORS } from '../../src/local/gateway.js';
@@ -208,6 +210,7 @@ describe('functions', () => {
         'QUARANTINE_PREFIX',
         'AUDIT_BUCKET',
         'ERASE_FUNCTION_NAME',
+        ...Object.values(SIGN_IN_VARIABLES),
       ],
     },
     TransformLambdaFunction: {
@@ -394,6 +397,9 @@ describe('functions', () => {
     expect(refresh.includes('src/handlers/refresh.mjs')).toBe(true);
     // The refresh reads the warehouse SQL at run time.
     expect(refresh.includes('warehouse/marts/daily_revenue.sql')).toBe(true);
+    // The API serves the dashboard's files and chart.js's UMD build from beside its bundle.
+    const api = readFileSync(join(packageDir, 'api.zip'));
+    for (const asset of Object.values(DASHBOARD_ASSETS)) expect(api.includes(asset.path)).toBe(true);
   });
 
   it('keep the CLI out of the batch bundle: no clean-to-dir, no Parquet worker thread', async () => {
@@ -825,13 +831,23 @@ describe('REST API', () => {
     }
   });
 
-  it('requires the API key exactly on the routes the manifest calls private', () => {
+  it('requires the API key on the routes needsApiKey names under Cognito: the ingest routes only', () => {
     const required = [...apiRoutes(template)].map(([route, m]) => [route, m.Properties?.['ApiKeyRequired']]);
     expect(Object.fromEntries(required)).toEqual(
-      Object.fromEntries(API_ROUTES.map((r) => [`${r.method} ${r.resource}`, isPrivate(r)])),
+      Object.fromEntries(
+        API_ROUTES.map((r) => [`${r.method} ${r.resource}`, needsApiKey(r.scope, AUTH_MODES.cognito)]),
+      ),
     );
-    // Only the health check is public; a new route is private unless someone decides otherwise.
-    expect(API_ROUTES.filter((r) => !isPrivate(r)).map((r) => r.resource)).toEqual(['/health']);
+    expect(API_ROUTES.filter((r) => needsApiKey(r.scope, AUTH_MODES.cognito)).map((r) => r.scope)).toEqual(
+      expect.arrayContaining([SCOPES.ingest]),
+    );
+    // Only the health check and the dashboard's page and files (no data) are public; a new route is
+    // private unless someone decides otherwise.
+    expect(API_ROUTES.filter((r) => !isPrivate(r)).map((r) => r.resource)).toEqual([
+      '/health',
+      '/',
+      '/dashboard/{file}',
+    ]);
   });
 
   it('declares in resources/functions/api.yml the http events of the manifest, in its order', () => {
@@ -840,8 +856,10 @@ describe('REST API', () => {
     }) as { api: { events: { http: { method: string; path: string; private?: boolean } }[] } };
     const declared = file.api.events.map(({ http }) => ({
       method: http.method.toUpperCase(),
-      resource: `/${http.path}`,
-      private: http.private ?? false,
+      // `path: /` is the root resource; every other path is written without its leading slash.
+      resource: `/${http.path.replace(/^\//, '')}`,
+      // A keyed route's `private` is its scope's entry of resources/api-key-routes.yml.
+      private: http.private !== undefined,
     }));
     expect(declared).toEqual(
       API_ROUTES.map((r) => ({ method: r.method, resource: r.resource, private: isPrivate(r) })),
@@ -959,7 +977,7 @@ describe('access (auth=cognito, the test stage)', () => {
     });
   });
 
-  it("puts the authorizer on every route but /health, with the manifest's scope, and keeps the API key", () => {
+  it("puts the authorizer on every private route, with the manifest's scope, and the API key on the ingest routes", () => {
     const methods = apiRoutes(template);
     const seen = API_ROUTES.map((r) => {
       const p = methods.get(`${r.method} ${r.resource}`)?.Properties ?? {};
@@ -977,7 +995,7 @@ describe('access (auth=cognito, the test stage)', () => {
         type: isPrivate(r) ? 'COGNITO_USER_POOLS' : 'NONE',
         authorizer: isPrivate(r) ? { Ref: 'ApiCognitoAuthorizer' } : null,
         scopes: isPrivate(r) ? [r.scope] : null,
-        key: isPrivate(r),
+        key: needsApiKey(r.scope, AUTH_MODES.cognito),
       })),
     );
   });
@@ -1012,6 +1030,15 @@ describe('access (auth=cognito, the test stage)', () => {
     });
   });
 
+  it("gives the API the dashboard's sign-in configuration with Cognito, and nothing without", () => {
+    const env = at(props('ApiLambdaFunction'), 'Environment', 'Variables');
+    for (const name of Object.values(SIGN_IN_VARIABLES)) {
+      const value = at(env, name) as { 'Fn::If': [string, unknown, unknown] };
+      expect([value['Fn::If'][0], value['Fn::If'][2]]).toEqual(['CognitoAuth', '']);
+    }
+    expect(describeValue(at(env, SIGN_IN_VARIABLES.clientId, 'Fn::If', 1))).toBe('ReaderClient');
+  });
+
   it('makes every access resource conditional on auth=cognito, which the test stage sets', () => {
     expect(param('auth')).toBe(AUTH_MODES.cognito);
     const ids = [...cognitoIds(), 'PreTokenLambdaFunction', 'PreTokenLogGroup', 'PreTokenRole'];
@@ -1043,9 +1070,11 @@ describe('access (auth=apiKey)', () => {
       key: m.Properties?.['ApiKeyRequired'],
     }));
     expect(methods.sort((a, b) => a.route.localeCompare(b.route))).toEqual(
-      API_ROUTES.map((r) => ({ route: `${r.method} ${r.resource}`, type: 'NONE', key: isPrivate(r) })).sort(
-        (a, b) => a.route.localeCompare(b.route),
-      ),
+      API_ROUTES.map((r) => ({
+        route: `${r.method} ${r.resource}`,
+        type: 'NONE',
+        key: needsApiKey(r.scope, AUTH_MODES.apiKey),
+      })).sort((a, b) => a.route.localeCompare(b.route)),
     );
   });
 

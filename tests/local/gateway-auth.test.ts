@@ -133,10 +133,14 @@ describe('the local gateway in cognito mode', () => {
     expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 
-  it('still needs the API key with a valid token (the usage plan)', async () => {
+  it('still needs the API key with a valid token on the ingest routes (the usage plan), and not on reads', async () => {
     const token = await signAccessToken(signingKey, { role: 'admin' });
-    const response = await fetch(`${url}/status`, { headers: { authorization: `Bearer ${token}` } });
-    await expectRefused(response, GATEWAY_ERRORS.forbidden);
+    const authorization = `Bearer ${token}`;
+    const post = await fetch(`${url}/ingest`, { method: 'POST', headers: { authorization }, body: 'x' });
+    await expectRefused(post, GATEWAY_ERRORS.forbidden);
+    // A browser signed in through the hosted UI holds no key: its reads take the token alone.
+    const read = await fetch(`${url}/status`, { headers: { authorization } });
+    expect(read.status).toBe(200);
   });
 
   it("takes the dashboard's token as an analyst's", async () => {

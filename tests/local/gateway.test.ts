@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ROUTES } from '../../src/api/routes.js';
+import { DASHBOARD_AUTH_SCRIPT } from '../../src/dashboard/assets.js';
 import { close } from '../../src/local/emulators.js';
 import {
   apiKeyMatches,
@@ -14,6 +15,7 @@ import {
   GATEWAY_ERRORS,
   type InFlightLimits,
 } from '../../src/local/gateway.js';
+import { localAuthScript } from '../../src/local/tokens.js';
 
 /** A path of `resource` with a value in each parameter. */
 const pathOf = (resource: string) => resource.replace(/\{\w+\}/g, '1');
@@ -146,6 +148,35 @@ describe('the local API gateway', () => {
     expect(wrong.status).toBe(403);
     expect(health.status).toBe(200);
     expect(events.map((e) => e.resource)).toEqual(['/health']);
+  });
+
+  it("answers the dashboard's auth script itself, with the stack's key, and never calls the handler", async () => {
+    // Act
+    const response = await fetch(`${url}${DASHBOARD_AUTH_SCRIPT}`);
+    const script = await response.text();
+    // Assess: the script, run as a browser would, gives the key as the page's request header.
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(script).toBe(localAuthScript({ token: null, apiKey: KEY }));
+    const window: { ecomflowAuth?: { headers(): Promise<Record<string, string>> } } = {};
+    new Function('window', 'location', script)(window, {});
+    expect(await window.ecomflowAuth?.headers()).toEqual({ 'x-api-key': KEY });
+    expect(events).toEqual([]);
+  });
+
+  it('routes /dashboard/data to its own resource, behind the key, and other names to /dashboard/{file}', async () => {
+    // Act
+    const data = await fetch(`${url}/dashboard/data?country=Netherlands`, { headers: { 'x-api-key': KEY } });
+    const keyless = await fetch(`${url}/dashboard/data`);
+    const file = await fetch(`${url}/dashboard/dashboard.js`);
+    const page = await fetch(`${url}/`);
+    // Assess
+    expect([data.status, keyless.status, file.status, page.status]).toEqual([200, 403, 200, 200]);
+    expect(events.map((e) => [e.resource, e.pathParameters, e.queryStringParameters])).toEqual([
+      ['/dashboard/data', null, { country: 'Netherlands' }],
+      ['/dashboard/{file}', { file: 'dashboard.js' }, null],
+      ['/', null, null],
+    ]);
   });
 
   it('answers 403 Missing Authentication Token for a path no resource matches', async () => {
