@@ -62,15 +62,23 @@ function tab(
   return { auth: window['ecomflowAuth'] as Auth, assigned, requests, storage, location };
 }
 
-/** Resolves once pending promise callbacks have run (the redirect promise never settles). */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+/**
+ * Resolves once the script has sent the tab somewhere or made a request (its redirect promise never
+ * settles, so there is nothing to await). Polled, not a fixed pause: on a busy machine the digest and the
+ * configuration take their time.
+ */
+async function settle(t?: { assigned: string[]; requests: unknown[] }): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  do await new Promise((resolve) => setTimeout(resolve, 5));
+  while (t && t.assigned.length === 0 && t.requests.length === 0 && Date.now() < deadline);
+}
 
 describe('the sign-in script', () => {
   it('redirects to the hosted UI with a PKCE S256 challenge of the verifier it keeps', async () => {
     // Act
     const t = tab();
     void t.auth.headers();
-    await settle();
+    await settle(t);
 
     // Assess
     expect(t.assigned).toHaveLength(1);
@@ -95,7 +103,7 @@ describe('the sign-in script', () => {
     // Prepare: the sign-in started in this tab.
     const first = tab();
     void first.auth.headers();
-    await settle();
+    await settle(first);
     const { state, verifier } = JSON.parse(first.storage.get('ecomflow.auth.pending')!) as Record<
       string,
       string
@@ -134,7 +142,7 @@ describe('the sign-in script', () => {
     ]);
     const t = tab('', storage);
     void t.auth.headers();
-    await settle();
+    await settle(t);
     expect(t.assigned[0]).toContain('/oauth2/authorize');
   });
 });
