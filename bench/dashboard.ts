@@ -6,7 +6,7 @@
  *
  * Needs Debian's Chromium (`apt-get install chromium`, or ECOMFLOW_CHROMIUM); without it the section says so.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -14,7 +14,7 @@ import { createS3Client } from '../src/adapters/s3.js';
 import { LOCAL_RESOURCES } from '../src/config/local.js';
 import { readDashboardSnapshot } from '../src/dashboard/snapshot.js';
 import { readStackInfo } from '../src/local/stack.js';
-import { newHome, type RunningStack, runCli, stackVars, startStack } from './replay.js';
+import { runCli, withFreshStack } from './replay.js';
 
 const CHROMIUM = process.env['ECOMFLOW_CHROMIUM'] ?? '/usr/bin/chromium';
 /** The mark dashboard.js sets when the first answer is drawn. */
@@ -80,12 +80,7 @@ export async function benchDashboard(realData: string): Promise<string> {
   if (!existsSync(CHROMIUM)) {
     return `${title}\n\nNot measured: no Chromium at ${CHROMIUM} (\`apt-get install chromium\`, or set ECOMFLOW_CHROMIUM).\n`;
   }
-  const homes: string[] = [];
-  const stacks: RunningStack[] = [];
-  try {
-    const home = newHome(homes);
-    const vars = await stackVars(home);
-    const stack = await startStack(vars, stacks);
+  return withFreshStack(async ({ home, vars, stack }) => {
     const load = await runCli(['load', realData], vars);
     await runCli(['refresh'], vars);
     // `ecomflow load` and `ecomflow refresh` leave the snapshot behind, in the local S3.
@@ -133,8 +128,5 @@ export async function benchDashboard(realData: string): Promise<string> {
         `Load average at the end: ${loadavg()[0]!.toFixed(1)} (the machine's other work competes for the same cores).`,
       '',
     ].join('\n');
-  } finally {
-    for (const stack of stacks) await stack.stop().catch(() => {});
-    for (const home of homes) rmSync(home, { recursive: true, force: true });
-  }
+  });
 }

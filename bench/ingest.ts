@@ -7,7 +7,7 @@
  *   until 30 s after the burst.
  * The reference in the same run is GET /health's latency on the idle stack.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
@@ -16,7 +16,7 @@ import { MAX_BODY_BYTES } from '../src/api/ingest/ingest.js';
 import { LineCleaner } from '../src/core/line-cleaner.js';
 import { GATEWAY_LIMITS } from '../src/local/gateway.js';
 import { STACK_INFO_FILE, type StackInfo } from '../src/local/stack.js';
-import { newHome, type RunningStack, stackVars, startStack } from './replay.js';
+import { withFreshStack } from './replay.js';
 
 export const SUSTAINED = {
   seconds: 60,
@@ -128,12 +128,7 @@ async function stackInfo(home: string): Promise<StackInfo> {
 }
 
 export async function benchIngest(realData: string): Promise<string> {
-  const homes: string[] = [];
-  const stacks: RunningStack[] = [];
-  try {
-    const home = newHome(homes);
-    const vars = await stackVars(home);
-    const stack = await startStack(vars, stacks);
+  return withFreshStack(async ({ home, stack }) => {
     const info = await stackInfo(home);
     const headers = { 'x-api-key': info.apiKey, 'content-type': 'text/csv' };
 
@@ -230,8 +225,5 @@ export async function benchIngest(realData: string): Promise<string> {
       `A 429 is the gateway's bound (${GATEWAY_LIMITS.inFlight.withBody} requests with a body in flight), answered with Retry-After; a client that honours it (as \`ecomflow replay\` does) sends the body again.`,
       '',
     ].join('\n');
-  } finally {
-    for (const stack of stacks) await stack.stop().catch(() => {});
-    for (const home of homes) rmSync(home, { recursive: true, force: true });
-  }
+  });
 }

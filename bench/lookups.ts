@@ -3,11 +3,11 @@
  * real data replayed into it, 50 concurrent clients for 30 s each (autocannon), beside GET /health under
  * the same load in the same run (the gateway and the handler without DynamoDB).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
-import { newHome, type RunningStack, replayJson, stackVars, startStack } from './replay.js';
+import { replayJson, withFreshStack } from './replay.js';
 
 /** Latency in milliseconds, as autocannon measures it. */
 const ms = (value: number) => `${value.toFixed(1)} ms`;
@@ -105,12 +105,7 @@ export async function lookupLatency(
 
 /** A new stack, the real data replayed into it, then the look-ups measured. */
 export async function benchLookups(realData: string): Promise<string> {
-  const homes: string[] = [];
-  const stacks: RunningStack[] = [];
-  try {
-    const home = newHome(homes);
-    const vars = await stackVars(home);
-    const stack = await startStack(vars, stacks);
+  return withFreshStack(async ({ home, vars, stack }) => {
     const replay = await replayJson(realData, vars, ['--rate', '0']);
     const apiKey = readFileSync(join(home, 'api-key'), 'utf8').trim();
     const figures = await lookupLatency(
@@ -137,8 +132,5 @@ export async function benchLookups(realData: string): Promise<string> {
         `GET /health runs the gateway, the router and the handler with no store: what is left above its ${ms(health!.p99)} p99 is DynamoDB (dynalite) and the items' shaping.`,
       '',
     ].join('\n');
-  } finally {
-    for (const stack of stacks) await stack.stop().catch(() => {});
-    for (const home of homes) rmSync(home, { recursive: true, force: true });
-  }
+  });
 }

@@ -104,6 +104,26 @@ function rate(value: number, unit = 'rows/s'): string {
   return `${Math.round(value).toLocaleString('en-US')} ${unit}`;
 }
 
+/**
+ * Runs `measure` on a new `ecomflow up` in a new state folder, then stops the stack and removes the folder,
+ * whatever happened: the frame of every section that measures a running stack.
+ */
+export async function withFreshStack<T>(
+  measure: (fresh: { home: string; vars: Record<string, string>; stack: RunningStack }) => Promise<T>,
+): Promise<T> {
+  const homes: string[] = [];
+  const stacks: RunningStack[] = [];
+  try {
+    const home = newHome(homes);
+    const vars = await stackVars(home);
+    const stack = await startStack(vars, stacks);
+    return await measure({ home, vars, stack });
+  } finally {
+    for (const stack of stacks) await stack.stop().catch(() => {});
+    for (const home of homes) rmSync(home, { recursive: true, force: true });
+  }
+}
+
 /** A state folder PostgreSQL (run as `postgres` when we are root) can reach. */
 export function newHome(homes: string[]): string {
   const home = mkdtempSync(join(tmpdir(), 'ecomflow-bench-stack-'));
