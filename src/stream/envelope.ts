@@ -112,17 +112,57 @@ export function packEnvelopes(
   maxBytes: number = PACKED_RECORD_MAX_BYTES,
   version?: number,
 ): PackedRecord[] {
-  const byKey = new Map<string, number[]>();
+  const records: PackedRecord[] = [];
+  const packer = recordPacker(requestId, rows, maxBytes, version, records);
+  for (const [partitionKey, indexes] of packer.groups) packer.pack(partitionKey, indexes);
+  return records;
+}
+
+/** How many rows `packEnvelopesInSlices` packs before it lets other work run (a few milliseconds' worth). */
+export const PACK_SLICE_ROWS = 2_500;
+
+/**
+ * `packEnvelopes`, the same records in the same order, with `pause()` after about PACK_SLICE_ROWS rows (at
+ * an invoice's end): packing a 5 MB body's 55,000 rows at once held the local stack's thread for 0.6 s.
+ */
+export async function packEnvelopesInSlices(
+  requestId: string,
+  rows: readonly RowToPack[],
+  pause: () => Promise<void>,
+  version?: number,
+): Promise<PackedRecord[]> {
+  const records: PackedRecord[] = [];
+  const packer = recordPacker(requestId, rows, PACKED_RECORD_MAX_BYTES, version, records);
+  let sincePause = 0;
+  for (const [partitionKey, indexes] of packer.groups) {
+    packer.pack(partitionKey, indexes);
+    sincePause += indexes.length;
+    if (sincePause >= PACK_SLICE_ROWS) {
+      sincePause = 0;
+      await pause();
+    }
+  }
+  return records;
+}
+
+/** The rows grouped by partition key (in the order keys first appear), and the packing of one group. */
+function recordPacker(
+  requestId: string,
+  rows: readonly RowToPack[],
+  maxBytes: number,
+  version: number | undefined,
+  records: PackedRecord[],
+): { groups: Map<string, number[]>; pack: (partitionKey: string, indexes: readonly number[]) => void } {
+  const groups = new Map<string, number[]>();
   rows.forEach((r, i) => {
-    const group = byKey.get(r.partitionKey);
+    const group = groups.get(r.partitionKey);
     if (group) group.push(i);
-    else byKey.set(r.partitionKey, [i]);
+    else groups.set(r.partitionKey, [i]);
   });
   const versionField = version === undefined ? '' : `"version":${version},`;
   const head = `{"v":${ENVELOPE_VERSIONS.packed},"request_id":${JSON.stringify(requestId)},${versionField}"fields":${JSON.stringify(SOURCE_FIELDS)},"lines":[`;
   const headBytes = Buffer.byteLength(head);
-  const records: PackedRecord[] = [];
-  for (const [partitionKey, indexes] of byKey) {
+  const pack = (partitionKey: string, indexes: readonly number[]) => {
     let entries: string[] = [];
     let members: number[] = [];
     let bytes = headBytes + 2; // `]}`
@@ -142,8 +182,8 @@ export function packEnvelopes(
       members.push(i);
     }
     if (entries.length > 0) close();
-  }
-  return records;
+  };
+  return { groups, pack };
 }
 
 /**

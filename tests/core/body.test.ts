@@ -1,7 +1,9 @@
 import {
   JSON_MAX_DEPTH,
   nestsDeeperThan,
+  PARSE_SLICE_CHARS,
   parseBody,
+  parseBodyInSlices,
   parseCsvRows,
   parseJsonRows,
   parseNdjsonRows,
@@ -153,5 +155,60 @@ describe('deeply nested JSON', () => {
     expect(nestsDeeperThan(deepArray(JSON_MAX_DEPTH))).toBe(false);
     expect(nestsDeeperThan(deepArray(JSON_MAX_DEPTH + 1))).toBe(true);
     expect(nestsDeeperThan(`["${'['.repeat(100)}\\"${'{'.repeat(100)}"]`)).toBe(false);
+  });
+});
+
+describe('parseBodyInSlices', () => {
+  const ROW = '536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom';
+  /** A CSV body over three slices, with a quoted field, an astral character and CRLF line ends. */
+  function bigCsv(): string {
+    const rows: string[] = [HEADER];
+    for (let i = 0, length = 0; length < 3 * PARSE_SLICE_CHARS; i++) {
+      const row =
+        i % 7 === 0
+          ? `536366,22633,"HAND WARMER, UNION JACK \u{1F600}",${i},12/1/2010 8:28,1.85,,France`
+          : ROW;
+      rows.push(row);
+      length += row.length + 2;
+    }
+    return `${rows.join('\r\n')}\r\n`;
+  }
+
+  it('gives the rows and rejections parseBody gives, pausing between slices', async () => {
+    // Prepare
+    const body = Buffer.from(bigCsv(), 'utf8');
+    const whole = parseBody(body, 'csv', 'auto');
+    let pauses = 0;
+    // Act
+    const sliced = await parseBodyInSlices(body, 'csv', 'auto', async () => {
+      pauses++;
+    });
+    // Assess
+    expect(sliced.rejected).toEqual(whole.rejected);
+    expect(sliced.valid.length).toBe(whole.valid.length);
+    expect(sliced.valid.map((v) => v.clean.line_id)).toEqual(whole.valid.map((v) => v.clean.line_id));
+    expect(pauses).toBe(Math.ceil(body.toString('utf8').length / PARSE_SLICE_CHARS) - 1);
+  });
+
+  it('rejoins what a slice boundary cuts, wherever it falls in a row: a CR from its LF, an astral character, a quoted field', async () => {
+    // Prepare: slices of 16 characters, and every offset of the tricky row against them.
+    const tricky = '536366,22633,"HAND WARMER, \u{1F600} ""UNION"" JACK",6,12/1/2010 8:28,1.85,,France\r\n';
+    for (let shift = 0; shift < 16; shift++) {
+      const text = `${HEADER}\r\n${'X'.repeat(shift)}${ROW}\r\n${tricky}${ROW}\r\n`;
+      // Act
+      const sliced = await parseBodyInSlices(text, 'csv', 'auto', async () => {}, 16);
+      // Assess
+      expect(sliced).toEqual(parseBody(text, 'csv', 'auto'));
+    }
+  });
+
+  it('parses JSON in one call, as parseBody does', async () => {
+    const body = JSON.stringify(JSON_ROWS);
+    let pauses = 0;
+    const parsed = await parseBodyInSlices(body, 'json', 'auto', async () => {
+      pauses++;
+    });
+    expect(parsed).toEqual(parseBody(body, 'json', 'auto'));
+    expect(pauses).toBe(0);
   });
 });

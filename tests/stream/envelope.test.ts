@@ -4,8 +4,10 @@ import {
   decodeRecord,
   ENVELOPE_VERSIONS,
   encodeEnvelope,
+  PACK_SLICE_ROWS,
   PACKED_RECORD_MAX_BYTES,
   packEnvelopes,
+  packEnvelopesInSlices,
   type RowToPack,
 } from '../../src/stream/envelope.js';
 import { EnvelopeError } from '../../src/stream/errors.js';
@@ -67,6 +69,24 @@ describe('version 1 envelopes (one row a record)', () => {
 });
 
 describe('version 2 envelopes (packed)', () => {
+  it('pack in slices to the same records, in the same order, pausing at invoice ends', async () => {
+    // Arrange: 6,000 rows over 1,200 invoices, their rows interleaved.
+    const rows = Array.from({ length: 6_000 }, (_, i) => toPack(String(540_000 + (i % 1_200)), i + 2));
+    let pauses = 0;
+    // Act
+    const sliced = await packEnvelopesInSlices(
+      'req-3',
+      rows,
+      async () => {
+        pauses++;
+      },
+      7,
+    );
+    // Assess
+    expect(sliced).toEqual(packEnvelopes('req-3', rows, undefined, 7));
+    expect(pauses).toBe(Math.floor(rows.length / PACK_SLICE_ROWS));
+  });
+
   it('pack the rows of one invoice into one record keyed by it, and read back every row with its line', () => {
     // Arrange
     const rows = [toPack('536365', 2), toPack('536366', 3), toPack('536365', 4)];

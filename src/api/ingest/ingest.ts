@@ -1,12 +1,12 @@
 import { KinesisPutError, QuarantineWriteError } from '../../adapters/errors.js';
 import { putRecords } from '../../adapters/kinesis.js';
 import { writeQuarantine } from '../../adapters/s3.js';
-import { BODY_KINDS, type BodyKind, type ParsedRows, parseBody } from '../../core/body.js';
+import { BODY_KINDS, type BodyKind, type ParsedRows, parseBodyInSlices } from '../../core/body.js';
 import type { Rejection } from '../../core/clean.js';
 import type { Encoding } from '../../core/decode.js';
 import { BodyError, EncodingError, HeaderError } from '../../core/errors.js';
 import { quarantineKey, quarantineRecord } from '../../core/quarantine.js';
-import { packEnvelopes } from '../../stream/envelope.js';
+import { packEnvelopesInSlices } from '../../stream/envelope.js';
 import type { ApiDeps } from '../deps.js';
 import {
   BadRequestError,
@@ -61,6 +61,9 @@ export interface IngestSummary {
   errors_omitted?: number;
 }
 
+/** Lets the other requests of the process run between two slices of a body's parse or packing (PARSE_SLICE_CHARS, PACK_SLICE_ROWS). */
+const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * POST /ingest: validate every row, quarantine the invalid ones, put the valid ones on the stream.
  *
@@ -97,10 +100,10 @@ export async function ingest(request: IngestRequest, deps: ApiDeps): Promise<Htt
 
   // One record per invoice of the request: the invoice number keeps an invoice's lines on one shard, and
   // its bound in the record contract keeps it a valid partition key (at most 256 characters).
-  const packed = packEnvelopes(
+  const packed = await packEnvelopesInSlices(
     request.requestId,
     parsed.valid.map((v) => ({ partitionKey: v.clean.invoice_no, line: v.line, row: v.row })),
-    undefined,
+    yieldToOthers,
     deps.version(),
   );
   const [put, q] = await Promise.allSettled([
@@ -147,7 +150,7 @@ export async function readRows(request: IngestRequest): Promise<ParsedRows> {
   // The limit holds for the decoded body too: a compressed body is bounded by what it decodes to.
   const body = await decodeContent(request.body, request.contentEncoding, MAX_BODY_BYTES);
   if (bodySize(body) === 0) throw new BadRequestError('invalid_body', 'body is empty');
-  const parsed = parse(body, kind, encoding);
+  const parsed = await parse(body, kind, encoding);
   if (parsed.valid.length + parsed.rejected.length === 0) {
     throw new BadRequestError('no_rows', 'body has no rows');
   }
@@ -183,9 +186,9 @@ function bodyFormat(contentType: string | undefined): { kind: BodyKind; encoding
 }
 
 /** The body through the core's entry point; what is wrong with the body itself is a 400 naming it. */
-function parse(body: Buffer | string, kind: BodyKind, encoding: Encoding): ParsedRows {
+async function parse(body: Buffer | string, kind: BodyKind, encoding: Encoding): Promise<ParsedRows> {
   try {
-    return parseBody(body, kind, encoding);
+    return await parseBodyInSlices(body, kind, encoding, yieldToOthers);
   } catch (error) {
     if (error instanceof EncodingError) {
       throw new BadRequestError(
