@@ -6,9 +6,8 @@
  *
  * Needs Debian's Chromium (`apt-get install chromium`, or ECOMFLOW_CHROMIUM); without it the section says so.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { createS3Client } from '../src/adapters/s3.js';
 import { LOCAL_RESOURCES } from '../src/config/local.js';
@@ -89,9 +88,8 @@ export async function benchDashboard(realData: string): Promise<string> {
     const snapshot = await readDashboardSnapshot(s3, LOCAL_RESOURCES.rawBucket);
     s3.destroy();
     if (!snapshot) throw new Error('the refresh left no dashboard snapshot');
-    const apiKey = readFileSync(join(home, 'api-key'), 'utf8').trim();
     const baseUrl = `http://127.0.0.1:${vars['PORT']}`;
-    const headers = { 'x-api-key': apiKey };
+    const headers = { 'x-api-key': info.apiKey };
 
     const health = await latency(baseUrl, '/health', {});
     const all = await latency(baseUrl, '/dashboard/data', headers);

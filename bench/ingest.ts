@@ -8,14 +8,13 @@
  * The reference in the same run is GET /health's latency on the idle stack.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { PgWarehouse } from '../src/adapters/pg-warehouse.js';
 import { MAX_BODY_BYTES } from '../src/api/ingest/ingest.js';
 import { LineCleaner } from '../src/core/line-cleaner.js';
 import { GATEWAY_LIMITS } from '../src/local/gateway.js';
-import { STACK_INFO_FILE, type StackInfo } from '../src/local/stack.js';
+import { readStackInfo } from '../src/local/stack.js';
 import { withFreshStack } from './replay.js';
 
 export const SUSTAINED = {
@@ -90,46 +89,30 @@ function watchHealth(apiUrl: string) {
   };
 }
 
-async function distinctRawLines(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query('SELECT COUNT(DISTINCT line_id)::int AS n FROM "raw".invoice_lines');
-    return rows[0].n as number;
-  } finally {
-    await client.end();
-  }
-}
-
 /** Waits until the warehouse holds `expected` distinct lines, or stops growing for 30 s. */
 async function waitForWarehouse(url: string, expected: number): Promise<{ held: number; ms: number }> {
+  const warehouse = new PgWarehouse(url);
   const started = performance.now();
   let held = 0;
   let lastGrowth = performance.now();
-  while (held < expected && performance.now() - lastGrowth < 30_000) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const now = await distinctRawLines(url);
-    if (now > held) lastGrowth = performance.now();
-    held = now;
+  try {
+    while (held < expected && performance.now() - lastGrowth < 30_000) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const [row] = await warehouse.query<{ n: number }>(
+        'SELECT COUNT(DISTINCT line_id)::int AS n FROM "raw".invoice_lines',
+      );
+      if (row!.n > held) lastGrowth = performance.now();
+      held = row!.n;
+    }
+  } finally {
+    await warehouse.close();
   }
   return { held, ms: performance.now() - started };
 }
 
-/** What the stack wrote once it was up: it writes stack.json just after its gateway answers. */
-async function stackInfo(home: string): Promise<StackInfo> {
-  for (let tries = 0; ; tries++) {
-    try {
-      return JSON.parse(readFileSync(join(home, STACK_INFO_FILE), 'utf8')) as StackInfo;
-    } catch (err) {
-      if (tries > 100) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
 export async function benchIngest(realData: string): Promise<string> {
   return withFreshStack(async ({ home, stack }) => {
-    const info = await stackInfo(home);
+    const info = await readStackInfo(home);
     const headers = { 'x-api-key': info.apiKey, 'content-type': 'text/csv' };
 
     // Reference: GET /health on the idle stack.

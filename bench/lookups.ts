@@ -4,9 +4,9 @@
  * the same load in the same run (the gateway and the handler without DynamoDB).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
+import { readStackInfo } from '../src/local/stack.js';
 import { replayJson, withFreshStack } from './replay.js';
 
 /** Latency in milliseconds, as autocannon measures it. */
@@ -107,7 +107,7 @@ export async function lookupLatency(
 export async function benchLookups(realData: string): Promise<string> {
   return withFreshStack(async ({ home, vars, stack }) => {
     const replay = await replayJson(realData, vars, ['--rate', '0']);
-    const apiKey = readFileSync(join(home, 'api-key'), 'utf8').trim();
+    const { apiKey } = await readStackInfo(home);
     const figures = await lookupLatency(
       `http://127.0.0.1:${vars['PORT']}`,
       { 'x-api-key': apiKey },

@@ -21,6 +21,7 @@ import { itemsForLine } from '../src/core/dynamo-items.js';
 import { LineCleaner } from '../src/core/line-cleaner.js';
 import type { CleanLine } from '../src/core/schema.js';
 import { startEmulators } from '../src/local/emulators.js';
+import { readStackInfo } from '../src/local/stack.js';
 import type { ReplaySummary } from '../src/replay/summary.js';
 import { fmtMs, ROOT } from './lib.js';
 
@@ -180,6 +181,13 @@ export async function startStack(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const bootMs = performance.now() - started;
+  // stack.json is written just after the gateway answers: wait for this run's (a restart finds the last
+  // run's there until it is rewritten), so every section can read it at once.
+  const home = vars['ECOMFLOW_HOME']!;
+  while ((await readStackInfo(home).catch(() => undefined))?.pid !== child.pid) {
+    if (child.exitCode !== null) throw new Error(`ecomflow up exited with ${child.exitCode}:\n${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   let stopping: Promise<number> | null = null;
   const stack: RunningStack = {
     bootMs,

@@ -80,9 +80,14 @@ export interface ParsedRows {
  * @example parseBody(Buffer.from(csv), 'csv', 'auto').valid.length
  */
 export function parseBody(body: Uint8Array | string, kind: BodyKind, encoding: Encoding): ParsedRows {
-  if (typeof body === 'string') return parseRows(kind, body);
+  return parseRows(kind, decodeBody(body, encoding));
+}
+
+/** A body's text: bytes decoded in `encoding`, text as it is. @throws EncodingError */
+function decodeBody(body: Uint8Array | string, encoding: Encoding): string {
+  if (typeof body === 'string') return body;
   const decoder = new StreamDecoder(encoding);
-  return parseRows(kind, decoder.write(body) + decoder.end());
+  return decoder.write(body) + decoder.end();
 }
 
 /**
@@ -106,12 +111,7 @@ export async function parseBodyInSlices(
   sliceChars: number = PARSE_SLICE_CHARS,
 ): Promise<ParsedRows> {
   if (kind !== BODY_KINDS.csv) return parseBody(body, kind, encoding);
-  let text: string;
-  if (typeof body === 'string') text = body;
-  else {
-    const decoder = new StreamDecoder(encoding);
-    text = decoder.write(body) + decoder.end();
-  }
+  const text = decodeBody(body, encoding);
   const { out, cleaner } = csvRowsCleaner();
   for (let at = 0; at < text.length; at += sliceChars) {
     if (at > 0) await pause();

@@ -44,7 +44,7 @@ import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
 import { KinesisPoller } from './kinesis-poller.js';
 import { startLiveRefresh } from './live-refresh.js';
-import { loadOrCreateSigningKey, localAuthScript, signAccessToken, verifyToken } from './tokens.js';
+import { dashboardToken, loadOrCreateSigningKey, localAuthScript, verifyToken } from './tokens.js';
 
 /** What `ecomflow up` writes to `<home>/stack.json`, so the commands beside it find the running parts. */
 export interface StackInfo {
@@ -238,14 +238,7 @@ export async function startStack(
         verify: (token) => verifyToken(signingKey, token),
       },
       // The dashboard on 127.0.0.1 needs no sign-in: a fresh analyst token each time the page loads.
-      dashboardAuthScript: async () =>
-        localAuthScript({
-          token: await signAccessToken(signingKey, {
-            role: 'analyst',
-            expiresInSeconds: LOCAL_AUTH.dashboardExpiresSeconds,
-          }),
-          apiKey,
-        }),
+      dashboardAuthScript: async () => localAuthScript({ token: await dashboardToken(signingKey), apiKey }),
     });
     const apiPort = await listen(gateway, settings.apiPort, 'the API', STACK_VARIABLES.apiPort);
     stops.push(() => close(gateway));

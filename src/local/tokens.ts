@@ -143,7 +143,11 @@ export async function verifyToken(key: SigningKey, token: string | undefined): P
  * needs no sign-in: the local gateway hands it to the page (its `auth.js`).
  */
 export async function localDashboardToken(home: string, nowSeconds?: number): Promise<string> {
-  const key = await loadOrCreateSigningKey(home);
+  return dashboardToken(await loadOrCreateSigningKey(home), nowSeconds);
+}
+
+/** The dashboard's analyst token, signed with a key already loaded (the running stack's). */
+export function dashboardToken(key: SigningKey, nowSeconds?: number): Promise<string> {
   return signAccessToken(key, {
     role: 'analyst',
     expiresInSeconds: LOCAL_AUTH.dashboardExpiresSeconds,
