@@ -97,6 +97,9 @@ export class KinesisPoller {
           continue;
         }
         await this.process(shardId, records);
+        // The batch's checkpoint is on disk before the next batch is read: a kill then processes again
+        // at most the one batch it interrupted, as the event source mapping does after a crash.
+        await this.saving;
       } catch (err) {
         // The stream itself failed (kinesalite stopping, say): start again from the checkpoint.
         if (!this.running) return;

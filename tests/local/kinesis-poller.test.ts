@@ -112,6 +112,29 @@ describe('the local Kinesis poller', () => {
     expect(typeof record.kinesis.approximateArrivalTimestamp).toBe('number');
   });
 
+  it('has the last batch checkpointed on disk before it hands over the next, so a kill repeats at most one batch', async () => {
+    // Prepare
+    await put(9);
+    const file = join(dir, 'checkpoints.json');
+    /** What the checkpoint file held as each batch arrived, and the last sequence number of each batch. */
+    const onDisk: (string | undefined)[] = [];
+    const lastOfBatch: string[] = [];
+
+    // Act
+    await startPoller(async (event) => {
+      const saved = await readFile(file, 'utf8').catch(() => undefined);
+      onDisk.push(
+        saved === undefined ? undefined : Object.values(JSON.parse(saved) as Record<string, string>)[0],
+      );
+      lastOfBatch.push(event.Records.at(-1)!.kinesis.sequenceNumber);
+      return ok();
+    }, 3);
+    await eventually('9 records processed', async () => (poller!.processed === 9 ? true : undefined));
+
+    // Assess
+    expect(onDisk).toEqual([undefined, lastOfBatch[0], lastOfBatch[1]]);
+  });
+
   it('retries from the record named in batchItemFailures, never the ones before it', async () => {
     // Prepare
     await put(5);
