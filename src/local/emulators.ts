@@ -2,11 +2,11 @@ import { chmod, mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import S3rver from 's3rver';
 import { STACK_VARIABLES, STATE_DIR_MODE } from '../config/local.js';
 import { EcomflowError } from '../errors.js';
 import { startModuleWorker } from '../worker-threads.js';
 import type { EmulatorWorkerData, EmulatorWorkerReply } from './emulator-worker.js';
+import { createS3rver } from './s3rver.js';
 
 /** A stand-in could not listen: names the port and the variable that moves it. */
 export class PortInUseError extends EcomflowError {
@@ -71,7 +71,7 @@ export async function startEmulators(stateDir: string, ports: EmulatorPorts): Pr
       STACK_VARIABLES.dynamodb,
     );
     started.push(dynamo.stop);
-    const s3rver = new S3rver({ address: '127.0.0.1', port: ports.s3, silent: true, directory: dirs.s3 });
+    const s3rver = createS3rver({ address: '127.0.0.1', port: ports.s3, silent: true, directory: dirs.s3 });
     const s3Address = await s3rver.run().catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE' ? new PortInUseError('S3 (s3rver)', ports.s3, STACK_VARIABLES.s3) : err;
     });

@@ -33,7 +33,7 @@ declare module 'dynalite' {
 declare module 's3rver' {
   import type { AddressInfo } from 'node:net';
 
-  interface S3rverOptions {
+  export interface S3rverOptions {
     address?: string;
     port?: number;
     silent?: boolean;
@@ -45,8 +45,30 @@ declare module 's3rver' {
   }
   class S3rver {
     constructor(options?: S3rverOptions);
+    /** The store its controllers use (also reached as `context.store`): replaced in src/local/s3rver.ts. */
+    store: unknown;
+    context: { store: unknown };
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   }
   export default S3rver;
+}
+
+declare module 's3rver/lib/stores/filesystem.js' {
+  import type { Readable } from 'node:stream';
+
+  /** What s3rver's controllers hand the store to put: the request's body (or a buffer) and its headers. */
+  export interface StoredObject {
+    bucket: string;
+    key: string;
+    content: Buffer | Readable;
+    metadata: Record<string, string>;
+  }
+  class FilesystemStore {
+    constructor(rootDirectory: string);
+    getResourcePath(bucket: string, key?: string, resource?: string): string;
+    putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
+    putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
+  }
+  export default FilesystemStore;
 }

@@ -21,7 +21,6 @@ import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb'
 import type { KinesisStreamRecord } from 'aws-lambda';
 import dynalite from 'dynalite';
 import kinesalite from 'kinesalite';
-import S3rver from 's3rver';
 import { createDocumentClient, type Item } from '../../src/adapters/dynamodb.js';
 import { createKinesisClient } from '../../src/adapters/kinesis.js';
 import { createPipelineResources } from '../../src/adapters/provision.js';
@@ -32,6 +31,7 @@ import {
   type FirehoseServer,
   startFirehoseServer,
 } from '../../src/local/firehose-server.js';
+import { createS3rver } from '../../src/local/s3rver.js';
 import { kinesisRecord } from './events.js';
 import { fastClientOptions } from './faults.js';
 
@@ -67,7 +67,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   const dynamoServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const [kinesisPort, dynamoPort] = await Promise.all([listen(kinesisServer), listen(dynamoServer)]);
   const s3Dir = await mkdtemp(join(tmpdir(), 'ecomflow-s3rver-'));
-  const s3rver = new S3rver({
+  const s3rver = createS3rver({
     address: '127.0.0.1',
     port: 0,
     silent: true,
