@@ -51,19 +51,23 @@ describe('Ctrl-C under load', () => {
     // Prepare
     const vars = await stackEnv(home);
     stack = await startStackProcess(vars);
-    const data = join(home, 'replay.csv');
-    await writeFile(data, `${[...generateCsv({ rows: 20_000, seed: 4 })].join('\n')}\n`);
+    // The replay reads its rows from a pipe that is handed only the first half of them, and stays open until
+    // the stack has stopped: the replay cannot finish before the Ctrl-C, however fast it runs.
+    const [header, ...rows] = [...generateCsv({ rows: 20_000, seed: 4 })];
     const ackLog = join(home, 'acked.tsv');
     const child = spawn(
       process.execPath,
-      [CLI, 'replay', data, '--rate', '5000', '--ack-log', ackLog, '--json'],
+      [CLI, 'replay', '-', '--rate', '5000', '--ack-log', ackLog, '--json'],
       {
         cwd: ROOT,
         env: childEnv(vars),
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['pipe', 'pipe', 'pipe'],
       },
     );
     replayChild = child;
+    // A replay that exits early closes its end of the pipe; its exit code and output say why, not an EPIPE here.
+    child.stdin.on('error', () => {});
+    child.stdin.write(`${[header, ...rows.slice(0, 10_000)].join('\n')}\n`);
     let replayOut = '';
     let replayErr = '';
     child.stdout.on('data', (d) => {
@@ -74,11 +78,13 @@ describe('Ctrl-C under load', () => {
     });
     const replayExit = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
-    // Act: Ctrl-C once a third of the rows are acknowledged, while the poller has a backlog.
+    // Act: Ctrl-C once a third of the rows are acknowledged, while the poller has a backlog; then the input
+    // ends, without the rest of the rows.
     await eventually('the replay has 7,000 acknowledged rows', async () =>
       (await countLines(ackLog)) >= 7_000 ? true : undefined,
     );
     const stopCode = await stack.stop('SIGINT');
+    child.stdin.end();
     let timer: NodeJS.Timeout | undefined;
     const replayCode = await Promise.race([
       replayExit,

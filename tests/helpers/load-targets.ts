@@ -2,7 +2,12 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { PgWarehouse } from '../../src/adapters/pg-warehouse.js';
 import { createPipelineResources } from '../../src/adapters/provision.js';
 import type { LoadTargets } from '../../src/batch/load.js';
@@ -34,6 +39,13 @@ export interface LoadBench {
   lakeKeys(prefix?: string): Promise<string[]>;
   /** Downloads the lake's objects under `prefix` and returns a DuckDB `read_parquet(...)` over them. */
   lakeTable(prefix?: string): Promise<string>;
+  /**
+   * Empties the targets, for a test that must not see what another loaded: deletes the lake's objects and
+   * truncates every table of the warehouse's raw, staging and marts schemas (the schemas, their owners and
+   * grants stay; raw.invoice_lines is created if missing). Load manifests are the caller's: give each test
+   * its own manifest folder.
+   */
+  reset(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +95,26 @@ export async function startLoadTargets(): Promise<LoadBench> {
         await writeFile(file, await object.Body!.transformToByteArray());
       }
       return `read_parquet('${target}/**/*.parquet', hive_partitioning = true)`;
+    },
+    async reset() {
+      const keys = await lakeKeys('');
+      // DeleteObjects takes at most 1,000 keys a request.
+      for (let i = 0; i < keys.length; i += 1000) {
+        const answer = await emu.s3.send(
+          new DeleteObjectsCommand({
+            Bucket: LAKE_BUCKET,
+            Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+        if (answer.Errors?.length) throw new Error(`reset: ${answer.Errors.length} lake objects not deleted`);
+      }
+      await warehouse.query(`DO $$ DECLARE t record; BEGIN
+        FOR t IN SELECT schemaname, tablename FROM pg_tables WHERE schemaname IN ('raw', 'staging', 'marts') LOOP
+          EXECUTE format('TRUNCATE %I.%I', t.schemaname, t.tablename);
+        END LOOP;
+      END $$`);
+      // As the stack at start-up: raw.invoice_lines is there even before a first load.
+      await warehouse.ensureRaw();
     },
     async stop() {
       await warehouse.close();

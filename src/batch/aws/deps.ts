@@ -3,7 +3,7 @@ import { createRedshiftDataClient } from '../../adapters/redshift-data.js';
 import { createS3Client } from '../../adapters/s3.js';
 import { BATCH_LIMIT_DEFAULTS_MB, type BatchConfig } from '../../config/batch.js';
 import type { Log } from '../../log.js';
-import { redshiftLoader, type WarehouseLoader } from './redshift-load.js';
+import { type RedshiftLoader, redshiftLoader } from './redshift-load.js';
 
 /** What the batch steps need; the handler builds it from `BatchConfig`, tests from the emulators. */
 export interface BatchDeps {
@@ -12,7 +12,7 @@ export interface BatchDeps {
   rawBucket: string;
   lake: { bucket: string; prefix: string };
   quarantine: { bucket: string; prefix: string };
-  warehouse: WarehouseLoader;
+  warehouse: RedshiftLoader;
   limits: BatchLimits;
   /** For timestamps in the status; tests fix it. */
   now?: () => Date;

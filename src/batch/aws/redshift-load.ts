@@ -4,18 +4,21 @@ import { executeBatch, type PollOptions, subStatementRows } from '../../adapters
 import type { RedshiftTarget } from '../../config/redshift.js';
 import { createLineTableSql } from '../../core/schema.js';
 
-/** What the load step needs from a warehouse: a bulk COPY of the parts, then the merge by line_id. */
-export interface WarehouseLoader {
+/**
+ * What the AWS batch path's load step needs from Redshift: a bulk COPY of the parts, then the merge by
+ * line_id. (The local path loads through PgWarehouse instead.)
+ */
+export interface RedshiftLoader {
   /** Where it loads, for the status (`redshift ecomflow/dev`). */
   readonly target: string;
   /**
    * COPYs the parts listed in the manifest into `loadTable`, then inserts into raw.invoice_lines the lines
    * whose line_id it does not hold yet, and drops the load table. Running it again inserts nothing.
    */
-  copyAndMerge(load: WarehouseLoad): Promise<{ copied: number; inserted: number }>;
+  copyAndMerge(load: RedshiftLoad): Promise<{ copied: number; inserted: number }>;
 }
 
-export interface WarehouseLoad {
+export interface RedshiftLoad {
   /** `s3://<bucket>/loads/<sourceId>/copy.manifest`. */
   manifestUrl: string;
   /** A table in schema raw, e.g. `"raw".load_<sourceId>` (the local path names its load table the same). */
@@ -31,7 +34,7 @@ function quoted(text: string): string {
  * the columns by position, and the parts are written in contract order, as the table is created.
  * @example copyStatements({ manifestUrl: 's3://raw/loads/ab/copy.manifest', loadTable: '"raw".load_ab' }, roleArn)
  */
-export function copyStatements(load: WarehouseLoad, copyRoleArn: string): string[] {
+export function copyStatements(load: RedshiftLoad, copyRoleArn: string): string[] {
   return [
     `DROP TABLE IF EXISTS ${load.loadTable}`,
     createLineTableSql(load.loadTable),
@@ -40,7 +43,7 @@ export function copyStatements(load: WarehouseLoad, copyRoleArn: string): string
 }
 
 /** The second transaction: the merge shared with the local warehouse, then the load table goes. */
-export function mergeStatements(load: WarehouseLoad): string[] {
+export function mergeStatements(load: RedshiftLoad): string[] {
   return [mergeLoadTableSql(load.loadTable), `DROP TABLE ${load.loadTable}`];
 }
 
@@ -56,7 +59,7 @@ export function redshiftLoader(
   target: RedshiftTarget,
   copyRoleArn: string,
   poll: PollOptions = {},
-): WarehouseLoader {
+): RedshiftLoader {
   const name = target.workgroupName ?? target.clusterIdentifier ?? 'redshift';
   return {
     target: `redshift ${name}/${target.database}`,

@@ -11,9 +11,10 @@ import { formatCount, ProgressBar } from '../progress.js';
 
 export const replayUsage = `ecomflow replay <file> [--rate rows/s] [--batch rows] [--in-flight n] [--limit rows] [--ack-log file] [--json]
 
-Streams a CSV (.csv or .csv.gz) through POST /ingest of the running local stack, as a shop's traffic would
-arrive: --rate rows a second (${REPLAY_DEFAULTS.rate}; 0 for as fast as the API answers), in batches of --batch rows
-(${REPLAY_DEFAULTS.batchRows}) that repeat the file's header, --in-flight requests at once (${REPLAY_DEFAULTS.inFlight}).
+Streams a CSV (.csv or .csv.gz; - reads standard input) through POST /ingest of the running local stack, as a
+shop's traffic would arrive: --rate rows a second (${REPLAY_DEFAULTS.rate}; 0 for as fast as the API answers),
+in batches of --batch rows (${REPLAY_DEFAULTS.batchRows}) that repeat the file's header, --in-flight requests at once
+(${REPLAY_DEFAULTS.inFlight}).
 Prints the throughput and the freshness (POST until its lines show in GET /invoices/{no}) as p50 and p99.
 --ack-log appends "line_id<TAB>invoice_no" for each row the API acknowledged. --json prints the summary.`;
 
