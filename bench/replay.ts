@@ -16,7 +16,7 @@ import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import { batchWrite, createDocumentClient } from '../src/adapters/dynamodb.js';
 import { createKinesisClient, putRecords } from '../src/adapters/kinesis.js';
 import { tableDefinitions } from '../src/adapters/table-definitions.js';
-import { STACK_PORT_VARIABLES } from '../src/config/local.js';
+import { STACK_PORT_VARIABLES, STACK_PROCESS_ENV } from '../src/config/local.js';
 import { itemsForLine } from '../src/core/dynamo-items.js';
 import { LineCleaner } from '../src/core/line-cleaner.js';
 import type { CleanLine } from '../src/core/schema.js';
@@ -150,7 +150,12 @@ export async function stackVars(home: string): Promise<Record<string, string>> {
 }
 
 export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, ...vars, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  return {
+    ...process.env,
+    ...STACK_PROCESS_ENV,
+    ...vars,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
 }
 
 /** Spawns `ecomflow up --no-sample` and times it until `/health` answers 200. */

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadApiConfig } from '../src/config/api.js';
 import {
   AUTH_MODES,
@@ -9,7 +11,13 @@ import {
 import { loadBatchConfig, loadRemoteLoadConfig } from '../src/config/batch.js';
 import { ConfigError, once } from '../src/config/env.js';
 import { loadEraseConfig } from '../src/config/erase.js';
-import { loadPipelineConfig } from '../src/config/local.js';
+import {
+  KINESIS_EVENT_SOURCE_MAX_BATCH_SIZE,
+  loadPipelineConfig,
+  readStackSettings,
+  STACK_PROCESS_ENV,
+  STACK_VARIABLES,
+} from '../src/config/local.js';
 import { AWS_REDRIVE_SETTINGS, loadAwsRedriveConfig } from '../src/config/redrive.js';
 import { DEFAULT_REFRESH_TIMEOUT_SECONDS } from '../src/config/refresh.js';
 import {
@@ -291,5 +299,33 @@ describe('the access configuration', () => {
       scope: SIGN_IN_SCOPE,
     });
     expect(() => readSignInConfig({ AUTH_DOMAIN: 'd' })).toThrow(/missing AUTH_CLIENT_ID, AUTH_REDIRECT_URI/);
+  });
+});
+
+describe('readStackSettings: the event source batch size', () => {
+  it("is the mapping's own (undefined) unless set, a whole number within Kinesis's 1 to 10,000 when set", () => {
+    const name = STACK_VARIABLES.streamBatchSize;
+    expect(readStackSettings({}).streamBatchSize).toBeUndefined();
+    expect(readStackSettings({ [name]: '10' }).streamBatchSize).toBe(10);
+    expect(readStackSettings({ [name]: String(KINESIS_EVENT_SOURCE_MAX_BATCH_SIZE) }).streamBatchSize).toBe(
+      KINESIS_EVENT_SOURCE_MAX_BATCH_SIZE,
+    );
+    for (const bad of ['0', '10001', '2.5', 'many']) {
+      expect(() => readStackSettings({ [name]: bad })).toThrow(
+        new ConfigError(`${name} must be a whole number from 1 to 10000, not "${bad}"`, [name]),
+      );
+    }
+  });
+});
+
+describe('STACK_PROCESS_ENV', () => {
+  it('is what `npm start` starts the stack with', async () => {
+    const { scripts } = JSON.parse(
+      await readFile(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
+    ) as {
+      scripts: Record<string, string>;
+    };
+    const assignments = Object.entries(STACK_PROCESS_ENV).map(([name, value]) => `${name}=${value}`);
+    expect(scripts['start']).toBe(`${assignments.join(' ')} node bin/ecomflow.js up`);
   });
 });

@@ -1,15 +1,16 @@
 /**
  * Worker thread side of `startEmulators`: runs one emulator (kinesalite or dynalite) on its own thread, so
  * its CPU work (request validation, LevelDB, sequence numbers) does not share the main thread with the
- * handlers. It gets `{ kind, path, port }` as workerData, answers `{ port }` once listening (or
- * `{ error, code }`), and closes the server and its LevelDB on the message 'stop'.
+ * handlers. It gets `{ kind, path, port }` as workerData, is ready with `{ port }` once listening, and
+ * closes the server and its LevelDB on 'stop' (src/local/part-worker.ts).
  */
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
 import kinesalite from 'kinesalite';
+import { servePart } from './part-worker.js';
 
 export interface EmulatorWorkerData {
   kind: 'kinesalite' | 'dynalite';
@@ -17,31 +18,33 @@ export interface EmulatorWorkerData {
   port: number;
 }
 
-export type EmulatorWorkerReply = { port: number } | { error: string; code: string | undefined } | 'stopped';
+/** What the emulator's thread is ready with: the port it listens on. */
+export interface EmulatorReady {
+  port: number;
+}
 
-const port = parentPort!;
 const data = workerData as EmulatorWorkerData;
 if (data.kind === 'dynalite') closeDynaliteIterators();
-const server: Server =
-  data.kind === 'dynalite'
-    ? dynalite({ path: data.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
-    : kinesalite({ path: data.path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
 
-server.once('error', (err: NodeJS.ErrnoException) => {
-  port.postMessage({ error: err.message, code: err.code } satisfies EmulatorWorkerReply);
-});
-server.listen(data.port, '127.0.0.1', () => {
-  port.postMessage({ port: (server.address() as AddressInfo).port } satisfies EmulatorWorkerReply);
-});
-port.on('message', (message: unknown) => {
-  if (message !== 'stop') return;
-  server.closeAllConnections?.();
-  // Both emulators close their LevelDB when their server closes.
-  server.close(() => {
-    port.postMessage('stopped' satisfies EmulatorWorkerReply);
-    port.close();
-  });
-});
+servePart<EmulatorReady>(
+  () =>
+    new Promise((resolve, reject) => {
+      const server: Server =
+        data.kind === 'dynalite'
+          ? dynalite({ path: data.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
+          : kinesalite({ path: data.path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
+      server.once('error', reject);
+      server.listen(data.port, '127.0.0.1', () => {
+        const stop = () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections?.();
+            // Both emulators close their LevelDB when their server closes.
+            server.close(() => done());
+          });
+        resolve({ ready: { port: (server.address() as AddressInfo).port }, stop });
+      });
+    }),
+);
 
 /**
  * dynalite 4 reads through abstract-level iterators wrapped in streams, and closes an iterator in the

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { STACK_VARIABLES, STATE_DIR_MODE } from '../config/local.js';
 import { EcomflowError } from '../errors.js';
-import { startModuleWorker } from '../worker-threads.js';
-import type { EmulatorWorkerData, EmulatorWorkerReply } from './emulator-worker.js';
+import type { EmulatorReady, EmulatorWorkerData } from './emulator-worker.js';
+import { PartStartError, startPartThread } from './part-worker.js';
 import { createS3rver } from './s3rver.js';
 
 /** A stand-in could not listen: names the port and the variable that moves it. */
@@ -99,29 +99,16 @@ async function startEmulatorWorker(
   part: string,
   variable: string,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
-  const worker = startModuleWorker(import.meta.url, 'emulator-worker', { workerData: data });
-  const reply = await new Promise<EmulatorWorkerReply>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the ${part} thread exited (${code}) before listening`)));
-  }).finally(() => worker.removeAllListeners());
-  if (reply === 'stopped' || 'error' in reply) {
-    await worker.terminate();
-    if (reply !== 'stopped' && reply.code === 'EADDRINUSE')
-      throw new PortInUseError(part, data.port, variable);
-    throw new Error(`${part} did not start: ${reply === 'stopped' ? 'stopped' : reply.error}`);
-  }
-  const stop = async () => {
-    const stopped = new Promise<void>((resolve) => {
-      worker.on('message', (m: EmulatorWorkerReply) => m === 'stopped' && resolve());
-      worker.once('exit', () => resolve());
-    });
-    worker.postMessage('stop');
-    // LevelDB closes within milliseconds; a stuck close must not hold the shutdown.
-    await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-    await worker.terminate();
-  };
-  return { port: reply.port, stop };
+  // LevelDB closes within milliseconds.
+  const thread = await startPartThread<EmulatorReady>(import.meta.url, 'emulator-worker', data, {
+    part,
+    stopTimeoutMs: 5_000,
+  }).catch((err: unknown) => {
+    throw err instanceof PartStartError && err.reported === 'EADDRINUSE'
+      ? new PortInUseError(part, data.port, variable)
+      : err;
+  });
+  return { port: thread.ready.port, stop: thread.stop };
 }
 
 /** Listens on 127.0.0.1; a taken port becomes a PortInUseError. Resolves to the port. */

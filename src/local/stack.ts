@@ -26,10 +26,7 @@ import {
 } from '../config/local.js';
 import { readJsonState, writeAtomically } from '../files.js';
 import { createApiHandler } from '../handlers/api.js';
-import { createTransformHandler } from '../handlers/transform.js';
 import { compactLake, type LakeStore } from '../lake/compact.js';
-import type { Log } from '../log.js';
-import { createTransformDeps } from '../stream/deps.js';
 import { DEAD_LETTER_FILE } from './dead-letters.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { close, listen, PortInUseError, startEmulators } from './emulators.js';
@@ -42,8 +39,9 @@ import {
 } from './firehose-delivery.js';
 import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
-import { KinesisPoller } from './kinesis-poller.js';
 import { startLiveRefresh } from './live-refresh.js';
+import { startPartThread } from './part-worker.js';
+import type { StreamWorkerData } from './stream-worker.js';
 import { dashboardToken, loadOrCreateSigningKey, localAuthScript, verifyToken } from './tokens.js';
 
 /** What `ecomflow up` writes to `<home>/stack.json`, so the commands beside it find the running parts. */
@@ -178,21 +176,21 @@ export async function startStack(
     const kinesis = createKinesisClient(config.aws);
     await createResources(config, kinesis, s3);
 
-    const transform = createTransformHandler(
-      once(() => createTransformDeps(config, humanLog('transform', log))),
+    // The poller and `transform` run on a thread of their own (src/local/stream-worker.ts). A batch still
+    // in hand at stop is finished: a stop waits for it at most 15 s.
+    const stream = await startPartThread<Record<string, never>>(
+      import.meta.url,
+      'stream-worker',
+      {
+        config,
+        streamArn: `arn:aws:kinesis:${r.region}:000000000000:stream/${r.stream}`,
+        checkpointFile: join(home, 'poller-checkpoints.json'),
+        deadLetterFile: join(home, DEAD_LETTER_FILE),
+        batchSize: settings.streamBatchSize,
+      } satisfies StreamWorkerData,
+      { part: 'the stream (poller and transform)', log, stopTimeoutMs: 15_000 },
     );
-    const poller = new KinesisPoller({
-      kinesis,
-      streamName: r.stream,
-      streamArn: `arn:aws:kinesis:${r.region}:000000000000:stream/${r.stream}`,
-      region: r.region,
-      handler: transform,
-      checkpointFile: join(home, 'poller-checkpoints.json'),
-      deadLetterFile: join(home, DEAD_LETTER_FILE),
-      onError: (err) => log(`transform: ${err.message}`),
-    });
-    await poller.start();
-    stops.push(() => poller.stop());
+    stops.push(() => stream.stop());
 
     const compaction = startCompactionTimer(
       s3LakeStore(s3, r.lakeBucket, r.lakePrefix, config.lakeYears),
@@ -338,13 +336,6 @@ async function createResources(
   } finally {
     dynamo.destroy();
   }
-}
-
-/** The stack's human output for what a Lambda logs as JSON on AWS: one line, its fields after it. */
-function humanLog(part: string, log: (message: string) => void): Log {
-  const line = (message: string, fields?: Record<string, unknown>) =>
-    log(`${part}: ${message}${fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : ''}`);
-  return { info: line, warn: line, error: line };
 }
 
 interface WarehousePasswords {

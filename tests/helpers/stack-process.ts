@@ -9,7 +9,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STACK_PORT_VARIABLES } from '../../src/config/local.js';
+import { STACK_PORT_VARIABLES, STACK_PROCESS_ENV } from '../../src/config/local.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'bin', 'ecomflow.js');
@@ -43,7 +43,7 @@ export async function makeHome(): Promise<string> {
 
 /** The environment of a child: ours without jest's flags, with the stack's variables set. */
 export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...vars };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...STACK_PROCESS_ENV, ...vars };
   delete env['NODE_OPTIONS'];
   env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
   return env;
