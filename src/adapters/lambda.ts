@@ -14,6 +14,13 @@ export const LAMBDA_LIMITS = {
 } as const;
 
 /**
+ * The most bytes of records one Kinesis event for the `transform` function holds: the synchronous payload
+ * limit, less room for the event's own JSON. The event source mapping passes a batch "up to the payload
+ * limit for synchronous invocation (6 MB)" (EventSourceMappingConfiguration, BatchSize).
+ */
+export const KINESIS_EVENT_RECORDS_MAX_BYTES = LAMBDA_LIMITS.maxSyncPayloadBytes - 64 * 1024;
+
+/**
  * Queues one asynchronous invocation of `functionName` with `payload` (InvocationType Event): Lambda
  * answers 202 once the event is queued, runs the function after, and retries a failed run up to twice.
  * @throws FunctionInvokeError when Lambda does not accept the event

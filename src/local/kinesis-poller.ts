@@ -6,11 +6,17 @@ import {
   type _Record as KinesisRecord,
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
-import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type {
+  Context,
+  KinesisStreamBatchResponse,
+  KinesisStreamEvent,
+  KinesisStreamRecord,
+} from 'aws-lambda';
+import { KINESIS_EVENT_RECORDS_MAX_BYTES } from '../adapters/lambda.js';
 import { STATE_FILE_MODE } from '../config/local.js';
 import { readJsonState, withFileLock, writeAtomically } from '../files.js';
 import { TRANSFORM_EVENT_SOURCE } from '../stream/event-source.js';
-import { kinesisStreamRecord } from '../stream/kinesis-event.js';
+import { inEventBatches, kinesisStreamRecord } from '../stream/kinesis-event.js';
 import { lambdaContext } from './lambda-context.js';
 
 export type TransformHandler = (
@@ -35,6 +41,8 @@ export interface PollerOptions {
   /** How long an idle shard waits before polling again. */
   idleMs?: number;
   batchSize?: number;
+  /** Bytes of records an invocation gets at most; default the synchronous payload limit's share. */
+  maxEventBytes?: number;
   maximumRetryAttempts?: number;
   onError?: (err: Error) => void;
 }
@@ -44,7 +52,7 @@ type Checkpoints = Record<string, string>;
 /**
  * Polls every shard of a kinesalite stream and invokes the `transform` handler with real Kinesis Lambda
  * events, the way the event source mapping does:
- * - batches of up to `batchSize` records, in order, per shard;
+ * - batches of up to `batchSize` records and the synchronous payload limit, in order, per shard;
  * - `batchItemFailures` checkpoints before the earliest failed record, and the rest is retried;
  * - a thrown error (a function error) bisects the batch and retries each half;
  * - after `maximumRetryAttempts` a batch's records go to the dead-letter file and the shard moves on.
@@ -57,6 +65,7 @@ export class KinesisPoller {
   private readonly idleMs: number;
   private readonly batchSize: number;
   private readonly maxRetries: number;
+  private readonly maxEventBytes: number;
   /** Records handed to the handler and finished (not counting retries). */
   processed = 0;
 
@@ -64,6 +73,7 @@ export class KinesisPoller {
     this.idleMs = options.idleMs ?? 100;
     this.batchSize = options.batchSize ?? TRANSFORM_EVENT_SOURCE.batchSize;
     this.maxRetries = options.maximumRetryAttempts ?? TRANSFORM_EVENT_SOURCE.maximumRetryAttempts;
+    this.maxEventBytes = options.maxEventBytes ?? KINESIS_EVENT_RECORDS_MAX_BYTES;
   }
 
   async start(): Promise<void> {
@@ -96,10 +106,15 @@ export class KinesisPoller {
           await sleep(this.idleMs);
           continue;
         }
-        await this.process(shardId, records);
-        // The batch's checkpoint is on disk before the next batch is read: a kill then processes again
-        // at most the one batch it interrupted, as the event source mapping does after a crash.
-        await this.saving;
+        // A page of up to batchSize records goes in invocations of at most the payload limit, as the
+        // event source mapping passes it (a page of packed records can hold 10 MB).
+        const sizeInEvent = (r: KinesisRecord) => JSON.stringify(this.eventRecord(shardId, r)).length + 1;
+        for (const batch of inEventBatches(records, sizeInEvent, this.batchSize, this.maxEventBytes)) {
+          await this.process(shardId, batch);
+          // The batch's checkpoint is on disk before the next batch starts: a kill then processes again
+          // at most the one batch it interrupted, as the event source mapping does after a crash.
+          await this.saving;
+        }
       } catch (err) {
         // The stream itself failed (kinesalite stopping, say): start again from the checkpoint.
         if (!this.running) return;
@@ -158,21 +173,21 @@ export class KinesisPoller {
   }
 
   private event(shardId: string, records: KinesisRecord[]): KinesisStreamEvent {
+    return { Records: records.map((r) => this.eventRecord(shardId, r)) };
+  }
+
+  private eventRecord(shardId: string, r: KinesisRecord): KinesisStreamRecord {
     const { streamArn, region } = this.options;
-    return {
-      Records: records.map((r) =>
-        kinesisStreamRecord({
-          data: r.Data ?? new Uint8Array(),
-          sequenceNumber: r.SequenceNumber!,
-          partitionKey: r.PartitionKey!,
-          shardId,
-          streamArn,
-          region,
-          invokeIdentityArn: 'arn:aws:iam::000000000000:role/ecomflow-local-transform',
-          ...(r.ApproximateArrivalTimestamp ? { arrival: r.ApproximateArrivalTimestamp } : {}),
-        }),
-      ),
-    };
+    return kinesisStreamRecord({
+      data: r.Data ?? new Uint8Array(),
+      sequenceNumber: r.SequenceNumber!,
+      partitionKey: r.PartitionKey!,
+      shardId,
+      streamArn,
+      region,
+      invokeIdentityArn: 'arn:aws:iam::000000000000:role/ecomflow-local-transform',
+      ...(r.ApproximateArrivalTimestamp ? { arrival: r.ApproximateArrivalTimestamp } : {}),
+    });
   }
 
   private async iteratorAfterCheckpoint(shardId: string): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { describeError, StreamRangeGoneError } from '../adapters/errors.js';
 import { TRANSFORM_EVENT_SOURCE } from './event-source.js';
-import { kinesisStreamRecord } from './kinesis-event.js';
+import { inEventBatches, kinesisStreamRecord } from './kinesis-event.js';
 
 /**
  * Where the records of a batch the event source mapping gave up on are: the `KinesisBatchInfo` of the
@@ -251,22 +251,24 @@ async function redriveMessage(
     );
   }
 
-  const events = batches(
-    records.map((r) =>
-      kinesisStreamRecord({
-        data: r.data,
-        sequenceNumber: r.sequenceNumber,
-        partitionKey: r.partitionKey,
-        shardId: parsed.shardId,
-        streamArn: parsed.streamArn,
-        region: stream.region,
-        invokeIdentityArn: options.invokeIdentityArn,
-        ...(r.arrival ? { arrival: r.arrival } : {}),
-      }),
-    ),
+  const eventRecords = records.map((r) =>
+    kinesisStreamRecord({
+      data: r.data,
+      sequenceNumber: r.sequenceNumber,
+      partitionKey: r.partitionKey,
+      shardId: parsed.shardId,
+      streamArn: parsed.streamArn,
+      region: stream.region,
+      invokeIdentityArn: options.invokeIdentityArn,
+      ...(r.arrival ? { arrival: r.arrival } : {}),
+    }),
+  );
+  const events = inEventBatches(
+    eventRecords,
+    (record) => JSON.stringify(record).length + 1,
     options.batchSize ?? TRANSFORM_EVENT_SOURCE.batchSize,
     options.maxEventBytes ?? Number.POSITIVE_INFINITY,
-  );
+  ).map((Records): KinesisStreamEvent => ({ Records }));
   for (const event of events) {
     let response: KinesisStreamBatchResponse;
     try {
@@ -320,25 +322,6 @@ export function parseInvocationRecord(body: string): KinesisBatchInfo | string {
 function streamOfArn(arn: string): { name: string; region: string } | null {
   const match = /^arn:[\w-]+:kinesis:([\w-]+):\d*:stream\/([\w.-]+)$/.exec(arn);
   return match ? { region: match[1]!, name: match[2]! } : null;
-}
-
-/** Events of at most `maxRecords` records and about `maxBytes` of JSON, in order (one record at least). */
-function batches(records: KinesisStreamRecord[], maxRecords: number, maxBytes: number): KinesisStreamEvent[] {
-  const events: KinesisStreamEvent[] = [];
-  let current: KinesisStreamRecord[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const size = JSON.stringify(record).length + 1;
-    if (current.length > 0 && (current.length >= maxRecords || bytes + size > maxBytes)) {
-      events.push({ Records: current });
-      current = [];
-      bytes = 0;
-    }
-    current.push(record);
-    bytes += size;
-  }
-  if (current.length > 0) events.push({ Records: current });
-  return events;
 }
 
 function describe(error: unknown): string {

@@ -59,7 +59,12 @@ async function put(count: number, from = 0): Promise<void> {
   await putRecords(emulators.kinesis, emulators.config.streamName, records);
 }
 
-async function startPoller(handler: TransformHandler, batchSize: number, maximumRetryAttempts = 3) {
+async function startPoller(
+  handler: TransformHandler,
+  batchSize: number,
+  maximumRetryAttempts = 3,
+  maxEventBytes?: number,
+) {
   poller = new KinesisPoller({
     kinesis: emulators.kinesis,
     streamName: emulators.config.streamName,
@@ -71,6 +76,7 @@ async function startPoller(handler: TransformHandler, batchSize: number, maximum
     idleMs: 10,
     batchSize,
     maximumRetryAttempts,
+    ...(maxEventBytes === undefined ? {} : { maxEventBytes }),
   });
   await poller.start();
   return poller;
@@ -110,6 +116,37 @@ describe('the local Kinesis poller', () => {
     });
     expect(record.eventID).toBe(`shardId-000000000000:${record.kinesis.sequenceNumber}`);
     expect(typeof record.kinesis.approximateArrivalTimestamp).toBe('number');
+  });
+
+  it('cuts a page into invocations at the payload limit as well as at batchSize, in order', async () => {
+    // Prepare: six records of 3,000 bytes; an event record of one is about 4,400 bytes of JSON.
+    const big = Array.from({ length: 6 }, (_, i) => ({
+      partitionKey: 'pk',
+      data: Buffer.alloc(3_000, 97 + i),
+    }));
+    await putRecords(emulators.kinesis, emulators.config.streamName, big);
+    const sizes: number[][] = [];
+
+    // Act: room for two records an invocation.
+    await startPoller(
+      async (event) => {
+        sizes.push(event.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').length));
+        invocations.push(payloads(event).map((p) => p[0]!));
+        return ok();
+      },
+      10,
+      3,
+      10_000,
+    );
+    await eventually('6 records processed', async () => (poller!.processed === 6 ? true : undefined));
+
+    // Assess
+    expect(invocations).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+      ['e', 'f'],
+    ]);
+    expect(sizes.flat()).toEqual(Array(6).fill(3_000));
   });
 
   it('has the last batch checkpointed on disk before it hands over the next, so a kill repeats at most one batch', async () => {

@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createKinesisClient, kinesisRangeReader } from '../../adapters/kinesis.js';
-import { createLambdaClient, LAMBDA_LIMITS, lambdaTransformer } from '../../adapters/lambda.js';
+import {
+  createLambdaClient,
+  KINESIS_EVENT_RECORDS_MAX_BYTES,
+  lambdaTransformer,
+} from '../../adapters/lambda.js';
 import { createSqsClient, sqsDlqSource } from '../../adapters/sqs.js';
 import { ConfigError, once } from '../../config/env.js';
 import { LOCAL_RESOURCES, localPipelineConfig, readStackSettings } from '../../config/local.js';
@@ -132,8 +136,7 @@ async function redriveAws(
       transform: lambdaTransformer(lambda, config.functionName),
       streamName: config.streamName,
       invokeIdentityArn: REDRIVE_IDENTITY,
-      // The event goes as an Invoke payload; keep room for its envelope.
-      maxEventBytes: LAMBDA_LIMITS.maxSyncPayloadBytes - 64 * 1024,
+      maxEventBytes: KINESIS_EVENT_RECORDS_MAX_BYTES,
       ...(onResult ? { onResult } : {}),
     });
   } catch (err) {
