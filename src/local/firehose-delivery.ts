@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { PgWarehouse } from '../adapters/pg-warehouse.js';
 import { RAW_TABLE } from '../adapters/pg-warehouse.js';
@@ -176,7 +176,8 @@ export function lakePartitionPrefix(prefix: string, invoiceDate: string): string
 }
 
 interface StreamBuffer {
-  lines: StoredLine[];
+  /** Lines buffered: they are read back from the segment when delivered, not kept in memory. */
+  lines: number;
   bytes: number;
   timer: NodeJS.Timeout | null;
   /** The spool segment holding these records on disk until they are delivered. */
@@ -259,27 +260,48 @@ export class LocalFirehoseDelivery {
         );
         continue;
       }
-      const segment = join(this.options.spoolDir, file);
-      let parsed: ParsedSegment;
-      try {
-        parsed = parseSegment(readFileSync(segment));
-      } catch (err) {
-        if (!(err instanceof SegmentLineError)) throw err;
-        this.options.onError?.(
-          new UnreadableSpoolSegmentError(segment, err.line, err.offset, err.reason, this.setAside(file)),
-        );
-        continue;
-      }
-      if (parsed.torn) {
-        this.options.onError?.(
-          new TornSpoolTailError(segment, parsed.torn.offset, parsed.torn.bytes, parsed.lines.length),
-        );
-      }
-      lines += parsed.lines.length;
-      this.enqueue(stream, parsed.lines, segment);
+      this.enqueue({
+        stream,
+        segment: join(this.options.spoolDir, file),
+        refused: 0,
+        onRead: (n) => {
+          lines += n;
+        },
+      });
     }
     await this.chain;
     return lines;
+  }
+
+  /**
+   * A segment's lines, read when its turn to be delivered comes. A torn last line (a crash during an
+   * append) is dropped and reported; a segment with a line in the middle that is not JSON is reported
+   * and set aside, and has no lines to deliver.
+   */
+  private readSegment(segment: string): StoredLine[] {
+    let parsed: ParsedSegment;
+    try {
+      parsed = parseSegment(readFileSync(segment));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if (!(err instanceof SegmentLineError)) throw err;
+      this.options.onError?.(
+        new UnreadableSpoolSegmentError(
+          segment,
+          err.line,
+          err.offset,
+          err.reason,
+          this.setAside(basename(segment)),
+        ),
+      );
+      return [];
+    }
+    if (parsed.torn) {
+      this.options.onError?.(
+        new TornSpoolTailError(segment, parsed.torn.offset, parsed.torn.bytes, parsed.lines.length),
+      );
+    }
+    return parsed.lines;
   }
 
   /** Moves a segment into the unreadable folder; where it went, or null when it could not be moved. */
@@ -301,19 +323,20 @@ export class LocalFirehoseDelivery {
     }
     let buffer = this.buffers.get(stream);
     if (!buffer) {
-      buffer = { lines: [], bytes: 0, timer: null, segment: this.newSegment(stream) };
+      buffer = { lines: 0, bytes: 0, timer: null, segment: this.newSegment(stream) };
       this.buffers.set(stream, buffer);
     }
-    const lines = parseLines(records);
     appendFileSync(
       buffer.segment,
       Buffer.concat(records.flatMap((r) => (r.at(-1) === 10 ? [r] : [r, NEWLINE]))),
     );
-    for (const line of lines) buffer.lines.push(line);
-    for (const record of records) buffer.bytes += record.length;
+    for (const record of records) {
+      buffer.lines += countLines(record);
+      buffer.bytes += record.length;
+    }
     if (buffer.bytes >= this.bufferBytes) {
       void this.flushStream(stream);
-    } else if (!buffer.timer && buffer.lines.length > 0) {
+    } else if (!buffer.timer && buffer.lines > 0) {
       buffer.timer = setTimeout(() => void this.flushStream(stream), this.bufferMs);
     }
   };
@@ -322,8 +345,7 @@ export class LocalFirehoseDelivery {
   async flush(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const stream of [...this.buffers.keys()]) void this.flushStream(stream);
-    for (const retry of this.retries.splice(0))
-      this.enqueue(retry.stream, retry.lines, retry.segment, retry.refused);
+    for (const retry of this.retries.splice(0)) this.enqueue(retry);
     await this.chain;
   }
 
@@ -344,13 +366,21 @@ export class LocalFirehoseDelivery {
     if (!buffer) return this.chain;
     if (buffer.timer) clearTimeout(buffer.timer);
     this.buffers.delete(stream);
-    return this.enqueue(stream, buffer.lines, buffer.segment);
+    return this.enqueue({ stream, segment: buffer.segment, refused: 0 });
   }
 
-  /** Deliveries run one after another so that a flush at shutdown waits for all of them. */
-  private enqueue(stream: string, lines: StoredLine[], segment: string, refused = 0): Promise<void> {
+  /**
+   * Deliveries run one after another so that a flush at shutdown waits for all of them. What waits in the
+   * queue is its segment's name: the lines are read from it when its turn comes, so a backlog (a burst the
+   * warehouse is slower than) waits on disk, not in memory.
+   */
+  private enqueue(delivery: Delivery): Promise<void> {
+    const { stream, segment, refused } = delivery;
+    let lines = delivery.lines;
     this.chain = this.chain
       .then(async () => {
+        lines ??= this.readSegment(segment);
+        delivery.onRead?.(lines.length);
         if (lines.length > 0) {
           if (stream === this.options.lake.stream) await this.toLake(lines);
           else await this.toWarehouse(lines);
@@ -365,7 +395,7 @@ export class LocalFirehoseDelivery {
         const asData = stream === this.options.warehouse.stream && isDataRefusal(err);
         const attempts = asData ? refused + 1 : 0;
         if (asData && attempts >= this.refusedAttempts) {
-          const handled = await this.isolate(stream, lines, segment, err).then(
+          const handled = await this.isolate(stream, lines ?? this.readSegment(segment), segment, err).then(
             () => true,
             (cause: Error) => {
               this.options.onError?.(cause);
@@ -375,13 +405,11 @@ export class LocalFirehoseDelivery {
           if (handled) return;
         }
         this.options.onError?.(err);
-        this.retries.push({ stream, lines, segment, refused: attempts });
+        this.retries.push({ stream, segment, refused: attempts });
         if (this.stopped) return;
         this.retryTimer ??= setTimeout(() => {
           this.retryTimer = null;
-          for (const retry of this.retries.splice(0)) {
-            this.enqueue(retry.stream, retry.lines, retry.segment, retry.refused);
-          }
+          for (const retry of this.retries.splice(0)) this.enqueue(retry);
         }, this.bufferMs);
       });
     return this.chain;
@@ -407,7 +435,8 @@ export class LocalFirehoseDelivery {
         return { part, file };
       });
       rmSync(segment, { force: true });
-      for (const { part, file } of halves) void this.enqueue(stream, part, file);
+      for (const { part, file } of halves)
+        void this.enqueue({ stream, segment: file, refused: 0, lines: part });
       return;
     }
     const errors = this.options.warehouse.errors;
@@ -485,10 +514,13 @@ export const DEFAULT_REFUSED_ATTEMPTS = 3;
 
 interface Delivery {
   stream: string;
-  lines: StoredLine[];
   segment: string;
   /** Consecutive refusals as data. */
   refused: number;
+  /** The lines, when they are in memory already (a half of a split batch); else read from the segment. */
+  lines?: StoredLine[];
+  /** Told how many lines the segment held once it is read (recover() counts them). */
+  onRead?: (lines: number) => void;
 }
 
 /**
@@ -502,12 +534,9 @@ export function isDataRefusal(err: unknown): boolean {
 }
 const SEGMENT_NAME = /^(.+)\.\d+-\d+\.ndjson$/;
 
-function parseLines(records: Buffer[]): StoredLine[] {
-  const lines: StoredLine[] = [];
-  for (const record of records) {
-    for (const text of record.toString('utf8').split('\n')) {
-      if (text.trim() !== '') lines.push(JSON.parse(text) as StoredLine);
-    }
-  }
-  return lines;
+/** The lines of one record: its newlines, and a last line without one. */
+function countLines(record: Buffer): number {
+  let lines = 0;
+  for (let at = record.indexOf(10); at !== -1; at = record.indexOf(10, at + 1)) lines++;
+  return record.length > 0 && record.at(-1) !== 10 ? lines + 1 : lines;
 }
