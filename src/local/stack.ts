@@ -6,7 +6,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig } from '../adapters/aws.js';
 import { createKinesisClient } from '../adapters/kinesis.js';
-import { s3LakeStore } from '../adapters/lake-store.js';
 import { PgWarehouse } from '../adapters/pg-warehouse.js';
 import { createPipelineResources } from '../adapters/provision.js';
 import { createS3Client } from '../adapters/s3.js';
@@ -26,7 +25,7 @@ import {
 } from '../config/local.js';
 import { readJsonState, writeAtomically } from '../files.js';
 import { createApiHandler } from '../handlers/api.js';
-import { compactLake, type LakeStore } from '../lake/compact.js';
+import type { CompactionWorkerData } from './compaction-worker.js';
 import { DEAD_LETTER_FILE } from './dead-letters.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { close, listen, PortInUseError, startEmulators } from './emulators.js';
@@ -192,12 +191,24 @@ export async function startStack(
     );
     stops.push(() => stream.stop());
 
-    const compaction = startCompactionTimer(
-      s3LakeStore(s3, r.lakeBucket, r.lakePrefix, config.lakeYears),
-      settings,
-      log,
-    );
-    stops.push(() => compaction.stop());
+    // Compaction reads and rewrites Parquet in JavaScript, seconds of work on a big lake: on a thread of
+    // its own, so the gateway (and /health) do not wait for it (src/local/compaction-worker.ts).
+    if (settings.compactIntervalMs > 0) {
+      const compaction = await startPartThread<Record<string, never>>(
+        import.meta.url,
+        'compaction-worker',
+        {
+          aws: config.aws,
+          bucket: r.lakeBucket,
+          prefix: r.lakePrefix,
+          lakeYears: config.lakeYears,
+          intervalMs: settings.compactIntervalMs,
+          minAgeMs: settings.compactMinAgeMs,
+        } satisfies CompactionWorkerData,
+        { part: 'lake compaction', log, stopTimeoutMs: 15_000 },
+      );
+      stops.push(() => compaction.stop());
+    }
 
     // Live marts: staging, the marts, the loyalty balances and the dashboard snapshot refreshed whenever
     // lines arrived, as the scheduled refresh function does on AWS (src/local/live-refresh.ts).
@@ -271,50 +282,6 @@ export async function startStack(
     await stopAll();
     throw err;
   }
-}
-
-/**
- * Compacts the lake every `compactIntervalMs`, as the scheduled function does on AWS: the objects the local
- * Firehose wrote more than two buffer intervals ago, one generation per day. One run at a time; a stop
- * waits for the run under way, and a run killed with the stack is finished by the next.
- */
-function startCompactionTimer(
-  store: LakeStore,
-  settings: StackSettings,
-  log: (message: string) => void,
-): { stop(): Promise<void> } {
-  if (settings.compactIntervalMs === 0) return { stop: async () => {} };
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const timer = setInterval(() => {
-    // A tick while a run is under way is skipped, not queued behind it: the next tick takes what is left.
-    if (running || stopped) return;
-    running = (async () => {
-      const report = await compactLake(store, {
-        prefix: LOCAL_RESOURCES.lakePrefix,
-        minAgeMs: settings.compactMinAgeMs,
-        keepGoing: () => !stopped,
-      }).catch((err: Error) => {
-        log(`compaction failed, will try again: ${err.message}`);
-        return null;
-      });
-      if (report && report.compacted > 0) {
-        log(
-          `compacted ${report.compacted} day(s) of the lake: ${report.objectsBefore} objects to ${report.objectsAfter}` +
-            `${report.duplicatesDropped > 0 ? `, ${report.duplicatesDropped} duplicate lines dropped` : ''}`,
-        );
-      }
-    })().finally(() => {
-      running = null;
-    });
-  }, settings.compactIntervalMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
 }
 
 /** Creates the stream, tables and buckets unless they exist (the state folder keeps them). */

@@ -1,4 +1,4 @@
-import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { describeError, StreamRangeGoneError } from '../adapters/errors.js';
 import { TRANSFORM_EVENT_SOURCE } from './event-source.js';
 import { inEventBatches, kinesisStreamRecord } from './kinesis-event.js';
