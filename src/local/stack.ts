@@ -38,8 +38,8 @@ import {
 } from './firehose-delivery.js';
 import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
-import { startLiveRefresh } from './live-refresh.js';
 import { startPartThread } from './part-worker.js';
+import type { RefreshWorkerData } from './refresh-worker.js';
 import type { StreamWorkerData } from './stream-worker.js';
 import { dashboardToken, loadOrCreateSigningKey, localAuthScript, verifyToken } from './tokens.js';
 
@@ -212,16 +212,20 @@ export async function startStack(
 
     // Live marts: staging, the marts, the loyalty balances and the dashboard snapshot refreshed whenever
     // lines arrived, as the scheduled refresh function does on AWS (src/local/live-refresh.ts).
-    const liveRefresh = startLiveRefresh(
-      {
-        warehouse,
-        target: 'the local warehouse',
-        endpoints: { ...emulators.endpoints, firehose: firehose.url },
-      },
-      settings.refreshIntervalMs,
-      log,
-    );
-    stops.push(() => liveRefresh.stop());
+    // On a thread of its own, with its own connection (src/local/refresh-worker.ts).
+    if (settings.refreshIntervalMs > 0) {
+      const liveRefresh = await startPartThread<Record<string, never>>(
+        import.meta.url,
+        'refresh-worker',
+        {
+          warehouseUrl: local.connectionString,
+          endpoints: { ...emulators.endpoints, firehose: firehose.url },
+          intervalMs: settings.refreshIntervalMs,
+        } satisfies RefreshWorkerData,
+        { part: 'the live refresh', log, stopTimeoutMs: 30_000 },
+      );
+      stops.push(() => liveRefresh.stop());
+    }
 
     const erasures = localErasureRunner(
       { endpoints: { ...emulators.endpoints, firehose: firehose.url }, warehouseUrl: local.connectionString },
