@@ -9,6 +9,7 @@ import { dispatch } from '../api/router.js';
 import type { HealthDetail } from '../api/routes.js';
 import { loadApiConfig } from '../config/api.js';
 import { once } from '../config/env.js';
+import type { Log } from '../log.js';
 import { asLog, logger } from './logger.js';
 
 /**
@@ -16,11 +17,17 @@ import { asLog, logger } from './logger.js';
  * `getDeps` is called by the routes that need services and must return the same clients each time;
  * `health` is a host's own detail for GET /health (the local stack's).
  */
-export function createApiHandler(getDeps: () => ApiDeps, log: Logger = logger, health?: HealthDetail) {
+export function createApiHandler(
+  getDeps: () => ApiDeps,
+  log: Logger = logger,
+  health?: HealthDetail,
+  /** Where an unexpected failure is logged: the structured logger on AWS, the stack's own lines locally. */
+  errorLog: Log = asLog(log),
+) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(log))
     .use(httpHeaderNormalizer())
-    .use(jsonErrors({ log: asLog(log) }))
+    .use(jsonErrors({ log: errorLog }))
     .handler((event: APIGatewayProxyEvent, context: Context) =>
       dispatch(event, getDeps, event.requestContext?.requestId ?? context.awsRequestId, health),
     );

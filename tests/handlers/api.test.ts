@@ -18,6 +18,7 @@ import type { ApiDeps } from '../../src/api/deps.js';
 import { MAX_BODY_BYTES } from '../../src/api/ingest/ingest.js';
 import { loadApiConfig } from '../../src/config/api.js';
 import { createApiHandler } from '../../src/handlers/api.js';
+import { humanLog } from '../../src/local/human-log.js';
 import { decodeRecord } from '../../src/stream/envelope.js';
 import {
   closedPort,
@@ -453,6 +454,27 @@ describe('routing and errors', () => {
       expect.objectContaining({ level: 'error', requestId: 'req-500', error: 'TypeError' }),
     ]);
     expect(String(logged[0]?.['stack'])).toContain('TypeError');
+  });
+
+  it('logs an unexpected failure to the errorLog it is given (the local stack passes its own lines)', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const failing = createApiHandler(
+      () => ({ ...deps, config: undefined as unknown as ApiDeps['config'] }),
+      testLogger,
+      undefined,
+      humanLog('api', (line) => lines.push(line)),
+    );
+    // Act
+    const result = (await failing(
+      apiEvent({ resource: '/invoices/{invoiceNo}', params: { invoiceNo: '1' } }),
+      lambdaContext('req-local'),
+    )) as APIGatewayProxyResult;
+    // Assess
+    expect(result.statusCode).toBe(500);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^api: .*req-local.*TypeError/);
+    expect(logged).toEqual([]);
   });
 
   it('answers 503 when the tables cannot be read', async () => {
