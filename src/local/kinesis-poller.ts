@@ -12,11 +12,12 @@ import type {
   KinesisStreamEvent,
   KinesisStreamRecord,
 } from 'aws-lambda';
+import { chunkBySize } from '../adapters/batching.js';
 import { KINESIS_EVENT_RECORDS_MAX_BYTES } from '../adapters/lambda.js';
 import { STATE_FILE_MODE } from '../config/local.js';
 import { readJsonState, withFileLock, writeAtomically } from '../files.js';
 import { TRANSFORM_EVENT_SOURCE } from '../stream/event-source.js';
-import { inEventBatches, kinesisStreamRecord } from '../stream/kinesis-event.js';
+import { kinesisStreamRecord } from '../stream/kinesis-event.js';
 import { lambdaContext } from './lambda-context.js';
 
 export type TransformHandler = (
@@ -108,9 +109,17 @@ export class KinesisPoller {
         }
         // A page of up to batchSize records goes in invocations of at most the payload limit, as the
         // event source mapping passes it (a page of packed records can hold 10 MB).
-        const sizeInEvent = (r: KinesisRecord) => JSON.stringify(this.eventRecord(shardId, r)).length + 1;
-        for (const batch of inEventBatches(records, sizeInEvent, this.batchSize, this.maxEventBytes)) {
-          await this.process(shardId, batch);
+        const sizeInEvent = (i: number) => JSON.stringify(this.eventRecord(shardId, records[i]!)).length + 1;
+        const limits = { maxCount: this.batchSize, maxBytes: this.maxEventBytes };
+        for (const batch of chunkBySize(
+          records.map((_, i) => i),
+          sizeInEvent,
+          limits,
+        )) {
+          await this.process(
+            shardId,
+            batch.map((i) => records[i]!),
+          );
           // The batch's checkpoint is on disk before the next batch starts: a kill then processes again
           // at most the one batch it interrupted, as the event source mapping does after a crash.
           await this.saving;

@@ -35,31 +35,3 @@ export function kinesisStreamRecord(fields: KinesisRecordFields): KinesisStreamR
     eventSourceARN: fields.streamArn,
   };
 }
-
-/**
- * Records cut into the batches of one invocation each, in order: at most `maxRecords` records and
- * `maxBytes` of `size` (a record's share of the event's JSON), one record at least. The event source
- * mapping cuts a batch at the synchronous payload limit as well as at its BatchSize.
- */
-export function inEventBatches<T>(
-  records: readonly T[],
-  size: (record: T) => number,
-  maxRecords: number,
-  maxBytes: number,
-): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const bytesOf = size(record);
-    if (current.length > 0 && (current.length >= maxRecords || bytes + bytesOf > maxBytes)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(record);
-    bytes += bytesOf;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
-}

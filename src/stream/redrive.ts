@@ -1,7 +1,8 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { chunkBySize } from '../adapters/batching.js';
 import { describeError, StreamRangeGoneError } from '../adapters/errors.js';
 import { TRANSFORM_EVENT_SOURCE } from './event-source.js';
-import { inEventBatches, kinesisStreamRecord } from './kinesis-event.js';
+import { kinesisStreamRecord } from './kinesis-event.js';
 
 /**
  * Where the records of a batch the event source mapping gave up on are: the `KinesisBatchInfo` of the
@@ -263,12 +264,14 @@ async function redriveMessage(
       ...(r.arrival ? { arrival: r.arrival } : {}),
     }),
   );
-  const events = inEventBatches(
-    eventRecords,
-    (record) => JSON.stringify(record).length + 1,
-    options.batchSize ?? TRANSFORM_EVENT_SOURCE.batchSize,
-    options.maxEventBytes ?? Number.POSITIVE_INFINITY,
-  ).map((Records): KinesisStreamEvent => ({ Records }));
+  const events = chunkBySize(
+    eventRecords.map((_, i) => i),
+    (i) => JSON.stringify(eventRecords[i]).length + 1,
+    {
+      maxCount: options.batchSize ?? TRANSFORM_EVENT_SOURCE.batchSize,
+      maxBytes: options.maxEventBytes ?? Number.POSITIVE_INFINITY,
+    },
+  ).map((chunk): KinesisStreamEvent => ({ Records: chunk.map((i) => eventRecords[i]!) }));
   for (const event of events) {
     let response: KinesisStreamBatchResponse;
     try {
