@@ -55,19 +55,25 @@ export interface GatewayAuth {
 export interface InFlightLimits {
   withBody: number;
   withoutBody: number;
+  /**
+   * The bytes the bodies in flight may add up to, by their Content-Length (the payload limit when a body
+   * has none). A request that would pass it waits its turn with 429, unless no other body is in flight.
+   */
+  bodyBytes: number;
 }
 
 /**
  * The gateway's own bounds. On AWS the usage plan throttles per key (apiThrottleRateLimit, burst) and
  * answers 429; locally one process serves everything, so what is bounded is the requests in flight. A
  * request with a body may hold 10 MB and its parse, and 48 of them at once took the process to 5 GB: 8 at
- * once. A look-up holds a few kilobytes, and 50 clients reading at once is ordinary use of a dashboard or a
- * shop's back office: 256 at once, which still bounds the process. `/health` is not counted, so it answers
- * however busy the API is.
+ * once, and 20 MB of bodies at once (four bodies of the API's 5 MB limit; eight 5 MB bodies at once still
+ * held the thread, and /health, for 2 to 3 s in collections of their copies). A look-up holds a few
+ * kilobytes, and 50 clients reading at once is ordinary use of a dashboard or a shop's back office: 256 at
+ * once, which still bounds the process. `/health` is not counted, so it answers however busy the API is.
  */
 export const GATEWAY_LIMITS = {
   maxPayloadBytes: 10 * 1024 * 1024,
-  inFlight: { withBody: 8, withoutBody: 256 } satisfies InFlightLimits,
+  inFlight: { withBody: 8, withoutBody: 256, bodyBytes: 20 * 1024 * 1024 } satisfies InFlightLimits,
 } as const;
 
 /** The methods whose requests carry a body, and so count against InFlightLimits.withBody. */
@@ -133,7 +139,7 @@ export function createGateway(options: GatewayOptions): Server {
   const stage = options.stage ?? 'local';
   const maxPayload = options.maxPayloadBytes ?? GATEWAY_LIMITS.maxPayloadBytes;
   const limits = options.inFlightLimits ?? GATEWAY_LIMITS.inFlight;
-  const inFlight = { withBody: 0, withoutBody: 0 };
+  const inFlight = { withBody: 0, withoutBody: 0, bodyBytes: 0 };
   return createServer((req, res) => {
     handle(req, res).catch((err: Error) =>
       send(res, 502, { message: `Internal server error: ${err.message}` }),
@@ -193,12 +199,18 @@ export function createGateway(options: GatewayOptions): Server {
       return;
     }
     const kind = BODY_METHODS.has(req.method ?? '') ? 'withBody' : 'withoutBody';
-    if (route.private && inFlight[kind] >= limits[kind]) {
+    const declared = Number(req.headers['content-length']);
+    const bodyBytes = kind === 'withBody' ? (Number.isFinite(declared) ? declared : maxPayload) : 0;
+    const overBytes = inFlight.withBody > 0 && inFlight.bodyBytes + bodyBytes > limits.bodyBytes;
+    if (route.private && (inFlight[kind] >= limits[kind] || overBytes)) {
       refuse(res, GATEWAY_ERRORS.throttled, { 'Retry-After': '1' });
       req.resume();
       return;
     }
-    if (route.private) inFlight[kind]++;
+    if (route.private) {
+      inFlight[kind]++;
+      inFlight.bodyBytes += bodyBytes;
+    }
     let result: APIGatewayProxyResult;
     try {
       const body = await readBody(req, maxPayload);
@@ -210,7 +222,10 @@ export function createGateway(options: GatewayOptions): Server {
       const event = proxyEvent(req, url, route.resource, route.params ?? {}, body, stage, requestId, claims);
       result = await options.handler(event, lambdaContext('ecomflow-local-api', requestId));
     } finally {
-      if (route.private) inFlight[kind]--;
+      if (route.private) {
+        inFlight[kind]--;
+        inFlight.bodyBytes -= bodyBytes;
+      }
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);

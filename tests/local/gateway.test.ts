@@ -331,7 +331,11 @@ describe('requests in flight', () => {
 
   it('answers a private request over the limit with 429 Too Many Requests and Retry-After, and /health still', async () => {
     // Prepare
-    const { server, base, release, waitStarted } = await heldGateway({ withBody: 2, withoutBody: 2 });
+    const { server, base, release, waitStarted } = await heldGateway({
+      withBody: 2,
+      withoutBody: 2,
+      bodyBytes: 1_000,
+    });
     const get = () => fetch(`${base}/invoices/536365`, { headers: { 'x-api-key': KEY } });
     try {
       // Act
@@ -357,9 +361,51 @@ describe('requests in flight', () => {
     }
   });
 
+  it('bounds the bytes of the bodies in flight: a body that would pass them gets 429, one alone never does', async () => {
+    // Prepare: room for 10 requests with a body, but for 1,000 bytes of them.
+    const { server, base, release, waitStarted } = await heldGateway({
+      withBody: 10,
+      withoutBody: 4,
+      bodyBytes: 1_000,
+    });
+    const post = (bytes: number) =>
+      fetch(`${base}/ingest`, {
+        method: 'POST',
+        headers: { 'x-api-key': KEY, 'content-type': 'text/csv' },
+        body: 'x'.repeat(bytes),
+      });
+    try {
+      // Act
+      const first = post(600);
+      await waitStarted(1);
+      const tooMuch = await post(600);
+      const small = post(300);
+      await waitStarted(2);
+      release();
+      const answered = await Promise.all([first, small]);
+      // A body over the whole budget is still served when nothing else is in flight.
+      const alone = post(5_000);
+      await waitStarted(3);
+      const aloneAnswer = await alone;
+
+      // Assess
+      expect(tooMuch.status).toBe(429);
+      expect(tooMuch.headers.get('retry-after')).toBe('1');
+      expect(answered.map((r) => r.status)).toEqual([200, 200]);
+      expect(aloneAnswer.status).toBe(200);
+    } finally {
+      release();
+      await close(server);
+    }
+  });
+
   it('counts requests with a body apart from look-ups: a full ingest limit does not throttle reads', async () => {
     // Prepare
-    const { server, base, release, waitStarted } = await heldGateway({ withBody: 1, withoutBody: 4 });
+    const { server, base, release, waitStarted } = await heldGateway({
+      withBody: 1,
+      withoutBody: 4,
+      bodyBytes: 1_000,
+    });
     const post = () =>
       fetch(`${base}/ingest`, {
         method: 'POST',
