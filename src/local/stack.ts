@@ -38,6 +38,7 @@ import {
 } from './firehose-delivery.js';
 import { startFirehoseServer } from './firehose-server.js';
 import { createGateway } from './gateway.js';
+import { humanLog } from './human-log.js';
 import { startPartThread } from './part-worker.js';
 import type { RefreshWorkerData } from './refresh-worker.js';
 import type { StreamWorkerData } from './stream-worker.js';
@@ -237,6 +238,8 @@ export async function startStack(
       once(() => ({ ...createApiDeps(config), requestErasure: erasures.request })),
       undefined,
       () => ({ delivery: delivery.health() }),
+      // A failure shows as one of the stack's own lines, not the Lambda's JSON log record.
+      humanLog('api', log),
     );
     // Tokens from `ecomflow token` (and the dashboard's) are checked with the state folder's key; in the
     // default mode only when a request sends one (ECOMFLOW_AUTH, src/config/auth.ts).
