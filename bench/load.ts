@@ -84,7 +84,7 @@ export async function benchLoad(realData: string): Promise<string> {
           '-v',
           'ON_ERROR_STOP=1',
           '-c',
-          `\\copy public.copy_reference FROM '${csv}' (FORMAT csv)`,
+          `\\copy public.copy_reference (${COLUMN_NAMES.join(', ')}) FROM '${csv}' (FORMAT csv)`,
         ],
         {
           stdio: 'pipe',
