@@ -108,17 +108,19 @@ export class KinesisPoller {
           continue;
         }
         // A page of up to batchSize records goes in invocations of at most the payload limit, as the
-        // event source mapping passes it (a page of packed records can hold 10 MB).
-        const sizeInEvent = (i: number) => JSON.stringify(this.eventRecord(shardId, records[i]!)).length + 1;
+        // event source mapping passes it (a page of packed records can hold 10 MB). Each record is built
+        // as the event carries it once, and measured and retried as such.
+        const eventRecords = records.map((r) => this.eventRecord(shardId, r));
         const limits = { maxCount: this.batchSize, maxBytes: this.maxEventBytes };
+        const sizeInEvent = (i: number) => JSON.stringify(eventRecords[i]).length + 1;
         for (const batch of chunkBySize(
-          records.map((_, i) => i),
+          eventRecords.map((_, i) => i),
           sizeInEvent,
           limits,
         )) {
           await this.process(
             shardId,
-            batch.map((i) => records[i]!),
+            batch.map((i) => eventRecords[i]!),
           );
           // The batch's checkpoint is on disk before the next batch starts: a kill then processes again
           // at most the one batch it interrupted, as the event source mapping does after a crash.
@@ -135,21 +137,21 @@ export class KinesisPoller {
   }
 
   /** Runs one batch to completion: every record ends processed or dead-lettered, in order. */
-  private async process(shardId: string, records: KinesisRecord[]): Promise<void> {
-    const queue: { records: KinesisRecord[]; attempts: number }[] = [{ records, attempts: 0 }];
+  private async process(shardId: string, records: KinesisStreamRecord[]): Promise<void> {
+    const queue: { records: KinesisStreamRecord[]; attempts: number }[] = [{ records, attempts: 0 }];
     while (queue.length > 0) {
       const batch = queue.shift()!;
       let failedFrom = -1;
       let functionError: Error | null = null;
       try {
         const response = await this.options.handler(
-          this.event(shardId, batch.records),
+          { Records: batch.records },
           lambdaContext('ecomflow-local-transform'),
         );
         const failures = response?.batchItemFailures ?? [];
         if (failures.length > 0) {
           const failed = new Set(failures.map((f) => f.itemIdentifier));
-          failedFrom = batch.records.findIndex((r) => failed.has(r.SequenceNumber!));
+          failedFrom = batch.records.findIndex((r) => failed.has(r.kinesis.sequenceNumber));
           // An identifier that names no record of the batch fails the whole batch, as on AWS.
           if (failedFrom === -1) failedFrom = 0;
         }
@@ -158,13 +160,13 @@ export class KinesisPoller {
         failedFrom = 0;
       }
       const done = failedFrom === -1 ? batch.records : batch.records.slice(0, failedFrom);
-      if (done.length > 0) this.checkpoint(shardId, done.at(-1)!.SequenceNumber!, done.length);
+      if (done.length > 0) this.checkpoint(shardId, done.at(-1)!.kinesis.sequenceNumber, done.length);
       if (failedFrom === -1) continue;
 
       const rest = batch.records.slice(failedFrom);
       if (batch.attempts >= this.maxRetries) {
         await this.deadLetter(shardId, rest, functionError);
-        this.checkpoint(shardId, rest.at(-1)!.SequenceNumber!, 0);
+        this.checkpoint(shardId, rest.at(-1)!.kinesis.sequenceNumber, 0);
         continue;
       }
       if (functionError) this.options.onError?.(functionError);
@@ -179,10 +181,6 @@ export class KinesisPoller {
         queue.unshift({ records: rest, attempts: batch.attempts + 1 });
       }
     }
-  }
-
-  private event(shardId: string, records: KinesisRecord[]): KinesisStreamEvent {
-    return { Records: records.map((r) => this.eventRecord(shardId, r)) };
   }
 
   private eventRecord(shardId: string, r: KinesisRecord): KinesisStreamRecord {
@@ -223,7 +221,11 @@ export class KinesisPoller {
     );
   }
 
-  private async deadLetter(shardId: string, records: KinesisRecord[], error: Error | null): Promise<void> {
+  private async deadLetter(
+    shardId: string,
+    records: KinesisStreamRecord[],
+    error: Error | null,
+  ): Promise<void> {
     // The shape of the on-failure destination's message: where the records are, not the records.
     const first = records[0]!;
     const last = records.at(-1)!;
@@ -231,8 +233,8 @@ export class KinesisPoller {
       requestContext: { condition: 'RetryAttemptsExhausted', functionError: error?.message ?? null },
       KinesisBatchInfo: {
         shardId,
-        startSequenceNumber: first.SequenceNumber,
-        endSequenceNumber: last.SequenceNumber,
+        startSequenceNumber: first.kinesis.sequenceNumber,
+        endSequenceNumber: last.kinesis.sequenceNumber,
         approximateArrivalOfFirstRecord: arrival(first),
         approximateArrivalOfLastRecord: arrival(last),
         batchSize: records.length,
@@ -249,8 +251,9 @@ export class KinesisPoller {
 }
 
 /** When a record reached the stream, as the on-failure destination writes it (ISO 8601). */
-function arrival(record: KinesisRecord): string {
-  return (record.ApproximateArrivalTimestamp ?? new Date()).toISOString();
+/** A record's arrival as the on-failure destination writes it; the event carries it in seconds. */
+function arrival(record: KinesisStreamRecord): string {
+  return new Date(Math.round(record.kinesis.approximateArrivalTimestamp * 1000)).toISOString();
 }
 
 /**
