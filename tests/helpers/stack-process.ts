@@ -17,17 +17,37 @@ export const CLI = join(ROOT, 'bin', 'ecomflow.js');
 /** The variables that place each part of the stack on a port. */
 export const PORT_ENV = STACK_PORT_VARIABLES;
 
-/** `n` distinct ports free right now (held open together, so they cannot repeat). */
+/**
+ * Where the tests' stacks listen: below the kernel's ephemeral range (32768-60999 on Linux), from which
+ * client sockets take their local ports. A port handed out by `listen(0)` comes from that range, and a
+ * stack that binds it again after a restart could find it taken by some connection meanwhile (the
+ * restarts test did, once in three runs). Each jest worker has a slice of its own, so test files running
+ * in parallel never pick the same port.
+ */
+const TEST_PORTS = { first: 20_000, perWorker: 1_500, workers: 8 } as const;
+
+/** Whether 127.0.0.1:`port` can be listened on now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** `n` distinct ports free right now, from this jest worker's slice of TEST_PORTS. */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, async () => {
-      const server = createServer();
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return server;
-    }),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  const worker = (Number(process.env['JEST_WORKER_ID'] ?? 1) - 1) % TEST_PORTS.workers;
+  const base = TEST_PORTS.first + worker * TEST_PORTS.perWorker;
+  // A random start, so that the next test in this worker does not reuse the ports the last one had.
+  const start = Math.floor(Math.random() * TEST_PORTS.perWorker);
+  const ports: number[] = [];
+  for (let i = 0; ports.length < n && i < TEST_PORTS.perWorker; i++) {
+    const port = base + ((start + i) % TEST_PORTS.perWorker);
+    if (await canListen(port)) ports.push(port);
+  }
+  if (ports.length < n)
+    throw new Error(`fewer than ${n} free ports from ${base} to ${base + TEST_PORTS.perWorker - 1}`);
   return ports;
 }
 
